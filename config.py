@@ -1,0 +1,72 @@
+"""Configuration from environment variables, with defaults for a first run on one machine.
+
+Nothing here touches the disk or the network at import: paths are only computed.
+"""
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("MATCHMAKER_INSTANCE", PROJECT_ROOT / "instance"))
+
+
+def embedded_redis_url(instance_dir: Path = INSTANCE_DIR) -> str:
+    """The broker address of the Redis that `make run` starts when no REDIS_URL is set."""
+    return f"redis+socket://{instance_dir / 'redis.sock'}"
+
+
+def celery_settings(broker_url: str) -> dict:
+    """Celery settings for jobs that are safe to repeat (chunks write idempotently)."""
+    return {
+        "broker_url": broker_url,
+        "include": ["workers.tasks"],
+        "task_ignore_result": True,
+        "result_backend": None,
+        "worker_prefetch_multiplier": 1,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "broker_connection_retry_on_startup": True,
+        "broker_transport_options": {"visibility_timeout": 3600},
+        "worker_hijack_root_logger": False,
+    }
+
+
+class Config:
+    ENV_NAME = os.environ.get("MATCHMAKER_ENV", "production")
+    SECRET_KEY = os.environ.get("SECRET_KEY")  # create_app fills it from instance/ when unset
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'matchmaker.db'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL") or embedded_redis_url()
+    CELERY = celery_settings(REDIS_URL)
+    INSTANCE_DIR = INSTANCE_DIR
+    MODEL_DIR = INSTANCE_DIR / "models"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = ENV_NAME != "development"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_WINDOW_SECONDS = 15 * 60
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_SENDER = os.environ.get("MAIL_SENDER", "matchmaker@localhost")
+    REMINDER_DAYS = int(os.environ.get("REMINDER_DAYS", "7"))
+    PAGE_SIZE = 20
+
+
+class TestConfig(Config):
+    TESTING = True
+    ENV_NAME = "test"
+    SECRET_KEY = "test-secret"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    CELERY = celery_settings(REDIS_URL)
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    WTF_CSRF_ENABLED = False

@@ -1,0 +1,75 @@
+"""The application factory."""
+
+import secrets
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from config import Config
+from matchmaker.extensions import celery_init_app, csrf, db, login, migrate
+
+
+def create_app(config: object | None = None) -> Flask:
+    """Build the Flask app: configuration, extensions, blueprints and CLI commands."""
+    app = Flask(__name__)
+    app.config.from_object(config or Config())
+    app.instance_path = str(app.config["INSTANCE_DIR"])
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def _instance_secret(instance: Path) -> str:
+    # A first run without SECRET_KEY keeps one random key in instance/, so sessions survive restarts.
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    login.init_app(app)
+    celery_init_app(app)
+    from matchmaker import auth
+
+    auth.init_login(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from matchmaker.api import bp as api_bp
+    from matchmaker.views import auth, main
+
+    app.register_blueprint(main.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(api_bp)
+    from matchmaker.views.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_commands(app: Flask) -> None:
+    from matchmaker.commands import demo, users
+
+    app.cli.add_command(users.users)
+    app.cli.add_command(demo.demo)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    # SQLite leaves foreign keys off and locks readers out without these.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()

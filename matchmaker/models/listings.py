@@ -1,0 +1,119 @@
+"""Achievements (科技成果) that institutes offer and needs (技术需求) that companies post."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+
+from matchmaker.models.accounts import Field, Organization
+from matchmaker.models.base import Base, in_list, utcnow
+
+LISTING_STATUSES = ("draft", "pending", "returned", "published", "rejected", "closed")
+# Maturity stages as the bureau names them, with the TRL each one is stored as.
+MATURITY_TRL = {"研发": 3, "小试": 4, "中试": 6, "批量生产": 8, "产业化": 9}
+TRANSFER_MODES = ("转让", "许可", "作价入股", "合作开发", "技术服务")
+
+achievement_fields = Table(
+    "achievement_fields",
+    Base.metadata,
+    Column("achievement_id", ForeignKey("achievements.id", ondelete="CASCADE"), primary_key=True),
+    Column("field_id", ForeignKey("fields.id"), primary_key=True),
+)
+need_fields = Table(
+    "need_fields",
+    Base.metadata,
+    Column("need_id", ForeignKey("needs.id", ondelete="CASCADE"), primary_key=True),
+    Column("field_id", ForeignKey("fields.id"), primary_key=True),
+)
+
+
+class ListingColumns:
+    """Columns that achievements and needs share."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The id a listing had in the file or system it was imported from.
+    external_ref: Mapped[str | None] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    keywords: Mapped[list] = mapped_column(JSON, default=list)
+    contact_name: Mapped[str] = mapped_column(String(60), default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="")
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    review_note: Mapped[str] = mapped_column(Text, default="")
+    # Bumped on every edit of matchable text, so cached tokens know when they are stale.
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    tokens: Mapped[list | None] = mapped_column(JSON)
+    tokens_revision: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None]
+
+    @declared_attr
+    def organization_id(cls) -> Mapped[int]:
+        return mapped_column(ForeignKey("organizations.id"), index=True)
+
+    @declared_attr
+    def organization(cls) -> Mapped[Organization]:
+        return relationship()
+
+    @property
+    def primary_field(self) -> Field | None:
+        return self.fields[0] if self.fields else None
+
+
+class Achievement(ListingColumns, Base):
+    __tablename__ = "achievements"
+    __table_args__ = (
+        CheckConstraint(in_list("status", LISTING_STATUSES), name="status"),
+        CheckConstraint(
+            "maturity IS NULL OR " + in_list("maturity", MATURITY_TRL), name="maturity"
+        ),
+        CheckConstraint("trl IS NULL OR (trl BETWEEN 1 AND 9)", name="trl"),
+        CheckConstraint("price_min IS NULL OR price_min >= 0", name="price_min"),
+        CheckConstraint(
+            "price_min IS NULL OR price_max IS NULL OR price_min <= price_max", name="price_range"
+        ),
+    )
+
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    maturity: Mapped[str | None] = mapped_column(String(10))
+    trl: Mapped[int | None]
+    patents: Mapped[list] = mapped_column(JSON, default=list)
+    transfer_modes: Mapped[list] = mapped_column(JSON, default=list)
+    price_min: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    price_max: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+
+    fields: Mapped[list[Field]] = relationship(secondary=achievement_fields, order_by=Field.id)
+
+
+class Need(ListingColumns, Base):
+    __tablename__ = "needs"
+    __table_args__ = (
+        CheckConstraint(in_list("status", LISTING_STATUSES), name="status"),
+        CheckConstraint("budget_min IS NULL OR budget_min >= 0", name="budget_min"),
+        CheckConstraint(
+            "budget_min IS NULL OR budget_max IS NULL OR budget_min <= budget_max",
+            name="budget_range",
+        ),
+    )
+
+    budget_min: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    budget_max: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    deadline: Mapped[date | None]
+    cooperation_modes: Mapped[list] = mapped_column(JSON, default=list)
+    is_bottleneck: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    fields: Mapped[list[Field]] = relationship(secondary=need_fields, order_by=Field.id)

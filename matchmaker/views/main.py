@@ -1,0 +1,34 @@
+"""The home page."""
+
+from flask import Blueprint, render_template
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from matchmaker.extensions import db
+from matchmaker.models import Achievement, Need, Organization, Suggestion
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def index():
+    counts = {
+        "achievements": db.session.scalar(
+            select(func.count(Achievement.id)).where(Achievement.status == "published")
+        ),
+        "needs": db.session.scalar(
+            select(func.count(Need.id)).where(Need.status == "published")
+        ),
+        "organizations": db.session.scalar(
+            select(func.count(Organization.id)).where(Organization.status == "approved")
+        ),
+        "suggestions": db.session.scalar(
+            select(func.count(Suggestion.id)).where(Suggestion.active.is_(True))
+        ),
+    }
+    return render_template("index.html", counts=counts, user=current_user)
+
+
+@bp.get("/healthz")
+def healthz():
+    return {"status": "ok"}

@@ -1,0 +1,157 @@
+"""Shared fixtures: an app on a fresh database per test, a client, a CLI runner and builders.
+
+With TEST_DATABASE_URL / TEST_REDIS_URL set the suite runs on those servers (PostgreSQL and
+Redis in CI); without them it uses a SQLite file per test and the local Redis default.
+"""
+
+import os
+from itertools import count
+
+import pytest
+from sqlalchemy import text
+
+from config import TestConfig
+from matchmaker.app import create_app
+from matchmaker.extensions import db
+from matchmaker.models import Base
+from matchmaker.services import accounts
+from matchmaker.services.taxonomy import ensure_fields, field_by_name
+
+PASSWORD = "correct-horse-42"
+_serial = count(1)
+
+
+def using_postgres() -> bool:
+    return os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
+
+
+@pytest.fixture(scope="session")
+def _postgres_schema():
+    """Create the schema once per session on PostgreSQL; tests then truncate."""
+    if not using_postgres():
+        yield None
+        return
+    app = create_app(TestConfig())
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        db.session.remove()
+        db.engine.dispose()
+    yield True
+
+
+@pytest.fixture
+def app(tmp_path, _postgres_schema):
+    config = TestConfig()
+    config.INSTANCE_DIR = tmp_path
+    config.MODEL_DIR = tmp_path / "models"
+    if not using_postgres():
+        config.SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'test.db'}"
+    app = create_app(config)
+    with app.app_context():
+        if not using_postgres():
+            db.create_all()
+        ensure_fields()
+        yield app
+        db.session.rollback()
+        db.session.remove()
+        if using_postgres():
+            tables = ", ".join(f'"{t.name}"' for t in reversed(Base.metadata.sorted_tables))
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_org(app):
+    def build(**overrides):
+        values = {"name": f"测试单位{next(_serial)}", "kind": "institute", "status": "approved"}
+        values.update(overrides)
+        org = accounts.create_organization(**values)
+        db.session.commit()
+        return org
+
+    return build
+
+
+@pytest.fixture
+def make_user(app, make_org):
+    def build(role="institute", org=None, **overrides):
+        if org is None and role in ("institute", "enterprise"):
+            org = make_org(kind=role)
+        user = accounts.create_user(
+            overrides.pop("login", f"{role}{next(_serial)}"),
+            overrides.pop("password", PASSWORD),
+            role,
+            org,
+            **overrides,
+        )
+        db.session.commit()
+        return user
+
+    return build
+
+
+def _listing_values(overrides: dict, kind: str) -> dict:
+    values = {
+        "title": f"测试{kind}{next(_serial)}",
+        "description": "",
+        "keywords": [],
+        "status": "published",
+    }
+    values.update(overrides)
+    field_names = values.pop("fields", ["机器人与智能制造"])
+    values["fields"] = [field_by_name(n, create=True) for n in field_names]
+    return values
+
+
+@pytest.fixture
+def make_achievement(app, make_org):
+    from matchmaker.models import Achievement
+
+    def build(**overrides):
+        if "organization" not in overrides:
+            overrides["organization"] = make_org(kind="institute")
+        row = Achievement(**_listing_values(overrides, "成果"))
+        db.session.add(row)
+        db.session.commit()
+        return row
+
+    return build
+
+
+@pytest.fixture
+def make_need(app, make_org):
+    from matchmaker.models import Need
+
+    def build(**overrides):
+        if "organization" not in overrides:
+            overrides["organization"] = make_org(kind="enterprise")
+        row = Need(**_listing_values(overrides, "需求"))
+        db.session.add(row)
+        db.session.commit()
+        return row
+
+    return build
+
+
+@pytest.fixture
+def login(client):
+    """Log a user in through the real login form."""
+
+    def do(user, password=PASSWORD):
+        response = client.post("/auth/login", data={"login": user.login, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return response
+
+    return do

@@ -1,0 +1,5 @@
+"""The WSGI entry point: `flask --app wsgi ...` and any WSGI server use this app."""
+
+from matchmaker.app import create_app
+
+app = create_app()
