@@ -29,7 +29,10 @@ class MatchConfig:
     sublinear_tf: bool = True
     min_df: int = 1
     max_df: float = 1.0
-    cross_field_factor: float = 0.5
+    cross_field_factor: float = 0.0
+    feedback_docs: int = 3
+    feedback_weight: float = 1.0
+    feedback_terms: int = 0
     min_score: float = 0.01
     explain_terms: int = 5
     chunk_cells: int = 4_000_000

@@ -164,8 +164,11 @@ class Matcher:
         other = _other(kind)
         cfg = self.config
         threshold = cfg.min_score if min_score is None else min_score
+        search = queries
+        if cfg.feedback_docs > 0 and cfg.feedback_weight > 0:
+            search = self._expand(queries, other, allowed)
         blocks = list(
-            top_k(queries, self.sides_[other], k, threshold, cfg.cross_field_factor, allowed, cfg.chunk_cells, self.n_jobs)
+            top_k(search, self.sides_[other], k, threshold, cfg.cross_field_factor, allowed, cfg.chunk_cells, self.n_jobs)
         )
         if not blocks:
             return []
@@ -188,6 +191,26 @@ class Matcher:
                 match = Match(theirs, own, float(s[i]), None, rank, terms[i], bool(same[i]))
             matches.append(match)
         return matches
+
+    def _expand(self, queries: Side, other: str, allowed) -> Side:
+        """Pseudo-relevance feedback: add the query's best candidates' vectors to the query."""
+        cfg = self.config
+        candidates = self.sides_[other]
+        blocks = list(
+            top_k(queries, candidates, cfg.feedback_docs, cfg.min_score, cfg.cross_field_factor, allowed, cfg.chunk_cells, self.n_jobs)
+        )
+        n = queries.vectors.shape[0]
+        if blocks:
+            rows = np.concatenate([b[0] for b in blocks])
+            cols = np.concatenate([b[1] for b in blocks])
+            weights = np.concatenate([b[2] for b in blocks])
+        else:
+            rows = cols = np.zeros(0, dtype=np.int64)
+            weights = np.zeros(0)
+        feedback = sp.csr_matrix((weights, (rows, cols)), shape=(n, candidates.vectors.shape[0]))
+        centroid = _normalize_rows(_top_per_row(sp.csr_matrix(feedback @ candidates.vectors), cfg.feedback_terms))
+        expanded = _normalize_rows(queries.vectors + cfg.feedback_weight * centroid).astype(np.float32)
+        return Side(expanded.tocsr(), queries.fields, queries.orgs, queries.order)
 
     def _ids(self, kind):
         return self.need_ids_ if kind == "need" else self.achievement_ids_
@@ -261,6 +284,24 @@ def _versions() -> dict[str, str]:
         "numpy": np.__version__,
         "scipy": scipy.__version__,
     }
+
+
+def _normalize_rows(matrix) -> sp.csr_matrix:
+    matrix = sp.csr_matrix(matrix)
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sp.csr_matrix(sp.diags(1.0 / norms) @ matrix)
+
+
+def _top_per_row(matrix: sp.csr_matrix, n: int) -> sp.csr_matrix:
+    """Keep the n largest entries of each row."""
+    if n <= 0:
+        return matrix
+    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    order = np.lexsort((-matrix.data, rows))
+    rows, cols, data = rows[order], matrix.indices[order], matrix.data[order]
+    keep = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left") < n
+    return sp.csr_matrix((data[keep], (rows[keep], cols[keep])), shape=matrix.shape)
 
 
 def _other(kind: str) -> str:
