@@ -54,20 +54,28 @@ def top_k(
 
 
 def _block_top_k(block, offset, queries, candidates, k, min_score, factor, allowed):
-    rows = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
-    cols = block.indices
-    scores = block.data.astype(np.float64)
-    global_rows = rows + offset
-    q_fields, c_fields = queries.fields[global_rows], candidates.fields[cols]
+    """Top k per row of one block, made dense (the block is bounded by chunk_cells)."""
+    scores = block.toarray()
+    rows_slice = slice(offset, offset + scores.shape[0])
+    q_fields, c_fields = queries.fields[rows_slice, None], candidates.fields[None, :]
     cross = (q_fields != c_fields) & (q_fields >= 0) & (c_fields >= 0)
-    scores = np.where(cross, scores * factor, scores)
-    q_orgs = queries.orgs[global_rows]
-    keep = (scores >= min_score) & ~((q_orgs >= 0) & (q_orgs == candidates.orgs[cols]))
+    if factor != 1.0:
+        scores[cross] *= factor
+    q_orgs = queries.orgs[rows_slice, None]
+    scores[(q_orgs >= 0) & (q_orgs == candidates.orgs[None, :])] = -1.0
     if allowed is not None:
-        keep &= allowed[cols]
-    rows, cols, scores = rows[keep], cols[keep], scores[keep]
-    order = np.lexsort((candidates.order[cols], -scores, rows))
-    rows, cols, scores = rows[order], cols[order], scores[order]
-    starts = np.searchsorted(rows, rows, side="left")
-    first = np.arange(len(rows)) - starts < k
-    return rows[first] + offset, cols[first], np.clip(scores[first], 0.0, 1.0)
+        scores[:, ~allowed] = -1.0
+    n = scores.shape[1]
+    if k < n:
+        # every entry tied with the k-th best stays in, so ties are then broken by id
+        kth = np.partition(scores, n - k, axis=1)[:, n - k]
+        keep = scores >= np.maximum(kth, min_score)[:, None]
+    else:
+        keep = scores >= min_score
+    keep &= scores > 0
+    rows, cols = np.nonzero(keep)
+    values = scores[rows, cols].astype(np.float64)
+    order = np.lexsort((candidates.order[cols], -values, rows))
+    rows, cols, values = rows[order], cols[order], values[order]
+    first = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left") < k
+    return rows[first] + offset, cols[first], np.clip(values[first], 0.0, 1.0)
