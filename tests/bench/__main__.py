@@ -19,7 +19,7 @@ def main() -> int:
         if importlib.util.find_spec(name) is None:
             continue
         print(f"\n===== {name}", flush=True)
-        if subprocess.run([sys.executable, "-m", name, *sys.argv[1:]]).returncode != 0:
+        if subprocess.run([sys.executable, "-m", name]).returncode != 0:
             failed.append(name)
     if failed:
         print(f"benchmarks that failed: {', '.join(failed)}")
