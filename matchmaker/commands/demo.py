@@ -3,13 +3,33 @@
 import click
 from flask.cli import AppGroup
 
+from matchmaker.commands import ServiceError, echo_json, fail
 from matchmaker.services import demo as service
+from matchmaker.services.listing_files import load_listing_files
 
 demo = AppGroup("demo", help="Load demo data and listing files.")
+LISTING_FILE = click.Path(exists=True, dir_okay=False)
 
 
 @demo.command("seed")
 def seed() -> None:
-    """Load the field taxonomy, demo accounts and demo listings (idempotent)."""
-    service.seed_accounts()
-    click.echo("demo accounts ready")
+    """Load the field taxonomy, demo organizations, accounts and listings (idempotent)."""
+    echo_json(service.seed())
+
+
+@demo.command("load")
+@click.option("--achievements", type=LISTING_FILE, help="JSON-lines file of achievements.")
+@click.option("--needs", type=LISTING_FILE, help="JSON-lines file of needs.")
+def load(achievements: str | None, needs: str | None) -> None:
+    """Load listing files as published listings; print the counts as one JSON line.
+
+    One listing a line: {"id", "title", "description", "keywords": [...], "field", "org"?}.
+    A bad line stops the load before anything is written.
+    """
+    if not achievements and not needs:
+        fail("give --achievements and/or --needs")
+    try:
+        counts = load_listing_files(achievements, needs)
+    except ServiceError as e:
+        fail(e.message)
+    echo_json(counts)

@@ -1,1 +1,1 @@
-"""Demo data written by the team for `make run`, and loading listing files in bulk."""
+"""Demo data written by the team for `make run` (shenyang.json); loaded by services/demo.py."""

@@ -259,6 +259,34 @@ def set_broker_fields(user_id: int, field_ids: list[int]) -> User:
     user = db.session.get(User, user_id)
     if user is None or user.role != "broker":
         raise NotFound("技术经纪人不存在")
-    user.fields = list(db.session.scalars(select(Field).where(Field.id.in_(field_ids))))
+    fields = list(db.session.scalars(select(Field).where(Field.id.in_(field_ids))))
+    if len(fields) != len(set(field_ids)):
+        raise ServiceError("所选领域不存在", field="field_ids")
+    user.fields = fields
+    db.session.commit()
+    return user
+
+
+def list_users(role: str | None = None, query: str = "") -> list[User]:
+    """Users for the staff admin page, optionally of one role or matching a login/name/org."""
+    stmt = select(User).outerjoin(User.organization).order_by(User.role, User.login)
+    if role:
+        stmt = stmt.where(User.role == role)
+    if query := query.strip():
+        like = f"%{query}%"
+        stmt = stmt.where(
+            User.login.ilike(like) | User.display_name.ilike(like) | Organization.name.ilike(like)
+        )
+    return list(db.session.scalars(stmt))
+
+
+def set_user_active(user_id: int, active: bool, actor_id: int) -> User:
+    """Staff deactivate or reactivate an account; a deactivated user can neither sign in nor use tokens."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("用户不存在")
+    if user.id == actor_id and not active:
+        raise ServiceError("不能停用自己的账号", field="active")
+    user.is_active = active
     db.session.commit()
     return user

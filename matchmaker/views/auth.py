@@ -1,7 +1,7 @@
 """Register, log in, log out, change password; staff approve new organizations."""
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from matchmaker.auth import redirect_next, roles_required
@@ -40,7 +40,7 @@ def login():
 
 
 @bp.post("/logout")
-@login_required
+@roles_required()
 def logout():
     logout_user()
     flash("已退出登录", "info")
@@ -72,7 +72,7 @@ def register():
 
 
 @bp.route("/password", methods=["GET", "POST"])
-@login_required
+@roles_required()
 def password():
     errors = {}
     if request.method == "POST":

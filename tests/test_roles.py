@@ -1,0 +1,232 @@
+"""The role matrix: every protected endpoint, tried anonymously and as each of the four roles.
+
+It walks app.url_map, so endpoints added later are covered without touching this file, as long
+as their views use @roles_required (which records `allowed_roles` on the view). When a new
+endpoint takes a URL parameter this file does not know, the test says what to add:
+an entry in PARAM_TABLES (parameter -> table) and, for a new table, a row in build_world.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from itertools import product
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.routing import AnyConverter, IntegerConverter
+
+from matchmaker.extensions import db
+from matchmaker.models import (
+    Base,
+    Contract,
+    Fair,
+    MatchChunk,
+    MatchRun,
+    Meeting,
+    Notification,
+    OutboxEmail,
+    PairEvent,
+    Suggestion,
+)
+from matchmaker.models.accounts import ROLES
+from matchmaker.services.accounts import issue_token
+from matchmaker.services.taxonomy import field_by_name
+
+# Endpoints anyone may open. Anything else must be protected with @roles_required.
+PUBLIC_ENDPOINTS = {
+    "static",
+    "main.index",
+    "main.healthz",
+    "auth.login",
+    "auth.register",
+    "api.openapi",
+}
+# URL parameter -> the table whose row it names. Unknown *_id parameters are tried as
+# "<name>s" (e.g. fair_id -> fairs); a parameter may also depend on another one (listing_id).
+PARAM_TABLES = {
+    "org_id": "organizations",
+    "organization_id": "organizations",
+    "user_id": "users",
+    "pair_id": "suggestions",
+    "suggestion_id": "suggestions",
+    "run_id": "match_runs",
+    "chunk_id": "match_chunks",
+    "event_id": "pair_events",
+    "token_id": "api_tokens",
+    "email_id": "outbox_emails",
+}
+LISTING_TABLES = {"achievement": "achievements", "achievements": "achievements",
+                  "need": "needs", "needs": "needs"}
+# Values for string parameters that name no row.
+STRING_PARAMS = {"token": "no-such-token", "fmt": "csv", "format": "csv"}
+# Rows that belong to one user: each role gets its own (a notification is only its owner's).
+PER_ROLE_TABLES = {"notifications"}
+# (endpoint, role) pairs whose 403 comes from a check on the object rather than the role gate
+# (e.g. an enterprise may not edit another organization's need). Say why next to each entry.
+OBJECT_LEVEL_403: dict[tuple[str, str], str] = {}
+
+
+@dataclass
+class World:
+    users: dict = field(default_factory=dict)  # role -> User
+    tokens: dict = field(default_factory=dict)  # role -> bearer token
+    rows: dict = field(default_factory=dict)  # table -> id of a row URLs may point at
+    per_role: dict = field(default_factory=dict)  # (table, role) -> id
+
+
+@pytest.fixture
+def world(app, make_org, make_user, make_achievement, make_need) -> World:
+    return build_world(make_org, make_user, make_achievement, make_need)
+
+
+def build_world(make_org, make_user, make_achievement, make_need) -> World:
+    """One user per role, and a row in every table that URLs point at, owned by those users."""
+    w = World()
+    for role in ROLES:
+        w.users[role] = make_user(role)
+    w.users["broker"].fields = [field_by_name("机器人与智能制造")]
+    target_org = make_org(kind="enterprise", status="pending")
+    target_user = make_user("broker", login="target-broker")
+    achievement = make_achievement(organization=w.users["institute"].organization)
+    need = make_need(organization=w.users["enterprise"].organization)
+    run = MatchRun(status="succeeded", requested_by_id=w.users["staff"].id)
+    db.session.add(run)
+    db.session.flush()
+    chunk = MatchChunk(run_id=run.id, direction="need", position=0, listing_ids=[need.id])
+    pair = Suggestion(need=need, achievement=achievement, score=0.5, run_id=run.id,
+                      broker_id=w.users["broker"].id, terms=[["焊接", 1.0]])
+    db.session.add_all([chunk, pair])
+    db.session.flush()
+    fair = Fair(name="春季对接会", held_on=date.today() + timedelta(days=30), status="open")
+    db.session.add(fair)
+    db.session.flush()
+    meeting = Meeting(fair_id=fair.id, suggestion_id=pair.id, slot=0, table_no=1)
+    contract = Contract(suggestion_id=pair.id, contract_type="技术开发", amount=100,
+                        signed_on=date.today(), recorded_by_id=w.users["broker"].id)
+    event = PairEvent(suggestion_id=pair.id, to_state="suggested")
+    email = OutboxEmail(to_address="a@example.com", subject="s", body="b")
+    db.session.add_all([meeting, contract, event, email])
+    for role, user in w.users.items():
+        note = Notification(user_id=user.id, kind="test", message="通知")
+        db.session.add(note)
+        db.session.flush()
+        w.per_role[("notifications", role)] = note.id
+    db.session.commit()
+    for role, user in w.users.items():
+        w.tokens[role] = issue_token(user.login)
+    w.rows.update(
+        organizations=target_org.id, users=target_user.id, achievements=achievement.id,
+        needs=need.id, suggestions=pair.id, match_runs=run.id, match_chunks=chunk.id,
+        fairs=fair.id, meetings=meeting.id, contracts=contract.id, pair_events=event.id,
+        outbox_emails=email.id, fields=field_by_name("机器人与智能制造").id,
+        api_tokens=db.session.scalar(sa.text("SELECT min(id) FROM api_tokens")),
+    )
+    return w
+
+
+def protected_rules(app):
+    """(rule, view's allowed roles) for every rule whose view went through @roles_required."""
+    for rule in app.url_map.iter_rules():
+        roles = getattr(app.view_functions[rule.endpoint], "allowed_roles", None)
+        if roles is not None:
+            yield rule, roles
+
+
+def table_for(name: str, values: dict, rule) -> str:
+    if name == "listing_id":
+        kind = values.get("kinds") or values.get("kind")
+        if kind in LISTING_TABLES:
+            return LISTING_TABLES[kind]
+    if name in PARAM_TABLES:
+        return PARAM_TABLES[name]
+    guess = name.removesuffix("_id") + "s"
+    if name.endswith("_id") and guess in Base.metadata.tables:
+        return guess
+    pytest.fail(f"{rule.rule}: URL parameter <{name}> names no known table; "
+                f"add it to PARAM_TABLES in tests/test_roles.py")
+
+
+def concrete_urls(rule, world: World, role: str | None) -> list[str]:
+    """Every URL of a rule: each option of an any() part, ids of rows that exist."""
+    needed = sorted(rule.arguments - set(rule.defaults or {}))
+    choices = [
+        sorted(rule._converters[n].items) if isinstance(rule._converters[n], AnyConverter) else [None]
+        for n in needed
+    ]
+    urls = []
+    for combo in product(*choices):
+        values = {n: v for n, v in zip(needed, combo) if v is not None}
+        for name in needed:
+            if name in values:
+                continue
+            if isinstance(rule._converters[name], IntegerConverter):
+                table = table_for(name, values, rule)
+                key = (table, role or "staff")
+                row_id = world.per_role.get(key) if table in PER_ROLE_TABLES else world.rows.get(table)
+                if row_id is None:
+                    pytest.fail(f"{rule.rule}: no row in table {table}; add one in build_world")
+                values[name] = row_id
+            else:
+                values[name] = STRING_PARAMS.get(name, "x")
+        urls.append(rule.build(values, append_unknown=False)[1])
+    return urls
+
+
+def request_as(app, world: World, role: str | None, method: str, url: str):
+    client = app.test_client()
+    headers = {}
+    if role is not None:
+        if url.startswith("/api/"):
+            headers["Authorization"] = f"Bearer {world.tokens[role]}"
+        else:
+            with client.session_transaction() as session:
+                session["_user_id"] = str(world.users[role].id)
+                session["_fresh"] = True
+    body = {"json": {}} if url.startswith("/api/") and method != "GET" else {"data": {}}
+    try:
+        return client.open(url, method=method, headers=headers, **({} if method == "GET" else body))
+    except Exception as e:  # noqa: BLE001 - name the request that broke
+        pytest.fail(f"{method} {url} as {role or 'anonymous'} raised {type(e).__name__}: {e}")
+
+
+def test_every_endpoint_is_protected_or_explicitly_public(app):
+    endpoints = set(app.view_functions)
+    unprotected = {
+        e for e in endpoints if getattr(app.view_functions[e], "allowed_roles", None) is None
+    }
+    assert unprotected - PUBLIC_ENDPOINTS == set(), (
+        "endpoints without @roles_required; protect them or add them to PUBLIC_ENDPOINTS"
+    )
+    assert PUBLIC_ENDPOINTS <= endpoints, "PUBLIC_ENDPOINTS names endpoints that no longer exist"
+    for _, roles in protected_rules(app):
+        assert set(roles) <= set(ROLES) | {"*"}
+
+
+def test_each_role_reaches_exactly_the_endpoints_it_is_allowed(app, world):
+    calls = []
+    for rule, allowed in protected_rules(app):
+        allowed = set(ROLES) if "*" in allowed else set(allowed)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            # Refused identities first: they must change nothing before the allowed ones act.
+            for role in [None, *sorted(set(ROLES) - allowed), *sorted(allowed)]:
+                for url in concrete_urls(rule, world, role):
+                    calls.append((method != "GET", role in allowed, rule, method, role, url))
+    calls.sort(key=lambda c: (c[0], c[1]))
+    assert calls, "no protected endpoint found"
+    problems = []
+    for _, is_allowed, rule, method, role, url in calls:
+        response = request_as(app, world, role, method, url)
+        status, who = response.status_code, role or "anonymous"
+        if role is None:
+            if url.startswith("/api/"):
+                ok = status == 401
+            else:
+                ok = status == 302 and "/auth/login" in response.headers.get("Location", "")
+        elif not is_allowed:
+            ok = status == 403
+        else:
+            ok = status not in (401, 403) or (
+                status == 403 and (rule.endpoint, role) in OBJECT_LEVEL_403
+            )
+        if not ok:
+            problems.append(f"{method} {url} ({rule.endpoint}) as {who}: {status}")
+    assert not problems, "\n".join(problems)
