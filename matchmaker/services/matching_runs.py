@@ -159,7 +159,10 @@ def _plan(run_id: int) -> list[int]:
     reuse = inputs_service.vocabulary_of(model_store.current_version()) == vocabulary_now
     data = inputs_service.load_published(config, reuse, on_progress=lambda: _beat(run_id))
     _beat(run_id)
-    version, matcher = inputs_service.fit_or_load(config, data)
+    if not data.needs or not data.achievements:  # nothing to pair: finish empty below
+        data.needs, data.achievements, version = [], [], ""
+    else:
+        version, _ = inputs_service.fit_or_load(config, data)
     if not _lock_active(run_id):
         db.session.rollback()
         return []
