@@ -21,7 +21,13 @@ def celery_settings(broker_url: str) -> dict:
         "broker_url": broker_url,
         "include": ["workers.tasks"],
         "task_ignore_result": True,
-        "result_backend": None,
+        # Only the health check's ping keeps a result (task_ignore_result covers the rest).
+        "result_backend": broker_url.replace("redis+socket://", "socket://", 1),
+        "result_expires": 300,
+        # A publish to a dead broker fails in seconds instead of hanging a web request.
+        "task_publish_retry_policy": {
+            "max_retries": 3, "interval_start": 0, "interval_step": 0.5, "interval_max": 1,
+        },
         "worker_prefetch_multiplier": 1,
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
@@ -58,6 +64,12 @@ class Config:
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "matchmaker@localhost")
     REMINDER_DAYS = int(os.environ.get("REMINDER_DAYS", "7"))
     PAGE_SIZE = 20
+    # Matching jobs: listings per chunk, suggestions kept per listing, when a run counts as
+    # stuck (no heartbeat), and how often a chunk may be tried before its run fails.
+    MATCH_CHUNK_SIZE = int(os.environ.get("MATCH_CHUNK_SIZE", "250"))
+    MATCH_TOP_K = int(os.environ.get("MATCH_TOP_K", "10"))
+    MATCH_STALE_SECONDS = float(os.environ.get("MATCH_STALE_SECONDS", "120"))
+    MATCH_MAX_ATTEMPTS = int(os.environ.get("MATCH_MAX_ATTEMPTS", "5"))
 
 
 class TestConfig(Config):

@@ -141,6 +141,8 @@ def main() -> int:
                 env=env,
             )
         )
+        # Matching jobs (issue 4): the demo's first suggestions, queued once the worker runs.
+        flask_command("matching", "rematch", "--if-empty", env=env)
         children.append(
             subprocess.Popen(
                 [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--host", "127.0.0.1",

@@ -1,9 +1,62 @@
-"""Celery tasks: thin calls into services, taking ids and JSON-able values only."""
+"""Celery tasks: thin calls into services, taking ids and JSON-able values only.
+
+Every task here is safe to repeat (acks_late, reject_on_worker_lost): chunks write idempotently
+and the run rows in the database say what is done. A task that hits a database or broker error
+is retried with a short back-off; the attempt counters in the database cap the retries.
+"""
 
 from celery import shared_task
+
+from matchmaker.extensions import db
+from matchmaker.services import matching_incremental, matching_runs
+
+# Any failure is retried: the database's attempt counters, not Celery's, end a hopeless chunk
+# with its run marked failed and the error in words.
+RETRYABLE = (Exception,)
+RETRY = {"max_retries": 8}
+
+
+def _backoff(retries: int) -> float:
+    return min(1.0 * 2**retries, 10.0)
 
 
 @shared_task(ignore_result=False)
 def ping(token: str) -> str:
     """Echo a token back; the health check sends it through the broker and waits."""
     return token
+
+
+@shared_task(bind=True, **RETRY)
+def plan_run(self, run_id: int) -> None:
+    """Fit or load the model for a full run, write its chunks and queue them."""
+    try:
+        matching_runs.plan_run(run_id)
+    except RETRYABLE as exc:
+        db.session.rollback()
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from None
+
+
+@shared_task(bind=True, **RETRY)
+def run_chunk(self, chunk_id: int) -> str:
+    """Rank one chunk of a full run and write its suggestions."""
+    try:
+        return matching_runs.run_chunk(chunk_id)
+    except RETRYABLE as exc:
+        db.session.rollback()
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from None
+
+
+@shared_task(bind=True, **RETRY)
+def match_listing(self, chunk_id: int) -> str:
+    """Score one published or edited listing against the current model."""
+    try:
+        return matching_incremental.match_listing(chunk_id)
+    except RETRYABLE as exc:
+        db.session.rollback()
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from None
+
+
+@shared_task
+def reconcile() -> None:
+    """Re-queue or fail runs whose heartbeat went stale."""
+    matching_runs.reconcile()

@@ -14,9 +14,10 @@ def listing_tokens(listing: Listing, config: MatchConfig | None = None) -> list[
     keywords = listing.keywords
     if isinstance(keywords, str):
         keywords = (keywords,)
-    title = tokenize(listing.title or "")
-    keyword_tokens = [t for keyword in keywords or () for t in tokenize(keyword)]
-    body = tokenize(listing.description or "")
+    extra = {"extra_terms": config.extra_terms, "extra_stopwords": config.extra_stopwords}
+    title = tokenize(listing.title or "", **extra)
+    keyword_tokens = [t for keyword in keywords or () for t in tokenize(keyword, **extra)]
+    body = tokenize(listing.description or "", **extra)
     return (
         title * config.title_weight
         + keyword_tokens * config.keyword_weight

@@ -36,6 +36,9 @@ class MatchConfig:
     min_score: float = 0.01
     explain_terms: int = 5
     chunk_cells: int = 4_000_000
+    # Staff-maintained vocabulary on top of the shipped files; part of the model version.
+    extra_terms: tuple[str, ...] = ()
+    extra_stopwords: tuple[str, ...] = ()
 
 
 @dataclass

@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from .features import char_analyzer, listing_tokens, word_analyzer
 from .listing import Listing, Match, MatchConfig
 from .ranking import Side, top_k
-from .tokenizer import dictionary_version
+from .tokenizer import dictionary_version, extra_version
 
 MODEL_VERSION = "1"
 KINDS = ("need", "achievement")
@@ -31,8 +31,9 @@ class Matcher:
 
     @property
     def version(self) -> str:
-        """Return the model version tied to the dictionary version."""
-        return f"{MODEL_VERSION}+dict{dictionary_version()}"
+        """Return the model version tied to the dictionary version (and any extra vocabulary)."""
+        extra = extra_version(self.config.extra_terms, self.config.extra_stopwords)
+        return f"{MODEL_VERSION}+dict{dictionary_version()}" + (f"+x{extra}" if extra else "")
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, achievements: Sequence[Listing], needs: Sequence[Listing]) -> Matcher:

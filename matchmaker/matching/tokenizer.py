@@ -33,6 +33,8 @@ _UNITS = frozenset(
 
 _lock = threading.Lock()
 _tokenizer = None
+# Tokenizers with staff-added terms, keyed by (terms, stop words); built once per vocabulary.
+_variants: dict[tuple[tuple[str, ...], tuple[str, ...]], object] = {}
 _t2s = None
 
 
@@ -144,6 +146,51 @@ def _build_tokenizer():
     return tokenizer
 
 
+def normalize_words(words) -> tuple[str, ...]:
+    """Return words NFKC-normalized, lower-cased, deduplicated and sorted (a stable vocabulary key)."""
+    return tuple(sorted({unicodedata.normalize("NFKC", w).strip().lower() for w in words} - {""}))
+
+
+def extra_version(extra_terms=(), extra_stopwords=()) -> str:
+    """Return a short digest of staff-added terms and stop words ('' when there are none)."""
+    terms, stops = normalize_words(extra_terms), normalize_words(extra_stopwords)
+    if not terms and not stops:
+        return ""
+    import hashlib
+
+    payload = "\n".join(terms) + "\n--\n" + "\n".join(stops)
+    return hashlib.sha1(payload.encode("utf-8")).hexdigest()[:10]
+
+
+def _variant_tokenizer(extra_terms: tuple[str, ...], extra_stopwords: tuple[str, ...]):
+    """Return a copy of the base tokenizer that also knows the extra terms and stop words."""
+    key = (extra_terms, extra_stopwords)
+    tokenizer = _variants.get(key)
+    if tokenizer is None:
+        with _lock:
+            tokenizer = _variants.get(key)
+            if tokenizer is None:
+                tokenizer = _copy_tokenizer(get_tokenizer())
+                for word in (*extra_terms, *extra_stopwords):
+                    if word not in tokenizer.FREQ or not tokenizer.FREQ[word]:
+                        tokenizer.add_word(word)
+                if len(_variants) >= 4:  # vocabularies change rarely; keep memory bounded
+                    _variants.clear()
+                _variants[key] = tokenizer
+    return tokenizer
+
+
+def _copy_tokenizer(base):
+    import jieba
+
+    tokenizer = jieba.Tokenizer()
+    tokenizer.FREQ = dict(base.FREQ)
+    tokenizer.total = base.total
+    tokenizer.user_word_tag_tab = dict(base.user_word_tag_tab)
+    tokenizer.initialized = True
+    return tokenizer
+
+
 def split_dictionary_terms() -> list[str]:
     """Return dictionary terms the tokenizer would still split (should be empty)."""
     tokenizer = get_tokenizer()
@@ -171,13 +218,19 @@ def _merge(pieces: list[str]) -> list[str]:
     return out
 
 
-def tokenize(text: str, hmm: bool = False) -> list[str]:
+def tokenize(text: str, hmm: bool = False, extra_terms=(), extra_stopwords=()) -> list[str]:
     """Tokenize text: normalize, segment, keep whole Latin/number terms, drop stop words."""
     if not text:
         return []
     text = normalize(text)
-    pieces = get_tokenizer().lcut(text, HMM=hmm)
     stop = load_stopwords()[1]
+    if extra_terms or extra_stopwords:
+        extra_terms, extra_stopwords = normalize_words(extra_terms), normalize_words(extra_stopwords)
+        tokenizer = _variant_tokenizer(extra_terms, extra_stopwords)
+        stop = stop | frozenset(extra_stopwords)
+    else:
+        tokenizer = get_tokenizer()
+    pieces = tokenizer.lcut(text, HMM=hmm)
     tokens = []
     for token in _merge(pieces):
         token = token.strip("._-/#")

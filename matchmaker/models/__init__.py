@@ -12,7 +12,13 @@ from matchmaker.models.accounts import (
 from matchmaker.models.base import Base, utcnow
 from matchmaker.models.fairs import Contract, Fair, Meeting
 from matchmaker.models.listings import Achievement, Need
-from matchmaker.models.matching import MatchChunk, MatchRun, PairEvent, Suggestion
+from matchmaker.models.matching import (
+    MatchChunk,
+    MatchRun,
+    PairEvent,
+    Suggestion,
+    VocabularyEntry,
+)
 
 __all__ = [
     "Achievement",
@@ -32,5 +38,6 @@ __all__ = [
     "PairEvent",
     "Suggestion",
     "User",
+    "VocabularyEntry",
     "utcnow",
 ]

@@ -61,12 +61,34 @@ class MatchRun(Base):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     heartbeat_at: Mapped[datetime | None]
+    # "rematch" while a full or rebuild run is queued or running, NULL otherwise: the unique
+    # constraint is what keeps two full runs from ever writing at the same time.
+    exclusive_slot: Mapped[str | None] = mapped_column(String(20), unique=True)
 
     @property
     def progress(self) -> float:
         if self.status == "succeeded":
             return 1.0
         return self.chunks_done / self.chunks_total if self.chunks_total else 0.0
+
+
+VOCABULARY_KINDS = ("term", "stopword")
+
+
+class VocabularyEntry(Base):
+    """A domain term or stop word that staff added on top of the engine's shipped files."""
+
+    __tablename__ = "vocabulary_entries"
+    __table_args__ = (
+        UniqueConstraint("kind", "word"),
+        CheckConstraint(in_list("kind", VOCABULARY_KINDS), name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    word: Mapped[str] = mapped_column(String(40))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class MatchChunk(Base):

@@ -1,0 +1,139 @@
+"""Turn published listings into the engine's plain Listings, with tokens cached per revision.
+
+A listing's `tokens` are valid while `tokens_revision == revision` and the vocabulary is the one
+they were made with; a vocabulary change (new engine dictionary or staff words) recomputes all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, func, select, update
+
+from matchmaker.extensions import db
+from matchmaker.models import Achievement, Field, Need
+from matchmaker.models.listings import achievement_fields, need_fields
+from matchmaker.services import model_store
+
+MODELS = {"need": (Need, need_fields, "need_id"), "achievement": (Achievement, achievement_fields,
+                                                                    "achievement_id")}
+
+
+@dataclass
+class Inputs:
+    achievements: list
+    needs: list
+    stale_tokens: dict  # kind -> [(id, revision, tokens)] to write back
+
+
+def load_published(config, reuse_tokens: bool, on_progress=None) -> Inputs:
+    """Return every published listing as an engine Listing, tokenizing what is not cached."""
+    field_names = dict(db.session.execute(select(Field.id, Field.name)).all())
+    out = {}
+    stale = {}
+    for kind in ("achievement", "need"):
+        out[kind], stale[kind] = _load_side(kind, config, field_names, reuse_tokens, on_progress)
+    return Inputs(out["achievement"], out["need"], stale)
+
+
+def _load_side(kind, config, field_names, reuse_tokens, on_progress):
+    from matchmaker.matching import Listing, listing_tokens
+
+    model, link, column = MODELS[kind]
+    primary = (
+        select(func.min(link.c.field_id)).where(link.c[column] == model.id).scalar_subquery()
+    )
+    extra = [model.summary] if kind == "achievement" else []
+    rows = db.session.execute(
+        select(model.id, model.title, model.description, model.keywords, model.organization_id,
+               model.revision, model.tokens, model.tokens_revision, primary, *extra)
+        .where(model.status == "published")
+        .order_by(model.id)
+    ).all()
+    listings, stale = [], []
+    for row in rows:
+        listing = to_listing(row, field_names.get(row[8]), row[9] if extra else "")
+        tokens = row.tokens
+        if not (reuse_tokens and tokens is not None and row.tokens_revision == row.revision):
+            tokens = listing_tokens(listing, config)
+            stale.append((row.id, row.revision, tokens))
+            if on_progress and len(stale) % 2000 == 0:
+                on_progress()
+        listings.append(Listing(listing.id, listing.title, listing.description, listing.keywords,
+                                listing.field, listing.org, tuple(tokens)))
+    return listings, stale
+
+
+def to_listing(row, field: str | None, summary: str = ""):
+    from matchmaker.matching import Listing
+
+    description = row.description or ""
+    if summary:
+        description = f"{summary}\n{description}"
+    keywords = row.keywords or []
+    if isinstance(keywords, str):
+        keywords = [keywords]
+    return Listing(id=row.id, title=row.title or "", description=description,
+                   keywords=tuple(keywords), field=field, org=row.organization_id)
+
+
+def listing_for(kind: str, listing_id: int):
+    """Return one listing as an engine Listing (uncached tokens), or None if not published."""
+    model, link, column = MODELS[kind]
+    row = db.session.get(model, listing_id)
+    if row is None or row.status != "published":
+        return None, None
+    field = row.primary_field.name if row.fields else None
+    return row, to_listing(row, field, getattr(row, "summary", ""))
+
+
+def write_tokens(stale: dict) -> None:
+    """Store freshly computed tokens; the caller's transaction commits them."""
+    for kind, items in stale.items():
+        if not items:
+            continue
+        table = MODELS[kind][0].__table__
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"), table.c.revision == bindparam("b_rev"))
+            .values(tokens=bindparam("b_tokens"), tokens_revision=bindparam("b_rev"),
+                    updated_at=table.c.updated_at)
+        )
+        for start in range(0, len(items), 2000):
+            batch = items[start : start + 2000]
+            db.session.connection().execute(
+                stmt, [{"b_id": i, "b_rev": r, "b_tokens": list(t)} for i, r, t in batch]
+            )
+
+
+def vocabulary_of(version: str | None) -> str:
+    """The part of a model version that decides tokens (engine, dictionary, staff words)."""
+    return (version or "").rsplit("+data", 1)[0]
+
+
+def model_version(matcher, inputs: Inputs) -> str:
+    """Return a version naming the vocabulary and the exact listings a model is fitted on."""
+    digest = hashlib.sha1()
+    for kind, listings in (("a", inputs.achievements), ("n", inputs.needs)):
+        for x in listings:
+            digest.update(f"{kind}{x.id}|{x.field}|{x.org}|".encode())
+            digest.update("\x1f".join(x.tokens).encode("utf-8"))
+            digest.update(b"\x1e")
+    return f"{matcher.version}+data{digest.hexdigest()[:12]}"
+
+
+def fit_or_load(config, inputs: Inputs):
+    """Return (version, matcher): the saved model for these inputs, or a freshly fitted one."""
+    from matchmaker.matching import Matcher
+
+    matcher = Matcher(config)
+    version = model_version(matcher, inputs)
+    if model_store.exists(version):
+        try:
+            return version, model_store.load(version)
+        except Exception:  # noqa: BLE001 - an unreadable or outdated file is simply refitted
+            pass
+    matcher.fit(inputs.achievements, inputs.needs)
+    model_store.save(matcher, version)
+    return version, matcher
