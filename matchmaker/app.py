@@ -52,16 +52,20 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(api_bp)
+    from matchmaker.views import workbench
+
+    app.register_blueprint(workbench.bp)
     from matchmaker.views.errors import register_error_handlers
 
     register_error_handlers(app)
 
 
 def register_commands(app: Flask) -> None:
-    from matchmaker.commands import demo, users
+    from matchmaker.commands import demo, pairs, users
 
     app.cli.add_command(users.users)
     app.cli.add_command(demo.demo)
+    app.cli.add_command(pairs.pairs)
 
 
 @event.listens_for(Engine, "connect")

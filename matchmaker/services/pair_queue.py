@@ -33,7 +33,8 @@ class QueueFilters:
         errors = {}
         values = cls(
             bottleneck_first=args.get("bottleneck") == "1",
-            unreviewed=args.get("unreviewed", "1") == "1",
+            # The form sends a hidden "0" before the checkbox's "1"; no value at all means on.
+            unreviewed="1" in _all(args, "unreviewed") if "unreviewed" in args else True,
             show_snoozed=args.get("snoozed") == "1",
             claim=args.get("claim") or "all",
             state=args.get("state") or None,
@@ -64,6 +65,10 @@ class QueueFilters:
         if errors:
             raise ServiceError("筛选条件有误", errors=errors)
         return values
+
+
+def _all(args, name: str) -> list:
+    return args.getlist(name) if hasattr(args, "getlist") else [args.get(name)]
 
 
 def queue(user: User, filters: QueueFilters, page: int = 1, per_page: int = 20):

@@ -702,3 +702,43 @@ def visible_clause(user: User):
         ),
     )
     return own & recommended_once
+
+
+def fit_summary(pair: Suggestion) -> list[dict]:
+    """How well the pair fits beyond the text: field, maturity, budget against price."""
+    need, achievement = pair.need, pair.achievement
+    shared = {f.name for f in need.fields} & {f.name for f in achievement.fields}
+    rows = [
+        {
+            "label": "技术领域",
+            "ok": bool(shared),
+            "text": "同属" + "、".join(sorted(shared)) if shared else "领域不同",
+        }
+    ]
+    if achievement.maturity or achievement.trl:
+        trl = achievement.trl
+        text = f"成果处于{achievement.maturity or '—'}阶段" + (f"（TRL {trl}）" if trl else "")
+        rows.append({"label": "成熟度", "ok": (trl or 0) >= 6, "text": text})
+    else:
+        rows.append({"label": "成熟度", "ok": None, "text": "成果未填写成熟度"})
+    rows.append(_budget_fit(need, achievement))
+    return rows
+
+
+def _budget_fit(need: Need, achievement: Achievement) -> dict:
+    budget_hi = need.budget_max if need.budget_max is not None else need.budget_min
+    price_lo = achievement.price_min if achievement.price_min is not None else achievement.price_max
+    if budget_hi is None or price_lo is None:
+        return {"label": "预算与报价", "ok": None, "text": "预算或报价未填写"}
+    budget = _range_text(need.budget_min, need.budget_max)
+    price = _range_text(achievement.price_min, achievement.price_max)
+    ok = budget_hi >= price_lo
+    verdict = "预算覆盖报价" if ok else "预算低于报价"
+    return {"label": "预算与报价", "ok": ok, "text": f"需求预算{budget}，成果报价{price}：{verdict}"}
+
+
+def _range_text(low, high) -> str:
+    if low is not None and high is not None and low != high:
+        return f"{low:g}–{high:g}万元"
+    value = low if low is not None else high
+    return f"{value:g}万元"
