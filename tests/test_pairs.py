@@ -9,8 +9,7 @@ from sqlalchemy import select, text
 
 from matchmaker.extensions import db
 from matchmaker.models import Contract, Notification, PairEvent, Suggestion
-from matchmaker.services import Conflict, Forbidden, ServiceError
-from matchmaker.services import pairs
+from matchmaker.services import Conflict, Forbidden, ServiceError, pairs
 from matchmaker.services.signals import pair_moved
 from matchmaker.services.taxonomy import field_by_name
 from tests.conftest import using_postgres
@@ -143,8 +142,11 @@ def test_a_declined_side_declines_the_pair_and_tells_broker_and_the_other_owner(
     pairs.transition(pair.id, need_user.id, "declined", reason="price_mismatch", note="太贵")
     pair = db.session.get(Suggestion, pair.id)
     assert (pair.state, pair.need_answer) == ("declined", "declined")
-    told = {n.user_id: n.message for n in db.session.scalars(select(Notification))
-            if n.kind == "pair_declined"}
+    told = {
+        n.user_id: n.message
+        for n in db.session.scalars(select(Notification))
+        if n.kind == "pair_declined"
+    }
     assert set(told) == {broker.id, ach_user.id}
     assert "价格与预算不符" in told[ach_user.id] and "太贵" in told[ach_user.id]
     with pytest.raises(Conflict):
@@ -232,9 +234,7 @@ def test_stale_version_is_refused(make_pair, broker):
     assert "已被他人修改" in e.value.message
 
 
-def test_notes_claims_and_snoozes_are_kept_in_history_without_moving_the_pair(
-    make_pair, broker
-):
+def test_notes_claims_and_snoozes_are_kept_in_history_without_moving_the_pair(make_pair, broker):
     pair = make_pair()
     pairs.add_note(pair.id, broker.id, "企业很急")
     pairs.claim(pair.id, broker.id)
@@ -272,9 +272,7 @@ def test_pair_moved_is_sent_after_commit(make_pair, broker):
     assert seen == [(pair.id, "suggested", "recommended", "recommended")]
 
 
-def test_broker_proposes_a_pair_the_matcher_did_not_suggest(
-    broker, make_need, make_achievement
-):
+def test_broker_proposes_a_pair_the_matcher_did_not_suggest(broker, make_need, make_achievement):
     need, achievement = make_need(), make_achievement()
     pair = pairs.propose(broker.id, need.id, achievement.id, note="展会上认识")
     assert (pair.source, pair.state, pair.claimed_by_id) == ("broker", "suggested", broker.id)
@@ -303,8 +301,9 @@ def test_reassign_is_for_staff_and_tells_the_new_broker(make_pair, broker, make_
 
 
 needs_postgres = pytest.mark.skipif(
-    not using_postgres(), reason="row locks (SELECT ... FOR UPDATE) need PostgreSQL; SQLite "
-    "serializes writers, so there is no race to test"
+    not using_postgres(),
+    reason="row locks (SELECT ... FOR UPDATE) need PostgreSQL; SQLite "
+    "serializes writers, so there is no race to test",
 )
 
 
@@ -327,8 +326,10 @@ def test_a_mover_waits_for_a_locked_pair_and_then_sees_it_was_taken(app, make_pa
         tx = conn.begin()
         conn.execute(text("SELECT id FROM suggestions WHERE id = :id FOR UPDATE"), {"id": pair_id})
         conn.execute(
-            text("UPDATE suggestions SET state = 'dismissed', reason = 'off_topic', "
-                 "lock_version = lock_version + 1 WHERE id = :id"),
+            text(
+                "UPDATE suggestions SET state = 'dismissed', reason = 'off_topic', "
+                "lock_version = lock_version + 1 WHERE id = :id"
+            ),
             {"id": pair_id},
         )
         worker = threading.Thread(target=second_broker)

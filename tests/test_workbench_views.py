@@ -157,8 +157,9 @@ def test_contract_form_errors_appear_next_to_fields(client, login, world):
     assert 'data-field="contract.amount"' in page and 'data-field="contract.signed_on"' in page
 
 
-def test_bulk_recommend_moves_every_selected_pair(client, login, world, make_need,
-                                                  make_achievement):
+def test_bulk_recommend_moves_every_selected_pair(
+    client, login, world, make_need, make_achievement
+):
     second = Suggestion(need=make_need(), achievement=make_achievement(), score=0.5)
     db.session.add(second)
     db.session.commit()
@@ -191,7 +192,7 @@ def test_notification_bell_counts_unread_and_list_marks_read(client, login, worl
     assert 'data-unread="1"' in page
     assert "请答复是否有合作意向" in client.get("/notifications").get_data(as_text=True)
     client.post("/notifications/read")
-    assert 'data-unread' not in client.get("/my/pairs").get_data(as_text=True)
+    assert "data-unread" not in client.get("/my/pairs").get_data(as_text=True)
 
 
 def test_outbox_is_logged_without_mail_server_and_visible_to_staff(client, login, world):
@@ -258,9 +259,11 @@ def test_figures_count_the_funnel_and_export(client, login, world):
     login(world["staff"])
     page = client.get("/workbench/figures").get_data(as_text=True)
     assert "王经纪" in page and "88.0" in page
-    rows = list(csv.reader(io.StringIO(
-        client.get("/workbench/figures.csv?by=field").data.decode("utf-8-sig")
-    )))
+    rows = list(
+        csv.reader(
+            io.StringIO(client.get("/workbench/figures.csv?by=field").data.decode("utf-8-sig"))
+        )
+    )
     assert rows[0][0] == "技术领域" and rows[1][0] == FIELD
     assert rows[1][1:8] == ["1", "1", "1", "1", "1", "1", "88.0"]
     book = load_workbook(io.BytesIO(client.get("/workbench/figures.xlsx").data))
@@ -302,10 +305,18 @@ def test_api_party_answers_and_strangers_get_403(client, world, make_user):
     other_broker = make_user("broker")
     other = {"Authorization": f"Bearer {issue_token(other_broker.login)}"}
     body = {"to": "accepted", "side": "need"}
-    assert client.post(f"/api/v1/pairs/{pair_id}/transitions", json=body,
-                       headers=stranger).status_code == 403
-    assert client.post(f"/api/v1/pairs/{pair_id}/transitions", json={"to": "closed",
-                       "reason": "x"}, headers=other).status_code == 403
+    assert (
+        client.post(f"/api/v1/pairs/{pair_id}/transitions", json=body, headers=stranger).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            f"/api/v1/pairs/{pair_id}/transitions",
+            json={"to": "closed", "reason": "x"},
+            headers=other,
+        ).status_code
+        == 403
+    )
     assert client.get(f"/api/v1/pairs/{pair_id}", headers=stranger).status_code == 403
     answered = client.post(f"/api/v1/pairs/{pair_id}/transitions", json=body, headers=party)
     assert answered.status_code == 200 and answered.get_json()["need_answer"] == "interested"

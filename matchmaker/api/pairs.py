@@ -7,8 +7,7 @@ from matchmaker.api import bp
 from matchmaker.api.openapi import document
 from matchmaker.auth import roles_required
 from matchmaker.models.matching import PAIR_STATES
-from matchmaker.services import ServiceError
-from matchmaker.services import pair_queue
+from matchmaker.services import ServiceError, pair_queue
 from matchmaker.services import pairs as service
 
 
@@ -107,7 +106,9 @@ document(
     {
         "summary": "One pair with state, score, terms, need, achievement and its full history "
         "(each event: from, to, by, at, note)",
-        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "parameters": [
+            {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+        ],
         "responses": {"200": {"description": "the pair"}, **_ERRORS},
     },
 )
@@ -123,7 +124,9 @@ document(
         "(reason required) for its own side; a broker may answer on a side's behalf with "
         "`side`. The pair becomes accepted once both sides accepted. `version` (optional) is "
         "the version the client saw; a stale one answers 409.",
-        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "parameters": [
+            {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+        ],
         "requestBody": {
             "required": True,
             "content": {
@@ -142,9 +145,19 @@ document(
                                 "properties": {
                                     "type": {
                                         "type": "string",
-                                        "enum": ["技术开发", "技术转让", "技术许可", "技术咨询", "技术服务"],
+                                        "enum": [
+                                            "技术开发",
+                                            "技术转让",
+                                            "技术许可",
+                                            "技术咨询",
+                                            "技术服务",
+                                        ],
                                     },
-                                    "amount": {"type": "number", "minimum": 0, "description": "万元"},
+                                    "amount": {
+                                        "type": "number",
+                                        "minimum": 0,
+                                        "description": "万元",
+                                    },
                                     "signed_on": {"type": "string", "format": "date"},
                                 },
                             },

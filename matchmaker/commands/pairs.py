@@ -10,8 +10,12 @@ pairs = AppGroup("pairs", help="Pairs: reminders and e-mail delivery.")
 
 
 @pairs.command("remind")
-@click.option("--days", type=click.IntRange(min=1), default=None,
-              help="Waiting longer than this many days (default: REMINDER_DAYS).")
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Waiting longer than this many days (default: REMINDER_DAYS).",
+)
 def remind(days: int | None) -> None:
     """Remind whoever a pair has been waiting on."""
     try:

@@ -91,7 +91,9 @@ def _add(row: dict, pair: Suggestion, events: list, contract) -> None:
         row["contract_value"] += float(contract.amount)
     for start, end in GAPS:
         if start in reached and end in reached:
-            row["_gaps"][(start, end)].append((reached[end] - reached[start]).total_seconds() / 86400)
+            row["_gaps"][(start, end)].append(
+                (reached[end] - reached[start]).total_seconds() / 86400
+            )
 
 
 def _finish(row: dict) -> dict:

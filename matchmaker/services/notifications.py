@@ -51,7 +51,8 @@ def notify(users, kind: str, message: str, link: str = "", exclude: int | None =
                 OutboxEmail(
                     to_address=user.email,
                     subject=f"【科技成果转化对接平台】{message[:60]}",
-                    body=f"{user.display_name or user.login}，您好：\n\n{message}\n\n查看：{link}\n",
+                    body=f"{user.display_name or user.login}，您好：\n\n{message}\n\n"
+                    f"查看：{link}\n",
                 )
             )
     return len(seen)
@@ -94,7 +95,9 @@ def on_pair_event(pair: Suggestion, event: PairEvent, actor: User) -> None:
                 link,
                 actor.id,
             )
-            notify([broker], "pair_accepted", f"对接{title}双方均有意向，请安排约见", link, actor.id)
+            notify(
+                [broker], "pair_accepted", f"对接{title}双方均有意向，请安排约见", link, actor.id
+            )
         else:
             notify([broker], "pair_answer", f"{side}对{title}表示有意向", link, actor.id)
     elif event.kind == "transition" and to in ("meeting_scheduled", "met", "intention", "contract"):

@@ -105,9 +105,7 @@ def queue(user: User, filters: QueueFilters, page: int = 1, per_page: int = 20):
     elif filters.claim == "unclaimed":
         stmt = stmt.where(Suggestion.claimed_by_id.is_(None))
     elif filters.claim == "others":
-        stmt = stmt.where(
-            Suggestion.claimed_by_id.isnot(None), Suggestion.claimed_by_id != user.id
-        )
+        stmt = stmt.where(Suggestion.claimed_by_id.isnot(None), Suggestion.claimed_by_id != user.id)
     order = [Suggestion.score.desc(), Suggestion.id]
     if filters.bottleneck_first:
         order.insert(0, Need.is_bottleneck.desc())

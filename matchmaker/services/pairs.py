@@ -239,7 +239,7 @@ def transition(
     expected_version: int | None = None,
     meeting: dict | None = None,
 ) -> Suggestion:
-    """Move a pair to state `to`, or record a side's answer; refuse illegal or unauthorized moves."""
+    """Move a pair to state `to` or record a side's answer; refuse illegal or unauthorized moves."""
     actor = _actor(actor_id)
     note, reason = (note or "").strip(), (reason or "").strip()
     if to not in STATE_LABELS:
@@ -250,7 +250,9 @@ def transition(
     from_state = pair.state
     try:
         if expected_version is not None and pair.lock_version != expected_version:
-            raise Conflict(f"该配对已被他人修改（当前状态：{state_label(pair.state)}），请刷新后重试")
+            raise Conflict(
+                f"该配对已被他人修改（当前状态：{state_label(pair.state)}），请刷新后重试"
+            )
         if to in ANSWER_STATES and (from_state == "recommended" or actor.role not in BROKER_ROLES):
             event = _answer(pair, actor, to, side or None, reason, note)
         else:
@@ -371,7 +373,11 @@ def _contract(data: dict | None) -> dict:
         errors["contract.signed_on"] = "签订日期格式应为 YYYY-MM-DD"
     if errors:
         raise ServiceError("合同信息有误", errors=errors)
-    return {"contract_type": kind, "amount": amount.quantize(Decimal("0.01")), "signed_on": signed_on}
+    return {
+        "contract_type": kind,
+        "amount": amount.quantize(Decimal("0.01")),
+        "signed_on": signed_on,
+    }
 
 
 def _meeting(data: dict | None) -> dict:
@@ -734,7 +740,11 @@ def _budget_fit(need: Need, achievement: Achievement) -> dict:
     price = _range_text(achievement.price_min, achievement.price_max)
     ok = budget_hi >= price_lo
     verdict = "预算覆盖报价" if ok else "预算低于报价"
-    return {"label": "预算与报价", "ok": ok, "text": f"需求预算{budget}，成果报价{price}：{verdict}"}
+    return {
+        "label": "预算与报价",
+        "ok": ok,
+        "text": f"需求预算{budget}，成果报价{price}：{verdict}",
+    }
 
 
 def _range_text(low, high) -> str:

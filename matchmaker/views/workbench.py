@@ -10,8 +10,7 @@ from markupsafe import Markup, escape
 from matchmaker.auth import roles_required
 from matchmaker.extensions import db
 from matchmaker.models.fairs import CONTRACT_TYPES
-from matchmaker.services import Forbidden, ServiceError
-from matchmaker.services import broker_figures, notifications, pair_queue
+from matchmaker.services import Forbidden, ServiceError, broker_figures, notifications, pair_queue
 from matchmaker.services import pairs as service
 from matchmaker.services.taxonomy import all_fields
 
@@ -116,9 +115,9 @@ def propose():
         else:
             flash("已提出新配对", "success")
             return redirect(url_for("workbench.pair", pair_id=pair.id))
-    return render_template(
-        "workbench/propose.html", errors=errors, form=request.form
-    ), (400 if errors else 200)
+    return render_template("workbench/propose.html", errors=errors, form=request.form), (
+        400 if errors else 200
+    )
 
 
 # --- one pair --------------------------------------------------------------------------------
