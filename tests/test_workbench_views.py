@@ -330,3 +330,31 @@ def test_openapi_documents_the_pair_operations(client):
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     assert "get" in paths["/api/v1/pairs"] and "get" in paths["/api/v1/pairs/{id}"]
     assert "409" in paths["/api/v1/pairs/{id}/transitions"]["post"]["responses"]
+
+
+def test_queue_filters_new_since_last_visit_claims_and_hides_snoozed(
+    client, login, world, make_need, make_achievement
+):
+    from datetime import timedelta
+
+    broker, old = world["broker"], world["pair"]
+    old.created_at -= timedelta(days=3)
+    broker.last_seen_at = old.created_at + timedelta(days=1)
+    fresh = Suggestion(need=make_need(), achievement=make_achievement(), score=0.3)
+    snoozed = Suggestion(need=make_need(), achievement=make_achievement(), score=0.2)
+    db.session.add_all([fresh, snoozed])
+    db.session.commit()
+    service.claim(old.id, broker.id)
+    service.snooze(snoozed.id, broker.id, 5)
+    login(broker)  # this visit moves last_seen_at into previous_seen_at
+
+    def shown(query):
+        page = client.get(f"/workbench?{query}").get_data(as_text=True)
+        return {p.id for p in (old, fresh, snoozed) if f'data-pair="{p.id}"' in page}
+
+    assert shown("") == {old.id, fresh.id}
+    assert shown("new=1") == {fresh.id}
+    assert shown("claim=mine") == {old.id}
+    assert shown("claim=unclaimed") == {fresh.id}
+    assert shown("snoozed=1") == {old.id, fresh.id, snoozed.id}
+    assert shown("unreviewed=0&state=suggested&snoozed=1") == {old.id, fresh.id, snoozed.id}
