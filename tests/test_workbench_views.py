@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from matchmaker.extensions import db
 from matchmaker.models import Notification, OutboxEmail, Suggestion
-from matchmaker.services import notifications
+from matchmaker.services import notifications, pair_actions
 from matchmaker.services import pairs as service
 from matchmaker.services.taxonomy import field_by_name
 from matchmaker.views.workbench import highlight
@@ -344,8 +344,8 @@ def test_queue_filters_new_since_last_visit_claims_and_hides_snoozed(
     snoozed = Suggestion(need=make_need(), achievement=make_achievement(), score=0.2)
     db.session.add_all([fresh, snoozed])
     db.session.commit()
-    service.claim(old.id, broker.id)
-    service.snooze(snoozed.id, broker.id, 5)
+    pair_actions.claim(old.id, broker.id)
+    pair_actions.snooze(snoozed.id, broker.id, 5)
     login(broker)  # this visit moves last_seen_at into previous_seen_at
 
     def shown(query):
