@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from matchmaker.extensions import db
 from matchmaker.models import Notification, OutboxEmail, Suggestion
-from matchmaker.services import notifications, pair_actions
+from matchmaker.services import notifications, pair_actions, pair_data
 from matchmaker.services import pairs as service
 from matchmaker.services.taxonomy import field_by_name
 from matchmaker.views.workbench import highlight
@@ -133,6 +133,8 @@ def test_party_declines_from_its_page_and_the_broker_is_told(client, login, worl
         select(Notification.message).where(Notification.user_id == world["broker"].id)
     ).all()
     assert any("暂无合作计划" in m and "今年没预算" in m for m in told)
+    assert pair_data.decline_feedback("achievement", pair.achievement_id) == [("暂无合作计划", 1)]
+    assert "原因：暂无合作计划" in client.get("/my/pairs").get_data(as_text=True)
 
 
 def test_illegal_move_in_the_page_shows_the_conflict_message(client, login, world):

@@ -149,3 +149,21 @@ def _range_text(low, high) -> str:
         return f"{low:g}–{high:g}万元"
     value = low if low is not None else high
     return f"{value:g}万元"
+
+
+def decline_feedback(kind: str, listing_id: int) -> list[tuple[str, int]]:
+    """Why the other side declined pairs with this listing: (reason, count), most common first."""
+    from collections import Counter
+
+    from matchmaker.services.pairs import reason_label
+
+    if kind == "achievement":
+        stmt = select(Suggestion.reason).where(
+            Suggestion.achievement_id == listing_id, Suggestion.need_answer == "declined"
+        )
+    else:
+        stmt = select(Suggestion.reason).where(
+            Suggestion.need_id == listing_id, Suggestion.achievement_answer == "declined"
+        )
+    counts = Counter(reason_label(r) for r in db.session.scalars(stmt))
+    return counts.most_common()
