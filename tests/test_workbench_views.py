@@ -2,6 +2,9 @@
 
 import csv
 import io
+import socket
+import socketserver
+import threading
 from datetime import date
 
 import pytest
@@ -206,28 +209,61 @@ def test_outbox_is_logged_without_mail_server_and_visible_to_staff(client, login
     assert "boss@example.com" in client.get("/outbox").get_data(as_text=True)
 
 
-def test_outbox_sends_through_smtp_when_configured(app, world, monkeypatch):
-    sent = []
+class _SMTPHandler(socketserver.StreamRequestHandler):
+    """Just enough SMTP for smtplib.send_message: greet, accept one message, keep it."""
 
-    class FakeSMTP:
-        def __init__(self, host, port, timeout):
-            sent.append((host, port))
+    def handle(self):
+        self.wfile.write(b"220 test ESMTP\r\n")
+        while line := self.rfile.readline():
+            verb = line.decode().strip().split(" ")[0].upper()
+            if verb == "DATA":
+                self.wfile.write(b"354 go on\r\n")
+                body = b"".join(iter(lambda: self.rfile.readline(), b".\r\n"))
+                self.server.messages.append(body.decode())
+                self.wfile.write(b"250 queued\r\n")
+            elif verb == "QUIT":
+                self.wfile.write(b"221 bye\r\n")
+                return
+            else:
+                self.wfile.write(b"250 ok\r\n")
 
-        def __enter__(self):
-            return self
 
-        def __exit__(self, *exc):
-            return False
+@pytest.fixture
+def smtp_server():
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _SMTPHandler)
+    server.daemon_threads = True
+    server.messages = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
 
-        def send_message(self, message):
-            sent.append(message["To"])
 
-    monkeypatch.setattr(notifications.smtplib, "SMTP", FakeSMTP)
-    app.config["MAIL_SERVER"] = "mail.test"
+def test_outbox_task_sends_through_smtp_when_configured(app, world, smtp_server):
+    from workers.tasks import deliver_outbox
+
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.server_address[1])
     service.transition(world["pair"].id, world["broker"].id, "recommended")
-    assert notifications.deliver_outbox()["sent"] == 1
-    assert sent == [("mail.test", 25), "boss@example.com"]
+    assert deliver_outbox() == {"sent": 1, "failed": 0, "logged": 0}
+    (message,) = smtp_server.messages
+    assert "To: boss@example.com" in message
     assert db.session.scalar(select(OutboxEmail.status)) == "sent"
+
+
+def test_outbox_keeps_mail_pending_when_the_server_is_down(app, world):
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=_closed_port())
+    service.transition(world["pair"].id, world["broker"].id, "recommended")
+    assert notifications.deliver_outbox()["failed"] == 1
+    mail = db.session.scalar(select(OutboxEmail))
+    assert (mail.status, mail.attempts) == ("pending", 1) and mail.error
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def test_reminders_reach_the_side_that_has_not_answered_once(runner, world):
