@@ -28,6 +28,11 @@ def celery_settings(broker_url: str) -> dict:
         "broker_connection_retry_on_startup": True,
         "broker_transport_options": {"visibility_timeout": 3600},
         "worker_hijack_root_logger": False,
+        # Run by `celery beat` (or a worker started with -B): pending mail and daily reminders.
+        "beat_schedule": {
+            "deliver-outbox": {"task": "workers.tasks.deliver_outbox", "schedule": 300.0},
+            "pair-reminders": {"task": "workers.tasks.send_reminders", "schedule": 86400.0},
+        },
     }
 
 
