@@ -408,3 +408,21 @@ def test_queue_filters_new_since_last_visit_claims_and_hides_snoozed(
     assert shown("claim=unclaimed") == {fresh.id}
     assert shown("snoozed=1") == {old.id, fresh.id, snoozed.id}
     assert shown("unreviewed=0&state=suggested&snoozed=1") == {old.id, fresh.id, snoozed.id}
+
+
+def test_pair_action_forms_carry_a_csrf_token_that_is_checked(app, client, login, world):
+    import re
+
+    login(world["broker"])
+    app.config["WTF_CSRF_ENABLED"] = True
+    pair_id = world["pair"].id
+    page = client.get(f"/pairs/{pair_id}").get_data(as_text=True)
+    form = page[page.index('id="recommend-form"') :]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    refused = client.post(f"/pairs/{pair_id}/move", data={"to": "recommended"})
+    assert refused.status_code == 400 and "CSRF" in refused.get_data(as_text=True)
+    accepted = client.post(
+        f"/pairs/{pair_id}/move", data={"to": "recommended", "csrf_token": token}
+    )
+    assert accepted.status_code == 302
+    assert db.session.get(Suggestion, pair_id).state == "recommended"
