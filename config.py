@@ -62,6 +62,8 @@ class Config:
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "matchmaker@localhost")
     REMINDER_DAYS = int(os.environ.get("REMINDER_DAYS", "7"))
+    # Where the site is reached from outside, for links in e-mail (e.g. https://match.example.cn).
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
     # Queue a Celery task to send outbox e-mail right after a pair event (tests send by hand).
     OUTBOX_QUEUE = True
     PAGE_SIZE = 20

@@ -1,6 +1,7 @@
 """The workbench pages and the pairs API, as brokers, parties and staff see them."""
 
 import csv
+import email
 import io
 import socket
 import socketserver
@@ -256,11 +257,17 @@ def smtp_server():
 def test_outbox_task_sends_through_smtp_when_configured(app, world, smtp_server):
     from workers.tasks import deliver_outbox
 
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.server_address[1])
+    app.config.update(
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=smtp_server.server_address[1],
+        PUBLIC_URL="http://match.test/",
+    )
     service.transition(world["pair"].id, world["broker"].id, "recommended")
     assert deliver_outbox() == {"sent": 1, "failed": 0, "logged": 0}
     (message,) = smtp_server.messages
     assert "To: boss@example.com" in message
+    body = email.message_from_string(message).get_payload(decode=True).decode()
+    assert f"查看：http://match.test/pairs/{world['pair'].id}" in body
     assert db.session.scalar(select(OutboxEmail.status)) == "sent"
 
 
