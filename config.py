@@ -34,6 +34,11 @@ def celery_settings(broker_url: str) -> dict:
         "broker_connection_retry_on_startup": True,
         "broker_transport_options": {"visibility_timeout": 3600},
         "worker_hijack_root_logger": False,
+        # Run by `celery beat` (or a worker started with -B): pending mail and daily reminders.
+        "beat_schedule": {
+            "deliver-outbox": {"task": "workers.tasks.deliver_outbox", "schedule": 300.0},
+            "pair-reminders": {"task": "workers.tasks.send_reminders", "schedule": 86400.0},
+        },
     }
 
 
@@ -63,6 +68,10 @@ class Config:
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "matchmaker@localhost")
     REMINDER_DAYS = int(os.environ.get("REMINDER_DAYS", "7"))
+    # Where the site is reached from outside, for links in e-mail (e.g. https://match.example.cn).
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
+    # Queue a Celery task to send outbox e-mail right after a pair event (tests send by hand).
+    OUTBOX_QUEUE = True
     PAGE_SIZE = 20
     # Matching jobs: listings per chunk, suggestions kept per listing, when a run counts as
     # stuck (no heartbeat), and how often a chunk may be tried before its run fails.
@@ -82,3 +91,4 @@ class TestConfig(Config):
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     WTF_CSRF_ENABLED = False
+    OUTBOX_QUEUE = False

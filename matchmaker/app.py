@@ -56,17 +56,21 @@ def register_blueprints(app: Flask) -> None:
     from matchmaker.views import runs
 
     app.register_blueprint(runs.bp)
+    from matchmaker.views import workbench
+
+    app.register_blueprint(workbench.bp)
     from matchmaker.views.errors import register_error_handlers
 
     register_error_handlers(app)
 
 
 def register_commands(app: Flask) -> None:
-    from matchmaker.commands import demo, matching, users
+    from matchmaker.commands import demo, matching, pairs, users
 
     app.cli.add_command(users.users)
     app.cli.add_command(demo.demo)
     app.cli.add_command(matching.matching)
+    app.cli.add_command(pairs.pairs)
 
 
 @event.listens_for(Engine, "connect")

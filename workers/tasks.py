@@ -60,3 +60,17 @@ def match_listing(self, chunk_id: int) -> str:
 def reconcile() -> None:
     """Re-queue or fail runs whose heartbeat went stale."""
     matching_runs.reconcile()
+@shared_task
+def deliver_outbox() -> dict:
+    """Send pending outbox e-mail."""
+    from matchmaker.services import notifications
+
+    return notifications.deliver_outbox()
+
+
+@shared_task
+def send_reminders() -> dict:
+    """Remind people that pairs wait on them (run daily, e.g. from celery beat or cron)."""
+    from matchmaker.services import notifications
+
+    return notifications.send_reminders()

@@ -22,4 +22,5 @@ def protect_session_writes():
         csrf.protect()
 
 
-from matchmaker.api import me, openapi, runs  # noqa: E402,F401  (routes register on bp)
+# Each module registers its routes on bp.
+from matchmaker.api import me, openapi, pairs, runs  # noqa: E402,F401
