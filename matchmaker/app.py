@@ -47,11 +47,13 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from matchmaker.api import bp as api_bp
-    from matchmaker.views import auth, main
+    from matchmaker.views import auth, dashboard, fairs, main
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(fairs.bp)
+    app.register_blueprint(dashboard.bp)
     from matchmaker.views.errors import register_error_handlers
 
     register_error_handlers(app)
