@@ -80,6 +80,16 @@ def slot_times(fair: Fair) -> list[Slot]:
     return slots
 
 
+def _whole(value):
+    """An int from a form value; blank is None and anything else not a whole number stays put."""
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            return None
+        return int(value) if value.isdigit() else value
+    return value
+
+
 def create_fair(
     name: str,
     held_on: date | str,
@@ -87,7 +97,7 @@ def create_fair(
     venue: str = "",
     starts_at: str = "09:00",
     ends_at: str | None = "17:00",
-    slot_minutes: int = 20,
+    slot_minutes: int | str = 20,
     breaks: str | list = "",
     slots: int | None = None,
     tables: int = 10,
@@ -108,6 +118,8 @@ def create_fair(
             held_on = date.fromisoformat(held_on.strip())
         except ValueError:
             errors["held_on"] = "日期格式应为 YYYY-MM-DD"
+    slot_minutes, tables, default_quota, org_quota, slots = (
+        _whole(v) for v in (slot_minutes, tables, default_quota, org_quota, slots))
     for key, value, low, high in (
         ("slot_minutes", slot_minutes, 5, 240),
         ("tables", tables, 1, MAX_TABLES),
@@ -122,7 +134,7 @@ def create_fair(
     try:
         start = _clock(starts_at, "starts_at")
         pause_list = parse_breaks(breaks) if isinstance(breaks, str) else list(breaks)
-        if slots is not None and not errors.get("slot_minutes"):
+        if slots is not None and "slot_minutes" not in errors:
             end = (datetime.combine(date.today(), start) + timedelta(minutes=slot_minutes * slots))
             if end.date() != date.today():
                 raise ServiceError("时段超出当天，请减少时段数或缩短时长", field="slots")
