@@ -57,6 +57,8 @@ class Config:
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "matchmaker@localhost")
     REMINDER_DAYS = int(os.environ.get("REMINDER_DAYS", "7"))
+    # Queue a Celery task to send outbox e-mail right after a pair event (tests send by hand).
+    OUTBOX_QUEUE = True
     PAGE_SIZE = 20
 
 
@@ -70,3 +72,4 @@ class TestConfig(Config):
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     WTF_CSRF_ENABLED = False
+    OUTBOX_QUEUE = False

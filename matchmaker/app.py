@@ -52,6 +52,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(api_bp)
+    from matchmaker.views import workbench
+
+    app.register_blueprint(workbench.bp)
     app.register_blueprint(fairs.bp)
     app.register_blueprint(dashboard.bp)
     from matchmaker.views.errors import register_error_handlers
@@ -60,10 +63,11 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from matchmaker.commands import demo, fairs, users
+    from matchmaker.commands import demo, fairs, pairs, users
 
     app.cli.add_command(users.users)
     app.cli.add_command(demo.demo)
+    app.cli.add_command(pairs.pairs)
     app.cli.add_command(fairs.fairs)
 
 

@@ -35,6 +35,10 @@ PAIR_STATES = (
     "closed",
 )
 SIDE_ANSWERS = ("interested", "declined")
+# States in which both sides have said they are interested.
+ENGAGED_STATES = ("accepted", "meeting_scheduled", "met", "intention", "contract")
+# What a pair event records: a move of the state machine, or work on the pair that keeps its state.
+EVENT_KINDS = ("transition", "answer", "note", "claim", "unclaim", "snooze", "reassign", "propose")
 PAIR_SOURCES = ("matcher", "broker")
 
 
@@ -106,6 +110,15 @@ class Suggestion(Base):
             name="achievement_answer",
         ),
         CheckConstraint("score >= 0", name="score"),
+        CheckConstraint(
+            "state NOT IN ('accepted', 'meeting_scheduled', 'met', 'intention', 'contract') OR "
+            "(need_answer = 'interested' AND achievement_answer = 'interested')",
+            name="engaged_answers",
+        ),
+        CheckConstraint(
+            "state <> 'declined' OR need_answer = 'declined' OR achievement_answer = 'declined'",
+            name="declined_answer",
+        ),
         Index("ix_suggestions_state_score", "state", "score"),
     )
 
@@ -153,6 +166,10 @@ class PairEvent(Base):
     """Audit trail: every change of a pair's state, never rewritten."""
 
     __tablename__ = "pair_events"
+    __table_args__ = (
+        CheckConstraint(in_list("kind", EVENT_KINDS), name="kind"),
+        CheckConstraint(in_list("to_state", PAIR_STATES), name="to_state"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     suggestion_id: Mapped[int] = mapped_column(
@@ -160,6 +177,7 @@ class PairEvent(Base):
     )
     from_state: Mapped[str | None] = mapped_column(String(20))
     to_state: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(12), default="transition", server_default="transition")
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     side: Mapped[str | None] = mapped_column(String(12))
     reason: Mapped[str] = mapped_column(String(40), default="")

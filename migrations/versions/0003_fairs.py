@@ -2,7 +2,7 @@
 breaks and plan figures on the fair, who recorded a meeting's outcome
 
 Revision ID: 0003_fairs
-Revises: 0002
+Revises: 0003_workbench
 Create Date: 2026-11-29 22:52:10.748347
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0003_fairs'
-down_revision = '0002'
+down_revision = "0003_workbench"
 branch_labels = None
 depends_on = None
 

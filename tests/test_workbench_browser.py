@@ -1,0 +1,110 @@
+"""A real browser walks one pair from suggestion to signed contract: broker, company, institute."""
+
+import os
+import threading
+from datetime import date
+
+import pytest
+from werkzeug.serving import make_server
+
+from matchmaker.extensions import db
+from matchmaker.models import Suggestion
+from matchmaker.services.taxonomy import field_by_name
+from tests.conftest import PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def live_server(app):
+    """Serve the test app on a free port chosen by the OS."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian chromium is not installed (apt-get install -y chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _login(browser, base: str, login: str):
+    page = browser.new_context().new_page()
+    page.goto(f"{base}/auth/login")
+    page.fill("input[name=login]", login)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button:has-text('登录')")
+    page.wait_for_load_state()
+    return page
+
+
+def test_pair_goes_from_suggestion_to_contract_in_a_real_browser(
+    live_server, browser, make_user, make_org, make_need, make_achievement
+):
+    company = make_org(kind="enterprise", contact_name="李总")
+    institute = make_org(kind="institute", contact_name="张老师")
+    broker = make_user("broker", display_name="王经纪")
+    broker.fields = [field_by_name("机器人与智能制造")]
+    company_user = make_user("enterprise", org=company)
+    institute_user = make_user("institute", org=institute)
+    pair = Suggestion(
+        need=make_need(title="焊接机器人视觉引导", organization=company),
+        achievement=make_achievement(title="机器人焊缝跟踪系统", organization=institute),
+        score=0.8,
+        terms=[["焊缝", 0.7], ["机器人", 0.3]],
+    )
+    db.session.add(pair)
+    db.session.commit()
+    pair_id = pair.id
+
+    brk = _login(browser, live_server, broker.login)
+    brk.goto(f"{live_server}/workbench")
+    brk.click(f"tr[data-pair='{pair_id}'] a")
+    brk.fill("#recommend-form textarea[name=note]", "双方技术高度契合")
+    brk.click("#recommend-form button")
+    assert brk.get_attribute("#pair-state", "data-state") == "recommended"
+
+    for user in (company_user, institute_user):
+        party = _login(browser, live_server, user.login)
+        party.goto(f"{live_server}/my/pairs")
+        party.click(f"tr[data-pair='{pair_id}'] button.accept")
+        party.wait_for_load_state()
+        party.context.close()
+
+    brk.goto(f"{live_server}/pairs/{pair_id}")
+    assert brk.get_attribute("#pair-state", "data-state") == "accepted"
+    brk.fill("#meeting-form input[name=place]", "市科技局三楼会议室")
+    brk.click("#meeting-form button")
+    brk.click("#met-form button")
+    brk.click("#intention-form button")
+    brk.select_option("#contract-form select[name=contract_type]", "技术转让")
+    brk.fill("#contract-form input[name=amount]", "150")
+    brk.fill("#contract-form input[name=signed_on]", date.today().isoformat())
+    brk.click("#contract-form button")
+    assert brk.get_attribute("#pair-state", "data-state") == "contract"
+    assert "150.0 万元" in brk.content()
+    history = brk.locator("table.history tr[data-kind]").count()
+    assert history == 7  # recommend, two answers, meeting, met, intention, contract
+
+    db.session.expire_all()
+    assert db.session.get(Suggestion, pair_id).state == "contract"
