@@ -41,8 +41,13 @@ def platform(make_org, make_user, make_need, make_achievement):
     states = ["suggested", "recommended", "declined", "met", "intention", "contract"]
     pairs = []
     for i, state in enumerate(states):
+        answers = {}
+        if state == "declined":
+            answers = {"need_answer": "declined"}
+        elif state in ("met", "intention", "contract"):
+            answers = {"need_answer": "interested", "achievement_answer": "interested"}
         pair = Suggestion(need_id=needs[i % 3].id, achievement_id=achs[i % 2].id, score=0.5,
-                          state=state, active=True)
+                          state=state, active=True, **answers)
         db.session.add(pair)
         db.session.flush()
         if state != "suggested":

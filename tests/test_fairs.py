@@ -107,15 +107,37 @@ def test_unavailable_slot_is_respected(small_fair):
     assert plan["double_booked"] == 0
 
 
-def test_publish_creates_meetings_and_schedules_pairs(small_fair):
+def _accept(pair):
+    pair.state, pair.need_answer, pair.achievement_answer = "accepted", "interested", "interested"
+    db.session.commit()
+
+
+def test_publish_creates_meetings_and_schedules_accepted_pairs(small_fair):
     fair = small_fair["fair"]
+    accepted = max(small_fair["pairs"].values(), key=lambda p: p.score)
+    _accept(accepted)
     summary = fair_plan.publish(fair.id, small_fair["staff"].id)
     meetings = db.session.scalars(select(Meeting)).all()
     assert len(meetings) == summary["meetings"] == 6
-    assert {m.suggestion.state for m in meetings} == {"meeting_scheduled"}
+    assert {m.fair_id for m in meetings} == {fair.id}  # no second row from the workbench
+    states = {m.suggestion_id: m.suggestion.state for m in meetings}
+    assert states.pop(accepted.id) == "meeting_scheduled"
+    assert summary["pairs_scheduled"] == 1
+    assert set(states.values()) == {"suggested"}
     assert fair.status == "published"
-    events = db.session.scalars(select(PairEvent).where(PairEvent.to_state == "meeting_scheduled"))
-    assert len(events.all()) == 6
+
+
+def test_replan_keeps_a_scheduled_pairs_meeting(small_fair):
+    fair, staff = small_fair["fair"], small_fair["staff"]
+    fair_plan.publish(fair.id, staff.id)
+    meeting = db.session.scalars(select(Meeting).order_by(Meeting.id)).first()
+    _accept(meeting.suggestion)
+    fair_plan.publish(fair.id, staff.id)
+    assert meeting.suggestion.state == "meeting_scheduled"
+    fair.default_quota = 1  # fewer meetings now; the scheduled one must stay
+    db.session.commit()
+    fair_plan.publish(fair.id, staff.id)
+    assert db.session.get(Meeting, meeting.id).status == "planned"
 
 
 def test_replan_keeps_confirmed_meetings_fixed(small_fair):
@@ -137,32 +159,41 @@ def test_move_refuses_a_clash(small_fair):
     assert caught.value.field == "table"
 
 
-def test_cancel_returns_pair_and_keeps_it_out_of_replan(small_fair):
+def test_cancelled_meeting_stays_out_of_replan(small_fair):
     fair, staff = small_fair["fair"], small_fair["staff"]
     fair_plan.publish(fair.id, staff.id)
     meeting = db.session.scalars(select(Meeting)).first()
     fair_plan.cancel_meeting(meeting.id, staff.id, note="企业改期")
-    assert meeting.suggestion.state == "suggested"
     fair_plan.publish(fair.id, staff.id)
     assert db.session.get(Meeting, meeting.id).status == "cancelled"
+    assert meeting.note == "企业改期"
 
 
-def test_outcomes_walk_the_pair_to_a_contract(small_fair, make_user):
+def test_outcomes_walk_the_pair_through_the_workbench(small_fair):
     fair, staff = small_fair["fair"], small_fair["staff"]
-    broker = make_user("broker")
     fair_plan.publish(fair.id, staff.id)
     m1, m2, m3 = db.session.scalars(select(Meeting).order_by(Meeting.id)).all()[:3]
-    fair_plan.record_outcome(m1.id, broker.id, "held")
-    fair_plan.record_outcome(m2.id, broker.id, "no_show")
-    fair_plan.record_outcome(m3.id, broker.id, "contract",
+    _accept(m1.suggestion)
+    fair_plan.record_outcome(m1.id, staff.id, "held")
+    fair_plan.record_outcome(m2.id, staff.id, "no_show")
+    fair_plan.record_outcome(m3.id, staff.id, "contract",
                              contract={"contract_type": "技术转让", "amount": "120.5"})
     assert (m1.status, m1.suggestion.state) == ("held", "met")
     assert (m2.status, m2.suggestion.state) == ("no_show", "suggested")
     assert (m3.status, m3.suggestion.state) == ("held", "contract")
     steps = db.session.scalars(select(PairEvent.to_state).where(
         PairEvent.suggestion_id == m3.suggestion_id).order_by(PairEvent.id)).all()
-    assert steps == ["meeting_scheduled", "met", "intention", "contract"]
+    assert steps[0] == "recommended" and steps[-4:] == [
+        "meeting_scheduled", "met", "intention", "contract"]
     assert str(db.session.scalar(select(Contract.amount))) == "120.50"
+    assert db.session.scalar(select(func.count(Meeting.id)).where(Meeting.fair_id.is_(None))) == 0
+
+
+def test_meeting_held_without_intention_leaves_an_unanswered_pair(small_fair):
+    fair_plan.publish(small_fair["fair"].id, small_fair["staff"].id)
+    meeting = db.session.scalars(select(Meeting)).first()
+    fair_plan.record_outcome(meeting.id, small_fair["staff"].id, "held")
+    assert (meeting.status, meeting.suggestion.state) == ("held", "suggested")
 
 
 def test_contract_outcome_needs_valid_terms(small_fair, make_user):

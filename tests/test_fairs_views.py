@@ -127,7 +127,12 @@ def test_broker_records_outcome_on_the_agenda(scene, client, login, make_user):
     service.register_all(fair.id, scene["staff"].id)
     fair_plan.publish(fair.id, scene["staff"].id)
     meeting = db.session.scalars(select(Meeting)).first()
-    login(make_user("broker"))
+    from matchmaker.services.taxonomy import field_by_name
+
+    broker = make_user("broker")
+    broker.fields = [field_by_name("机器人与智能制造")]  # the pairs' field: the broker covers them
+    db.session.commit()
+    login(broker)
     bad = client.post(f"/fairs/meetings/{meeting.id}/outcome",
                       data={"outcome": "contract", "contract_type": "", "amount": "x"})
     assert bad.status_code == 400 and "请选择合同类型" in bad.get_data(as_text=True)

@@ -11,14 +11,12 @@ from matchmaker.matching.assign import Candidate, Quotas, assign, greedy_assign
 from matchmaker.matching.timetable import Booking, clashes, timetable
 from matchmaker.models import (
     Achievement,
-    Contract,
     Fair,
     FairParticipant,
     FairRegistration,
     Meeting,
     MustMeet,
     Need,
-    PairEvent,
     Suggestion,
     User,
     utcnow,
@@ -26,52 +24,15 @@ from matchmaker.models import (
 from matchmaker.models.fairs import CONTRACT_TYPES
 from matchmaker.services import Conflict, Forbidden, NotFound, ServiceError
 from matchmaker.services.fairs import get_fair, slot_times
-from matchmaker.services.signals import pair_moved
+from matchmaker.services import fair_pairs
 
 CLOSED_PAIR_STATES = ("dismissed", "declined", "closed")
 FIXED_MEETINGS = ("confirmed", "held", "no_show")
 OUTCOMES = ("held", "no_show", "intention", "contract")
-# The pair's path through a fair; outcomes walk it forward one state at a time.
-FAIR_PATH = ("meeting_scheduled", "met", "intention", "contract")
-
-
-def move_pair(pair_id: int, actor_id: int | None, to: str, note: str = "", reason: str = "",
-              contract: dict | None = None) -> None:
-    """Move a pair to another state (no commit): the one place fairs touch the pair life cycle.
-
-    Until the workbench's `matchmaker.services.pairs.transition` is merged this writes the state,
-    the audit event and the contract itself; wiring the workbench in is a change to this function.
-    """
-    pair = db.session.get(Suggestion, pair_id)
-    if pair is None or pair.state == to:
-        return
-    db.session.add(PairEvent(suggestion_id=pair.id, from_state=pair.state, to_state=to,
-                             actor_id=actor_id, reason=reason, note=note))
-    moves = db.session.info.setdefault("fair_pair_moves", [])
-    moves.append((pair.id, pair.state, to, actor_id))
-    pair.state = to
-    pair.state_changed_at = utcnow()
-    if contract is not None:
-        db.session.add(Contract(suggestion_id=pair.id, recorded_by_id=actor_id, **contract))
 
 
 def _commit() -> None:
-    """Commit, then tell other features which pairs moved."""
-    moves = db.session.info.pop("fair_pair_moves", [])
     db.session.commit()
-    for pair_id, from_state, to_state, actor_id in moves:
-        pair_moved.send(pair_id, from_state=from_state, to_state=to_state, actor_id=actor_id)
-
-
-def _state_before_fair(pair_id: int) -> str:
-    """The state a pair had before the fair scheduled it, to return to when the meeting is off."""
-    prior = db.session.scalar(
-        select(PairEvent.from_state)
-        .where(PairEvent.suggestion_id == pair_id, PairEvent.to_state == "meeting_scheduled")
-        .order_by(PairEvent.id.desc())
-        .limit(1)
-    )
-    return prior or "suggested"
 
 
 def _problem(fair: Fair):
@@ -115,9 +76,13 @@ def _problem(fair: Fair):
         cap = slots - len(unavailable.get(org, ()))
         wanted = org_quota.get(org, fair.org_quota)
         org_quota[org] = cap if wanted is None else min(wanted, cap)
+    # Kept by a re-plan: confirmed or past meetings, and those whose pair is already scheduled.
     fixed = {
         m.suggestion_id: m for m in db.session.scalars(
-            select(Meeting).where(Meeting.fair_id == fair.id, Meeting.status.in_(FIXED_MEETINGS))
+            select(Meeting).join(Suggestion, Suggestion.id == Meeting.suggestion_id).where(
+                Meeting.fair_id == fair.id,
+                or_(Meeting.status.in_(FIXED_MEETINGS),
+                    (Meeting.status == "planned") & (Suggestion.state == "meeting_scheduled")))
         )
     }
     quotas = Quotas(default_listing=min(slots, fair.default_quota), listing=listing_quota,
@@ -179,7 +144,7 @@ def _staff(actor_id: int | None, *roles: str) -> User | None:
 
 
 def publish(fair_id: int, actor_id: int | None) -> dict:
-    """Save the plan as meetings (re-running keeps confirmed meetings) and schedule the pairs."""
+    """Save the plan as meetings (a re-run keeps fixed meetings) and schedule accepted pairs."""
     fair = get_fair(fair_id)
     _staff(actor_id)
     if fair.status == "closed":
@@ -192,21 +157,32 @@ def publish(fair_id: int, actor_id: int | None) -> dict:
     for pair_id, meeting in meetings.items():
         if meeting.status == "planned" and pair_id not in wanted:
             db.session.delete(meeting)  # "cancelled" stays for meetings staff called off
-            move_pair(pair_id, actor_id, _state_before_fair(pair_id), reason="fair_replanned")
     for pair_id, (slot, table) in wanted.items():
         meeting = meetings.get(pair_id)
         if meeting is None:
             meeting = Meeting(fair_id=fair.id, suggestion_id=pair_id)
             db.session.add(meeting)
-        elif meeting.status in FIXED_MEETINGS:
+        elif meeting.status != "planned":
             continue
         meeting.status, meeting.slot, meeting.table_no = "planned", slot, table
         meeting.starts_at = slots[slot].starts
         meeting.place = f"{fair.venue} 第{table + 1}桌".strip()
-        move_pair(pair_id, actor_id, "meeting_scheduled", reason="fair", note=fair.name)
     fair.status = "published"
     fair.published_at = utcnow()
+    _commit()
+    scheduled = refused = 0
+    ready = db.session.scalars(select(Meeting.id).join(
+        Suggestion, Suggestion.id == Meeting.suggestion_id).where(
+        Meeting.fair_id == fair.id, Meeting.status == "planned",
+        Suggestion.state == "accepted")).all()
+    for meeting_id in ready:
+        try:
+            scheduled += fair_pairs.schedule(meeting_id, actor_id, note=fair.name)
+        except ServiceError:
+            db.session.rollback()
+            refused += 1
     fair.plan_summary = {k: v for k, v in plan.items() if k != "placement"}
+    fair.plan_summary |= {"pairs_scheduled": scheduled, "pairs_not_moved": refused}
     _commit()
     return fair.plan_summary
 
@@ -267,15 +243,13 @@ def confirm_meeting(meeting_id: int, actor_id: int) -> Meeting:
 
 
 def cancel_meeting(meeting_id: int, actor_id: int, note: str = "") -> Meeting:
-    """Cancel a meeting (staff); the pair returns to where it was before the fair."""
+    """Cancel a meeting (staff); a re-plan will not bring it back."""
     _staff(actor_id)
     meeting = _meeting(meeting_id)
     if meeting.status not in ("planned", "confirmed"):
         raise Conflict("只能取消未举行的洽谈")
+    # A scheduled pair keeps its state: its broker reschedules or closes it on the workbench.
     meeting.status, meeting.note = "cancelled", note.strip()
-    if meeting.suggestion.state == "meeting_scheduled":
-        pair_id = meeting.suggestion_id
-        move_pair(pair_id, actor_id, _state_before_fair(pair_id), reason="meeting_cancelled", note=note)
     _commit()
     return meeting
 
@@ -312,31 +286,23 @@ def record_outcome(meeting_id: int, actor_id: int, outcome: str, note: str = "",
         raise ServiceError("请选择洽谈结果", field="outcome")
     if meeting.status == "cancelled":
         raise Conflict("该洽谈已取消")
-    pair = meeting.suggestion
     terms = _contract_values(contract or {}) if outcome == "contract" else None
-    if outcome == "contract" and db.session.scalar(
-            select(Contract.id).where(Contract.suggestion_id == pair.id)):
-        raise Conflict("该配对已登记合同")
-    meeting.outcome_by_id, meeting.outcome_at = actor_id, utcnow()
-    if note.strip():
-        meeting.note = note.strip()
     if outcome == "no_show":
         if meeting.status == "held":
             raise Conflict("该洽谈已登记为已举行")
+        # The pair keeps its state: its broker reschedules or closes it on the workbench.
         meeting.status = "no_show"
-        if pair.state == "meeting_scheduled":
-            move_pair(pair.id, actor_id, _state_before_fair(pair.id), reason="no_show", note=note)
-        _commit()
-        return meeting
-    meeting.status = "held"
-    target = {"held": "met"}.get(outcome, outcome)
-    here = FAIR_PATH.index(pair.state) if pair.state in FAIR_PATH else -1
-    if here < 0:
-        move_pair(pair.id, actor_id, "meeting_scheduled", reason="fair")
-        here = 0
-    for step in FAIR_PATH[here + 1 : FAIR_PATH.index(target) + 1]:
-        move_pair(pair.id, actor_id, step, reason="fair_outcome", note=note,
-                  contract=terms if step == "contract" else None)
+    else:
+        target = {"held": "met"}.get(outcome, outcome)
+        if terms is not None:
+            terms = {"type": terms["contract_type"], "amount": str(terms["amount"]),
+                     "signed_on": terms["signed_on"].isoformat()}
+        fair_pairs.follow_up(meeting.id, actor_id, target, note=note, contract=terms)
+        meeting = _meeting(meeting_id)
+        meeting.status = "held"
+    meeting.outcome_by_id, meeting.outcome_at = actor_id, utcnow()
+    if note.strip():
+        meeting.note = note.strip()
     _commit()
     return meeting
 
