@@ -7,12 +7,17 @@ post achievements too, so the meeting graph is not bipartite. Target: assignment
 within 30 s on 2 cores.
 
     python tests/bench/bench_fairs.py [--seed 7] [--slots 24] [--tables 400]
+    python tests/bench/bench_fairs.py --db     # same data in a SQLite file, through the CLI:
+                                               # `flask fairs create ... --register-all`, `fairs plan`
 """
 
 import argparse
 import json
+import os
 import random
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -49,13 +54,78 @@ def fair_problem(seed: int, achievements=1239, needs=1302, top_k=20, dual_orgs=1
     return candidates, listing_quota, excluded
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_database(url: str, seed: int) -> None:
+    """Write the fair-scale problem into an empty database (orgs, listings, suggestions)."""
+    from sqlalchemy import insert
+
+    from config import Config
+    from matchmaker.app import create_app
+    from matchmaker.extensions import db
+    from matchmaker.models import Achievement, Need, Organization, Suggestion
+    from matchmaker.services.taxonomy import ensure_fields
+
+    candidates, listing_quota, excluded = fair_problem(seed)
+    config = Config()
+    config.SQLALCHEMY_DATABASE_URI = url
+    app = create_app(config)
+    with app.app_context():
+        db.create_all()
+        ensure_fields()
+        orgs = sorted({c.need_org for c in candidates} | {c.achievement_org for c in candidates})
+        org_id = {name: i + 1 for i, name in enumerate(orgs)}
+        db.session.execute(insert(Organization), [
+            {"id": i, "name": name, "status": "approved",
+             "kind": "institute" if name.startswith("inst") else "enterprise"}
+            for name, i in org_id.items()])
+        needs = {c.need_id: c.need_org for c in candidates}
+        achs = {c.achievement_id: c.achievement_org for c in candidates}
+        db.session.execute(insert(Need), [
+            {"id": n + 1, "title": f"需求{n}", "organization_id": org_id[o], "status": "published"}
+            for n, o in needs.items()])
+        db.session.execute(insert(Achievement), [
+            {"id": a + 1, "title": f"成果{a}", "organization_id": org_id[o], "status": "published"}
+            for a, o in achs.items()])
+        db.session.execute(insert(Suggestion), [
+            {"id": c.pair_id + 1, "need_id": c.need_id + 1, "achievement_id": c.achievement_id + 1,
+             "score": c.score, "state": "dismissed" if c.pair_id in excluded else "suggested"}
+            for c in candidates])
+        db.session.commit()
+
+
+def run_cli(args: argparse.Namespace) -> None:
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi", "fairs"]
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/bench.db"
+        env = dict(os.environ, DATABASE_URL=url, MATCHMAKER_INSTANCE=tmp)
+        start = time.perf_counter()
+        load_database(url, args.seed)
+        print(f"loaded in {time.perf_counter() - start:.1f}s", file=sys.stderr)
+        created = subprocess.run(flask + [
+            "create", "--name", "bench", "--date", "2026-12-01", "--slots", str(args.slots),
+            "--tables", str(args.tables), "--quota", "5", "--register-all"],
+            cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+        fair_id = created.stdout.strip()
+        start = time.perf_counter()
+        planned = subprocess.run(flask + ["plan", fair_id], cwd=ROOT, env=env,
+                                 capture_output=True, text=True, check=True)
+        print(planned.stdout.strip())
+        print(f"`flask fairs plan` wall time {time.perf_counter() - start:.1f}s", file=sys.stderr)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--slots", type=int, default=24)
     parser.add_argument("--tables", type=int, default=400)
     parser.add_argument("--org-quota", type=int, default=None)
+    parser.add_argument("--db", action="store_true", help="run through the database and CLI")
     args = parser.parse_args()
+    if args.db:
+        run_cli(args)
+        return
     candidates, listing_quota, excluded = fair_problem(args.seed)
     quotas = Quotas(
         default_listing=5,
