@@ -113,9 +113,25 @@ def test_staff_run_a_fair_and_a_company_reads_its_agenda(live_server, browser, d
         company.click("text=导出 Excel")
     assert download.value.suggested_filename.endswith(".xlsx")
 
+    # After the fair: the best pair signed a contract.
+    best = db.session.scalar(select(Meeting.id).join(Suggestion).where(
+        Suggestion.need_id == demo_like["needs"][0].id, Suggestion.score == 0.9))
+    staff.goto(f"{live_server}/fairs/{db.session.get(Meeting, best).fair_id}/agenda")
+    row = staff.locator(f"#m{best}")
+    row.locator("details.outcome summary").click()
+    row.locator("select[name=outcome]").select_option("contract")
+    row.locator("select[name=contract_type]").select_option("技术转让")
+    row.locator("input[name=amount]").fill("350")
+    row.locator("details.outcome button[type=submit]").click()
+    staff.wait_for_load_state()
+    assert "洽谈结果已记录" in staff.content()
+    assert staff.locator(f"#m{best} td.status").inner_text().startswith("已举行")
+
     staff.goto(f"{live_server}/dashboard/")
     funnel = staff.locator("#funnel svg")
     assert funnel.count() == 1
-    assert staff.locator('#funnel g.stage[data-stage="系统推荐配对"]').get_attribute(
-        "data-value") == "9"
+    stage = '#funnel g.stage[data-stage="{}"]'
+    assert staff.locator(stage.format("系统推荐配对")).get_attribute("data-value") == "9"
+    assert staff.locator(stage.format("签约")).get_attribute("data-value") == "1"
+    assert "350.00万元" in staff.inner_text("#totals")
     assert staff.locator("#trend svg polyline").count() == 4
