@@ -32,12 +32,16 @@ def platform(make_org, make_user, make_need, make_achievement):
     inst = make_org(kind="institute")
     co1, co2 = make_org(kind="enterprise"), make_org(kind="enterprise")
     make_org(kind="enterprise")  # a company without needs does not take part
-    achs = [make_achievement(organization=uni, fields=["新材料"]),
-            make_achievement(organization=inst, fields=["IC装备"]),
-            make_achievement(organization=inst, fields=["IC装备"], status="draft")]
-    needs = [make_need(organization=co1, fields=["新材料"], is_bottleneck=True),
-             make_need(organization=co2, fields=["IC装备"]),
-             make_need(organization=co2, fields=["新材料"])]
+    achs = [
+        make_achievement(organization=uni, fields=["新材料"]),
+        make_achievement(organization=inst, fields=["IC装备"]),
+        make_achievement(organization=inst, fields=["IC装备"], status="draft"),
+    ]
+    needs = [
+        make_need(organization=co1, fields=["新材料"], is_bottleneck=True),
+        make_need(organization=co2, fields=["IC装备"]),
+        make_need(organization=co2, fields=["新材料"]),
+    ]
     states = ["suggested", "recommended", "declined", "met", "intention", "contract"]
     pairs = []
     for i, state in enumerate(states):
@@ -46,8 +50,14 @@ def platform(make_org, make_user, make_need, make_achievement):
             answers = {"need_answer": "declined"}
         elif state in ("met", "intention", "contract"):
             answers = {"need_answer": "interested", "achievement_answer": "interested"}
-        pair = Suggestion(need_id=needs[i % 3].id, achievement_id=achs[i % 2].id, score=0.5,
-                          state=state, active=True, **answers)
+        pair = Suggestion(
+            need_id=needs[i % 3].id,
+            achievement_id=achs[i % 2].id,
+            score=0.5,
+            state=state,
+            active=True,
+            **answers,
+        )
         db.session.add(pair)
         db.session.flush()
         if state != "suggested":
@@ -55,10 +65,22 @@ def platform(make_org, make_user, make_need, make_achievement):
         pairs.append(pair)
     retired = Suggestion(need_id=needs[0].id, achievement_id=achs[2].id, score=0.2, active=False)
     db.session.add(retired)
-    db.session.add(Contract(suggestion_id=pairs[5].id, contract_type="技术转让",
-                            amount=Decimal("8000"), signed_on=date.today()))
-    db.session.add(Contract(suggestion_id=pairs[4].id, contract_type="技术开发",
-                            amount=Decimal("4000.5"), signed_on=date.today()))
+    db.session.add(
+        Contract(
+            suggestion_id=pairs[5].id,
+            contract_type="技术转让",
+            amount=Decimal("8000"),
+            signed_on=date.today(),
+        )
+    )
+    db.session.add(
+        Contract(
+            suggestion_id=pairs[4].id,
+            contract_type="技术开发",
+            amount=Decimal("4000.5"),
+            signed_on=date.today(),
+        )
+    )
     db.session.commit()
     return {"staff": staff, "broker": broker, "pairs": pairs}
 
@@ -69,8 +91,11 @@ def _db_count(query) -> int:
 
 def test_platform_totals_equal_database_counts(platform):
     t = dashboard.totals()
-    assert t["achievements"] == _db_count(select(Achievement).where(
-        Achievement.status == "published")) == 2
+    assert (
+        t["achievements"]
+        == _db_count(select(Achievement).where(Achievement.status == "published"))
+        == 2
+    )
     assert t["needs"] == _db_count(select(Need).where(Need.status == "published")) == 3
     assert t["bottleneck_needs"] == 1
     assert t["institutions"] == 2 and t["companies"] == 2
@@ -114,8 +139,9 @@ def test_dashboard_export_has_the_same_figures(platform, client, login):
     assert {"按领域", "按单位类型", "按月份"} <= set(book.sheetnames)
 
 
-def test_fair_dashboard_counts_only_that_fair(make_user, make_org, make_need, make_achievement,
-                                              client, login):
+def test_fair_dashboard_counts_only_that_fair(
+    make_user, make_org, make_need, make_achievement, client, login
+):
     staff = make_user("staff")
     n = make_need(organization=make_org(kind="enterprise"))
     a = make_achievement(organization=make_org(kind="institute"))

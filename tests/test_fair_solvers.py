@@ -16,8 +16,11 @@ def _c(pid, n, a, norg, aorg, score, must=False):
 
 def test_optimum_beats_greedy_where_greedy_blocks_two_good_pairs():
     # Greedy takes the single best pair (0.9) and blocks two pairs worth 0.8 each.
-    cands = [_c(1, 1, 1, "n1", "a1", 0.9), _c(2, 1, 2, "n1", "a2", 0.8),
-             _c(3, 2, 1, "n2", "a1", 0.8)]
+    cands = [
+        _c(1, 1, 1, "n1", "a1", 0.9),
+        _c(2, 1, 2, "n1", "a2", 0.8),
+        _c(3, 2, 1, "n2", "a1", 0.8),
+    ]
     quotas = Quotas(default_listing=1)
     assert greedy_assign(cands, quotas).pair_ids == [1]
     best = assign(cands, quotas)
@@ -31,8 +34,11 @@ def test_organization_quota_binds_across_its_listings():
 
 
 def test_excluded_and_self_pairs_never_chosen_and_must_meet_always_when_feasible():
-    cands = [_c(1, 1, 1, "x", "x", 1.0), _c(2, 1, 2, "n", "a", 0.9),
-             _c(3, 2, 2, "m", "a", 0.1, must=True)]
+    cands = [
+        _c(1, 1, 1, "x", "x", 1.0),
+        _c(2, 1, 2, "n", "a", 0.9),
+        _c(3, 2, 2, "m", "a", 0.1, must=True),
+    ]
     result = assign(cands, Quotas(default_listing=1), excluded={2})
     assert result.pair_ids == [3] and result.must_meet_missed == []
 
@@ -82,7 +88,9 @@ def test_meetings_that_cannot_fit_are_reported():
 
 
 def test_solvers_import_no_web_or_database_stack():
-    code = ("import sys; import matchmaker.matching.assign, matchmaker.matching.timetable; "
-            "bad = {'flask', 'celery', 'sqlalchemy'} & set(sys.modules); print(sorted(bad))")
+    code = (
+        "import sys; import matchmaker.matching.assign, matchmaker.matching.timetable; "
+        "bad = {'flask', 'celery', 'sqlalchemy'} & set(sys.modules); print(sorted(bad))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -8,8 +8,7 @@ from sqlalchemy import func, select
 
 from matchmaker.extensions import db
 from matchmaker.models import Contract, FairRegistration, Meeting, PairEvent, Suggestion, utcnow
-from matchmaker.services import Conflict, Forbidden, ServiceError
-from matchmaker.services import fair_plan
+from matchmaker.services import Conflict, Forbidden, ServiceError, fair_plan
 from matchmaker.services import fairs as service
 
 
@@ -36,16 +35,35 @@ def small_fair(make_org, make_need, make_achievement, make_pair, make_user):
     for i, n in enumerate(needs):
         for j, a in enumerate(achs):
             pairs[i, j] = make_pair(n, a, score=round(0.1 + 0.1 * ((i * 3 + j) % 7), 2))
-    fair = service.create_fair("春季对接会", date.today() + timedelta(days=7), slots=6, tables=4,
-                               default_quota=2, actor_id=staff.id)
+    fair = service.create_fair(
+        "春季对接会",
+        date.today() + timedelta(days=7),
+        slots=6,
+        tables=4,
+        default_quota=2,
+        actor_id=staff.id,
+    )
     service.register_all(fair.id, staff.id)
-    return {"fair": fair, "staff": staff, "needs": needs, "achs": achs, "pairs": pairs,
-            "companies": companies, "institutes": institutes}
+    return {
+        "fair": fair,
+        "staff": staff,
+        "needs": needs,
+        "achs": achs,
+        "pairs": pairs,
+        "companies": companies,
+        "institutes": institutes,
+    }
 
 
 def test_slots_skip_breaks(app):
-    fair = service.create_fair("会", "2026-12-01", starts_at="09:00", ends_at="12:00",
-                               slot_minutes=30, breaks="10:00-10:30")
+    fair = service.create_fair(
+        "会",
+        "2026-12-01",
+        starts_at="09:00",
+        ends_at="12:00",
+        slot_minutes=30,
+        breaks="10:00-10:30",
+    )
     labels = [s.label for s in service.slot_times(fair)]
     assert labels == ["09:00–09:30", "09:30–10:00", "10:30–11:00", "11:00–11:30", "11:30–12:00"]
     assert fair.slots_count == 5
@@ -176,15 +194,23 @@ def test_outcomes_walk_the_pair_through_the_workbench(small_fair):
     _accept(m1.suggestion)
     fair_plan.record_outcome(m1.id, staff.id, "held")
     fair_plan.record_outcome(m2.id, staff.id, "no_show")
-    fair_plan.record_outcome(m3.id, staff.id, "contract",
-                             contract={"contract_type": "技术转让", "amount": "120.5"})
+    fair_plan.record_outcome(
+        m3.id, staff.id, "contract", contract={"contract_type": "技术转让", "amount": "120.5"}
+    )
     assert (m1.status, m1.suggestion.state) == ("held", "met")
     assert (m2.status, m2.suggestion.state) == ("no_show", "suggested")
     assert (m3.status, m3.suggestion.state) == ("held", "contract")
-    steps = db.session.scalars(select(PairEvent.to_state).where(
-        PairEvent.suggestion_id == m3.suggestion_id).order_by(PairEvent.id)).all()
+    steps = db.session.scalars(
+        select(PairEvent.to_state)
+        .where(PairEvent.suggestion_id == m3.suggestion_id)
+        .order_by(PairEvent.id)
+    ).all()
     assert steps[0] == "recommended" and steps[-4:] == [
-        "meeting_scheduled", "met", "intention", "contract"]
+        "meeting_scheduled",
+        "met",
+        "intention",
+        "contract",
+    ]
     assert str(db.session.scalar(select(Contract.amount))) == "120.50"
     assert db.session.scalar(select(func.count(Meeting.id)).where(Meeting.fair_id.is_(None))) == 0
 
@@ -200,13 +226,18 @@ def test_contract_outcome_needs_valid_terms(small_fair, make_user):
     fair_plan.publish(small_fair["fair"].id, small_fair["staff"].id)
     meeting = db.session.scalars(select(Meeting)).first()
     with pytest.raises(ServiceError) as caught:
-        fair_plan.record_outcome(meeting.id, make_user("broker").id, "contract",
-                                 contract={"contract_type": "买卖", "amount": "-1"})
+        fair_plan.record_outcome(
+            meeting.id,
+            make_user("broker").id,
+            "contract",
+            contract={"contract_type": "买卖", "amount": "-1"},
+        )
     assert {"contract_type", "amount"} <= set(caught.value.errors)
 
 
 def test_organization_registers_only_its_own_listings_before_closing(
-        small_fair, make_user, make_need):
+    small_fair, make_user, make_need
+):
     fair = service.create_fair("秋季会", "2026-12-01", slots=4, tables=2)
     user = make_user("enterprise")
     mine, other = make_need(organization=user.organization), make_need()
@@ -222,18 +253,43 @@ def test_organization_registers_only_its_own_listings_before_closing(
 
 
 def test_cli_create_and_plan(runner, small_fair):
-    result = runner.invoke(args=["fairs", "create", "--name", "CLI会", "--date", "2026-12-01",
-                                 "--slots", "6", "--tables", "4", "--quota", "2",
-                                 "--register-all"])
+    result = runner.invoke(
+        args=[
+            "fairs",
+            "create",
+            "--name",
+            "CLI会",
+            "--date",
+            "2026-12-01",
+            "--slots",
+            "6",
+            "--tables",
+            "4",
+            "--quota",
+            "2",
+            "--register-all",
+        ]
+    )
     assert result.exit_code == 0, result.output
     fair_id = int(result.output.strip())
-    assert db.session.scalar(select(func.count(FairRegistration.id)).where(
-        FairRegistration.fair_id == fair_id)) == 6
+    assert (
+        db.session.scalar(
+            select(func.count(FairRegistration.id)).where(FairRegistration.fair_id == fair_id)
+        )
+        == 6
+    )
     result = runner.invoke(args=["fairs", "plan", str(fair_id)])
     assert result.exit_code == 0, result.output
     figures = json.loads(result.output)
-    assert set(figures) >= {"meetings", "objective", "greedy_objective", "slots_used",
-                            "max_degree", "double_booked", "seconds"}
+    assert set(figures) >= {
+        "meetings",
+        "objective",
+        "greedy_objective",
+        "slots_used",
+        "max_degree",
+        "double_booked",
+        "seconds",
+    }
     assert figures["meetings"] == 6 and figures["double_booked"] == 0
 
 

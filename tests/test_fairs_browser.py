@@ -13,8 +13,15 @@ from matchmaker.models import Meeting, Suggestion
 from tests.conftest import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 pytestmark = pytest.mark.slow
 
@@ -55,21 +62,31 @@ def _login(browser, base: str, login: str):
 def demo_like(make_user, make_org, make_need, make_achievement):
     """Two institutes, three companies, needs and achievements in two fields, scored pairs."""
     institutes = [make_org(kind="institute", name=n) for n in ("东北智能制造研究院", "沈阳材料所")]
-    companies = [make_org(kind="enterprise", name=n)
-                 for n in ("沈阳华拓精密装备有限公司", "沈阳新松配套件厂", "辽宁北方材料公司")]
-    achs = [make_achievement(organization=institutes[0], title="机器人焊缝跟踪系统"),
-            make_achievement(organization=institutes[0], title="谐波减速器柔轮新工艺"),
-            make_achievement(organization=institutes[1], title="高温合金增材制造", fields=["新材料"])]
-    needs = [make_need(organization=companies[0], title="焊接机器人视觉引导"),
-             make_need(organization=companies[1], title="减速器寿命提升", is_bottleneck=True),
-             make_need(organization=companies[2], title="航空叶片修复材料", fields=["新材料"])]
+    companies = [
+        make_org(kind="enterprise", name=n)
+        for n in ("沈阳华拓精密装备有限公司", "沈阳新松配套件厂", "辽宁北方材料公司")
+    ]
+    achs = [
+        make_achievement(organization=institutes[0], title="机器人焊缝跟踪系统"),
+        make_achievement(organization=institutes[0], title="谐波减速器柔轮新工艺"),
+        make_achievement(organization=institutes[1], title="高温合金增材制造", fields=["新材料"]),
+    ]
+    needs = [
+        make_need(organization=companies[0], title="焊接机器人视觉引导"),
+        make_need(organization=companies[1], title="减速器寿命提升", is_bottleneck=True),
+        make_need(organization=companies[2], title="航空叶片修复材料", fields=["新材料"]),
+    ]
     for i, n in enumerate(needs):
         for j, a in enumerate(achs):
-            db.session.add(Suggestion(need_id=n.id, achievement_id=a.id,
-                                      score=0.9 if i == j else 0.3))
+            db.session.add(
+                Suggestion(need_id=n.id, achievement_id=a.id, score=0.9 if i == j else 0.3)
+            )
     db.session.commit()
-    return {"staff": make_user("staff"), "company": make_user("enterprise", org=companies[0]),
-            "needs": needs}
+    return {
+        "staff": make_user("staff"),
+        "company": make_user("enterprise", org=companies[0]),
+        "needs": needs,
+    }
 
 
 def test_staff_run_a_fair_and_a_company_reads_its_agenda(live_server, browser, demo_like):
@@ -114,8 +131,11 @@ def test_staff_run_a_fair_and_a_company_reads_its_agenda(live_server, browser, d
     assert download.value.suggested_filename.endswith(".xlsx")
 
     # After the fair: the best pair signed a contract.
-    best = db.session.scalar(select(Meeting.id).join(Suggestion).where(
-        Suggestion.need_id == demo_like["needs"][0].id, Suggestion.score == 0.9))
+    best = db.session.scalar(
+        select(Meeting.id)
+        .join(Suggestion)
+        .where(Suggestion.need_id == demo_like["needs"][0].id, Suggestion.score == 0.9)
+    )
     staff.goto(f"{live_server}/fairs/{db.session.get(Meeting, best).fair_id}/agenda")
     row = staff.locator(f"#m{best}")
     row.locator("details.outcome summary").click()

@@ -25,9 +25,17 @@ def scene(make_user, make_org, make_need, make_achievement):
 
 
 def _create(client, **overrides):
-    form = {"name": "智能制造专场对接会", "held_on": "2026-12-10", "venue": "沈阳国际展览中心",
-            "starts_at": "09:00", "ends_at": "12:00", "slot_minutes": "20",
-            "breaks": "10:20-10:40", "tables": "3", "default_quota": "3"}
+    form = {
+        "name": "智能制造专场对接会",
+        "held_on": "2026-12-10",
+        "venue": "沈阳国际展览中心",
+        "starts_at": "09:00",
+        "ends_at": "12:00",
+        "slot_minutes": "20",
+        "breaks": "10:20-10:40",
+        "tables": "3",
+        "default_quota": "3",
+    }
     form.update(overrides)
     return client.post("/fairs/new", data=form)
 
@@ -68,10 +76,16 @@ def test_full_flow_register_preview_publish_agenda(scene, client, login):
     client.post(f"/fairs/{fair.id}/participant", data={"unavailable": ["0", "1"]})
     client.post("/auth/logout")
     login(scene["institute"])
-    client.post(f"/fairs/{fair.id}/register", data={"listing": f"achievement:{scene['ach'].id}",
-                                                   "quota": "2"})
-    assert db.session.scalar(select(FairRegistration.quota).where(
-        FairRegistration.achievement_id == scene["ach"].id)) == 2
+    client.post(
+        f"/fairs/{fair.id}/register",
+        data={"listing": f"achievement:{scene['ach'].id}", "quota": "2"},
+    )
+    assert (
+        db.session.scalar(
+            select(FairRegistration.quota).where(FairRegistration.achievement_id == scene["ach"].id)
+        )
+        == 2
+    )
     client.post("/auth/logout")
     login(scene["staff"])
     preview = client.get(f"/fairs/{fair.id}/preview").get_data(as_text=True)
@@ -95,8 +109,9 @@ def test_company_cannot_register_another_organizations_listing(scene, client, lo
 
     fair = service.create_fair("会", "2026-12-01", slots=4, tables=2)
     login(scene["company"])
-    response = client.post(f"/fairs/{fair.id}/register",
-                           data={"listing": f"achievement:{scene['ach'].id}"})
+    response = client.post(
+        f"/fairs/{fair.id}/register", data={"listing": f"achievement:{scene['ach'].id}"}
+    )
     assert response.status_code == 403
     assert "只能为本单位" in response.get_data(as_text=True)
 
@@ -110,8 +125,10 @@ def test_staff_move_clash_shows_error_on_the_agenda(scene, client, login, make_n
     fair_plan.publish(fair.id, scene["staff"].id)
     first, second = db.session.scalars(select(Meeting).order_by(Meeting.slot)).all()
     login(scene["staff"])
-    response = client.post(f"/fairs/meetings/{second.id}/move",
-                           data={"slot": first.slot + 1, "table": str(first.table_no + 2)})
+    response = client.post(
+        f"/fairs/meetings/{second.id}/move",
+        data={"slot": first.slot + 1, "table": str(first.table_no + 2)},
+    )
     assert response.status_code == 400
     assert "已有其他洽谈" in response.get_data(as_text=True)
     response = client.post(f"/fairs/meetings/{second.id}/cancel", data={"note": "改期"})
@@ -133,11 +150,14 @@ def test_broker_records_outcome_on_the_agenda(scene, client, login, make_user):
     broker.fields = [field_by_name("机器人与智能制造")]  # the pairs' field: the broker covers them
     db.session.commit()
     login(broker)
-    bad = client.post(f"/fairs/meetings/{meeting.id}/outcome",
-                      data={"outcome": "contract", "contract_type": "", "amount": "x"})
+    bad = client.post(
+        f"/fairs/meetings/{meeting.id}/outcome",
+        data={"outcome": "contract", "contract_type": "", "amount": "x"},
+    )
     assert bad.status_code == 400 and "请选择合同类型" in bad.get_data(as_text=True)
-    ok = client.post(f"/fairs/meetings/{meeting.id}/outcome",
-                     data={"outcome": "intention", "note": "双方有意向"})
+    ok = client.post(
+        f"/fairs/meetings/{meeting.id}/outcome", data={"outcome": "intention", "note": "双方有意向"}
+    )
     assert ok.status_code == 302
     assert (meeting.status, meeting.suggestion.state) == ("held", "intention")
 

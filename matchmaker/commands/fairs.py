@@ -20,7 +20,9 @@ def _staff_id(login: str | None) -> int | None:
         query = query.where(User.login == login)
     user_id = db.session.scalar(query.order_by(User.id).limit(1))
     if user_id is None and login:
-        fail(f"no staff account{' ' + login if login else ''}; create one with `flask users create`")
+        fail(
+            f"no staff account{' ' + login if login else ''}; create one with `flask users create`"
+        )
     return user_id
 
 
@@ -36,14 +38,32 @@ def _staff_id(login: str | None) -> int | None:
 @click.option("--venue", default="")
 @click.option("--register-all", is_flag=True, help="register every published listing")
 @click.option("--as", "login", default=None, help="staff login acting (default: first staff)")
-def create(name, held_on, slots, tables, quota, org_quota, slot_minutes, starts_at, venue,
-           register_all, login) -> None:
+def create(
+    name,
+    held_on,
+    slots,
+    tables,
+    quota,
+    org_quota,
+    slot_minutes,
+    starts_at,
+    venue,
+    register_all,
+    login,
+) -> None:
     """Create a fair and print its id."""
     actor_id = _staff_id(login)
     try:
         fair = service.create_fair(
-            name, held_on, venue=venue, starts_at=starts_at, slot_minutes=slot_minutes,
-            slots=slots, tables=tables, default_quota=quota, org_quota=org_quota,
+            name,
+            held_on,
+            venue=venue,
+            starts_at=starts_at,
+            slot_minutes=slot_minutes,
+            slots=slots,
+            tables=tables,
+            default_quota=quota,
+            org_quota=org_quota,
             actor_id=actor_id,
         )
         if register_all:
@@ -62,8 +82,18 @@ def plan(fair_id: int) -> None:
         figures = fair_plan.compute_plan(fair_id)
     except ServiceError as e:
         fail(e.message)
-    keys = ("meetings", "objective", "greedy_objective", "slots_used", "max_degree",
-            "double_booked", "seconds", "lower_bound", "unplaced", "must_meet_missed")
+    keys = (
+        "meetings",
+        "objective",
+        "greedy_objective",
+        "slots_used",
+        "max_degree",
+        "double_booked",
+        "seconds",
+        "lower_bound",
+        "unplaced",
+        "must_meet_missed",
+    )
     echo_json({k: figures[k] for k in keys})
 
 

@@ -36,7 +36,9 @@ class Quotas:
     """How many meetings each listing and organization may have (None = no limit)."""
 
     default_listing: int | None = 5
-    listing: Mapping[tuple[str, int], int] = field(default_factory=dict)  # ("need"|"achievement", id)
+    listing: Mapping[tuple[str, int], int] = field(
+        default_factory=dict
+    )  # ("need"|"achievement", id)
     default_org: int | None = None
     org: Mapping[Hashable, int] = field(default_factory=dict)
     total: int | None = None  # meetings the venue can hold (slots × tables)
@@ -123,9 +125,7 @@ def greedy_assign(
         if total is not None and total <= 0:
             break
         resources = set(_resources(c))
-        if all(
-            (lim := _limit(quotas, r)) is None or used.get(r, 0) < lim for r in resources
-        ):
+        if all((lim := _limit(quotas, r)) is None or used.get(r, 0) < lim for r in resources):
             for r in resources:
                 used[r] = used.get(r, 0) + 1
             if total is not None:
@@ -135,7 +135,9 @@ def greedy_assign(
     return Assignment(
         pair_ids=sorted(chosen_ids),
         objective=_objective(chosen),
-        must_meet_missed=sorted(c.pair_id for c in pool if c.must_meet and c.pair_id not in chosen_ids),
+        must_meet_missed=sorted(
+            c.pair_id for c in pool if c.must_meet and c.pair_id not in chosen_ids
+        ),
         method="greedy",
         optimal=False,
         seconds=time.perf_counter() - start,
@@ -172,9 +174,7 @@ def assign(
             i = rows.setdefault(r, len(rows))
             row_idx.append(i)
             col_idx.append(j)
-    upper = np.array(
-        [max(0, _limit(quotas, r) - used.get(r, 0)) for r in rows], dtype=float
-    )
+    upper = np.array([max(0, _limit(quotas, r) - used.get(r, 0)) for r in rows], dtype=float)
     n = len(free)
     chosen = list(pinned)
     optimal = True
@@ -184,9 +184,7 @@ def assign(
         weight = scores + bonus * np.array([c.must_meet for c in free], dtype=float)
         constraints = []
         if rows:
-            matrix = csr_array(
-                (np.ones(len(row_idx)), (row_idx, col_idx)), shape=(len(rows), n)
-            )
+            matrix = csr_array((np.ones(len(row_idx)), (row_idx, col_idx)), shape=(len(rows), n))
             constraints.append(LinearConstraint(matrix, -np.inf, upper))
         if total is not None:
             constraints.append(LinearConstraint(np.ones((1, n)), -np.inf, total))
@@ -208,7 +206,9 @@ def assign(
     return Assignment(
         pair_ids=sorted(chosen_ids),
         objective=_objective(chosen),
-        must_meet_missed=sorted(c.pair_id for c in pool if c.must_meet and c.pair_id not in chosen_ids),
+        must_meet_missed=sorted(
+            c.pair_id for c in pool if c.must_meet and c.pair_id not in chosen_ids
+        ),
         method="milp",
         optimal=optimal,
         seconds=time.perf_counter() - start,

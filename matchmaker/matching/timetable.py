@@ -73,7 +73,7 @@ class _Colouring:
         return c
 
     def path(self, start: Hashable, first: int, second: int) -> list[int] | None:
-        """The alternating first/second path leaving `start` by its `first` edge (None if cyclic)."""
+        """The alternating first/second path leaving `start` by its `first` edge (None: cycle)."""
         keys, node, want, seen = [], start, first, set()
         while True:
             key = self.at.get(node, {}).get(want)
@@ -191,8 +191,12 @@ def timetable(
         max_degree=max_degree,
         lower_bound=lower,
         kempe_flips=col.flips,
-        notes=notes + ([] if used == ((max(col.colour.values()) + 1) if col.colour else 0)
-                       else ["some slots inside the span are empty"]),
+        notes=notes
+        + (
+            []
+            if used == ((max(col.colour.values()) + 1) if col.colour else 0)
+            else ["some slots inside the span are empty"]
+        ),
     )
 
 

@@ -21,15 +21,24 @@ MEETING_LABELS = {
 HEADERS = ("时段", "时间", "桌号", "技术需求", "需求单位", "科技成果", "成果单位", "匹配度", "状态")
 
 
-def agenda_rows(fair_id: int, organization_id: int | None = None,
-                include_cancelled: bool = False) -> list[dict]:
+def agenda_rows(
+    fair_id: int, organization_id: int | None = None, include_cancelled: bool = False
+) -> list[dict]:
     """Meetings of a fair in time order; only one organization's when one is given."""
     fair = get_fair(fair_id)
     slots = slot_times(fair)
     need_org, ach_org = aliased(Organization), aliased(Organization)
     query = (
-        select(Meeting, Suggestion, Need.title, need_org.name, Achievement.title, ach_org.name,
-               Need.organization_id, Achievement.organization_id)
+        select(
+            Meeting,
+            Suggestion,
+            Need.title,
+            need_org.name,
+            Achievement.title,
+            ach_org.name,
+            Need.organization_id,
+            Achievement.organization_id,
+        )
         .join(Suggestion, Suggestion.id == Meeting.suggestion_id)
         .join(Need, Need.id == Suggestion.need_id)
         .join(Achievement, Achievement.id == Suggestion.achievement_id)
@@ -39,23 +48,37 @@ def agenda_rows(fair_id: int, organization_id: int | None = None,
         .order_by(Meeting.slot, Meeting.table_no, Meeting.id)
     )
     if organization_id is not None:
-        query = query.where(or_(Need.organization_id == organization_id,
-                                Achievement.organization_id == organization_id))
+        query = query.where(
+            or_(
+                Need.organization_id == organization_id,
+                Achievement.organization_id == organization_id,
+            )
+        )
     if not include_cancelled:
         query = query.where(Meeting.status != "cancelled")
     rows = []
     for m, pair, need, norg, ach, aorg, norg_id, aorg_id in db.session.execute(query):
         slot = slots[m.slot] if m.slot is not None and m.slot < len(slots) else None
-        rows.append({
-            "meeting_id": m.id, "pair_id": pair.id, "pair_state": pair.state,
-            "slot": None if m.slot is None else m.slot + 1,
-            "time": slot.label if slot else "",
-            "table": None if m.table_no is None else m.table_no + 1,
-            "need": need, "need_org": norg, "need_org_id": norg_id,
-            "achievement": ach, "achievement_org": aorg, "achievement_org_id": aorg_id,
-            "score": round(pair.score, 3), "status": m.status,
-            "status_label": MEETING_LABELS.get(m.status, m.status), "note": m.note,
-        })
+        rows.append(
+            {
+                "meeting_id": m.id,
+                "pair_id": pair.id,
+                "pair_state": pair.state,
+                "slot": None if m.slot is None else m.slot + 1,
+                "time": slot.label if slot else "",
+                "table": None if m.table_no is None else m.table_no + 1,
+                "need": need,
+                "need_org": norg,
+                "need_org_id": norg_id,
+                "achievement": ach,
+                "achievement_org": aorg,
+                "achievement_org_id": aorg_id,
+                "score": round(pair.score, 3),
+                "status": m.status,
+                "status_label": MEETING_LABELS.get(m.status, m.status),
+                "note": m.note,
+            }
+        )
     return rows
 
 
@@ -71,8 +94,19 @@ def agenda_xlsx(fair_id: int, organization_id: int | None = None) -> bytes:
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for r in agenda_rows(fair.id, organization_id):
-        sheet.append([r["slot"], r["time"], r["table"], r["need"], r["need_org"],
-                      r["achievement"], r["achievement_org"], r["score"], r["status_label"]])
+        sheet.append(
+            [
+                r["slot"],
+                r["time"],
+                r["table"],
+                r["need"],
+                r["need_org"],
+                r["achievement"],
+                r["achievement_org"],
+                r["score"],
+                r["status_label"],
+            ]
+        )
     for column, width in zip("ABCDEFGHI", (6, 14, 6, 36, 24, 36, 24, 8, 8), strict=True):
         sheet.column_dimensions[column].width = width
     out = BytesIO()

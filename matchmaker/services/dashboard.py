@@ -37,14 +37,30 @@ from matchmaker.models import (
 from matchmaker.models.accounts import ORG_KINDS
 from matchmaker.models.listings import achievement_fields, need_fields
 
-RECOMMENDED_ON = ("recommended", "accepted", "declined", "meeting_scheduled", "met", "intention",
-                  "contract")
+RECOMMENDED_ON = (
+    "recommended",
+    "accepted",
+    "declined",
+    "meeting_scheduled",
+    "met",
+    "intention",
+    "contract",
+)
 MET_ON = ("met", "intention", "contract")
 INTENTION_ON = ("intention", "contract")
-KIND_LABELS = {"university": "高校", "institute": "科研院所", "enterprise": "企业",
-               "agency": "技术转移机构"}
-FUNNEL = (("suggested", "系统推荐配对"), ("recommended", "经纪人推荐"), ("met", "洽谈"),
-          ("intentions", "合作意向"), ("contracts", "签约"))
+KIND_LABELS = {
+    "university": "高校",
+    "institute": "科研院所",
+    "enterprise": "企业",
+    "agency": "技术转移机构",
+}
+FUNNEL = (
+    ("suggested", "系统推荐配对"),
+    ("recommended", "经纪人推荐"),
+    ("met", "洽谈"),
+    ("intentions", "合作意向"),
+    ("contracts", "签约"),
+)
 MONTHS = 12
 
 
@@ -62,16 +78,21 @@ def _scope(fair_id: int | None):
         ach_ids = select(Achievement.id).where(Achievement.status == "published")
         need_ids = select(Need.id).where(Need.status == "published")
         pair_ids = select(Suggestion.id).where(
-            or_(Suggestion.active.is_(True), Suggestion.state != "suggested"))
+            or_(Suggestion.active.is_(True), Suggestion.state != "suggested")
+        )
         worked = pair_ids
     else:
         ach_ids = select(FairRegistration.achievement_id).where(
-            FairRegistration.fair_id == fair_id, FairRegistration.achievement_id.is_not(None))
+            FairRegistration.fair_id == fair_id, FairRegistration.achievement_id.is_not(None)
+        )
         need_ids = select(FairRegistration.need_id).where(
-            FairRegistration.fair_id == fair_id, FairRegistration.need_id.is_not(None))
+            FairRegistration.fair_id == fair_id, FairRegistration.need_id.is_not(None)
+        )
         pair_ids = select(Suggestion.id).where(
-            Suggestion.need_id.in_(need_ids), Suggestion.achievement_id.in_(ach_ids),
-            or_(Suggestion.active.is_(True), Suggestion.state != "suggested"))
+            Suggestion.need_id.in_(need_ids),
+            Suggestion.achievement_id.in_(ach_ids),
+            or_(Suggestion.active.is_(True), Suggestion.state != "suggested"),
+        )
         worked = select(Meeting.suggestion_id).where(Meeting.fair_id == fair_id)
     return ach_ids, need_ids, pair_ids, worked
 
@@ -81,32 +102,50 @@ def _count(query) -> int:
 
 
 def _states(worked, states) -> int:
-    return _count(select(Suggestion.id).where(Suggestion.id.in_(worked),
-                                              Suggestion.state.in_(states)))
+    return _count(
+        select(Suggestion.id).where(Suggestion.id.in_(worked), Suggestion.state.in_(states))
+    )
 
 
 def totals(fair_id: int | None = None) -> dict:
     """The headline figures for the platform or one fair."""
     ach_ids, need_ids, pair_ids, worked = _scope(fair_id)
     contracts = select(Contract).where(Contract.suggestion_id.in_(worked))
-    value = db.session.scalar(
-        select(func.coalesce(func.sum(Contract.amount), 0)).where(
-            Contract.suggestion_id.in_(worked))) or 0
-    brokers = select(User.id).where(User.role == "broker", or_(
-        User.id.in_(select(PairEvent.actor_id).where(PairEvent.suggestion_id.in_(worked))),
-        User.id.in_(select(Suggestion.broker_id).where(Suggestion.id.in_(worked)))))
+    value = (
+        db.session.scalar(
+            select(func.coalesce(func.sum(Contract.amount), 0)).where(
+                Contract.suggestion_id.in_(worked)
+            )
+        )
+        or 0
+    )
+    brokers = select(User.id).where(
+        User.role == "broker",
+        or_(
+            User.id.in_(select(PairEvent.actor_id).where(PairEvent.suggestion_id.in_(worked))),
+            User.id.in_(select(Suggestion.broker_id).where(Suggestion.id.in_(worked))),
+        ),
+    )
     figures = {
         "achievements": _count(ach_ids),
         "needs": _count(need_ids),
-        "bottleneck_needs": _count(select(Need.id).where(Need.id.in_(need_ids),
-                                                         Need.is_bottleneck.is_(True))),
-        "institutions": _count(select(Organization.id).where(
-            Organization.kind.in_(("university", "institute")),
-            Organization.id.in_(select(Achievement.organization_id).where(
-                Achievement.id.in_(ach_ids))))),
-        "companies": _count(select(Organization.id).where(
-            Organization.kind == "enterprise",
-            Organization.id.in_(select(Need.organization_id).where(Need.id.in_(need_ids))))),
+        "bottleneck_needs": _count(
+            select(Need.id).where(Need.id.in_(need_ids), Need.is_bottleneck.is_(True))
+        ),
+        "institutions": _count(
+            select(Organization.id).where(
+                Organization.kind.in_(("university", "institute")),
+                Organization.id.in_(
+                    select(Achievement.organization_id).where(Achievement.id.in_(ach_ids))
+                ),
+            )
+        ),
+        "companies": _count(
+            select(Organization.id).where(
+                Organization.kind == "enterprise",
+                Organization.id.in_(select(Need.organization_id).where(Need.id.in_(need_ids))),
+            )
+        ),
         "suggested": _count(pair_ids),
         "recommended": _states(worked, RECOMMENDED_ON),
         "met": _states(worked, MET_ON),
@@ -115,15 +154,20 @@ def totals(fair_id: int | None = None) -> dict:
         "contract_value": Decimal(value),
         "contract_value_label": money(value),
         "brokers_active": _count(brokers),
-        "agencies_active": _count(select(Organization.id).where(
-            Organization.kind == "agency",
-            Organization.id.in_(select(User.organization_id).where(User.id.in_(brokers))))),
+        "agencies_active": _count(
+            select(Organization.id).where(
+                Organization.kind == "agency",
+                Organization.id.in_(select(User.organization_id).where(User.id.in_(brokers))),
+            )
+        ),
     }
     if fair_id is not None:
-        figures["meetings_planned"] = _count(select(Meeting.id).where(
-            Meeting.fair_id == fair_id, Meeting.status != "cancelled"))
-        figures["meetings_held"] = _count(select(Meeting.id).where(
-            Meeting.fair_id == fair_id, Meeting.status == "held"))
+        figures["meetings_planned"] = _count(
+            select(Meeting.id).where(Meeting.fair_id == fair_id, Meeting.status != "cancelled")
+        )
+        figures["meetings_held"] = _count(
+            select(Meeting.id).where(Meeting.fair_id == fair_id, Meeting.status == "held")
+        )
     return figures
 
 
@@ -139,16 +183,31 @@ def by_field(fair_id: int | None = None) -> list[dict]:
 
     achs = per_field(achievement_fields, achievement_fields.c.achievement_id, ach_ids)
     needs = per_field(need_fields, need_fields.c.need_id, need_ids)
-    hard = per_field(need_fields, need_fields.c.need_id,
-                     select(Need.id).where(Need.id.in_(need_ids), Need.is_bottleneck.is_(True)))
-    signed = per_field(need_fields, need_fields.c.need_id, select(Suggestion.need_id).where(
-        Suggestion.id.in_(select(Contract.suggestion_id).where(
-            Contract.suggestion_id.in_(worked)))))
+    hard = per_field(
+        need_fields,
+        need_fields.c.need_id,
+        select(Need.id).where(Need.id.in_(need_ids), Need.is_bottleneck.is_(True)),
+    )
+    signed = per_field(
+        need_fields,
+        need_fields.c.need_id,
+        select(Suggestion.need_id).where(
+            Suggestion.id.in_(
+                select(Contract.suggestion_id).where(Contract.suggestion_id.in_(worked))
+            )
+        ),
+    )
     rows = []
-    for f in db.session.scalars(select(Field).where(Field.parent_id.is_(None))
-                                .order_by(Field.position, Field.id)):
-        row = {"field": f.name, "achievements": achs.get(f.id, 0), "needs": needs.get(f.id, 0),
-               "bottleneck_needs": hard.get(f.id, 0), "contracts": signed.get(f.id, 0)}
+    for f in db.session.scalars(
+        select(Field).where(Field.parent_id.is_(None)).order_by(Field.position, Field.id)
+    ):
+        row = {
+            "field": f.name,
+            "achievements": achs.get(f.id, 0),
+            "needs": needs.get(f.id, 0),
+            "bottleneck_needs": hard.get(f.id, 0),
+            "contracts": signed.get(f.id, 0),
+        }
         if any(v for k, v in row.items() if k != "field"):
             rows.append(row)
     return rows
@@ -157,22 +216,45 @@ def by_field(fair_id: int | None = None) -> list[dict]:
 def by_kind(fair_id: int | None = None) -> list[dict]:
     """Organizations taking part, achievements and needs per organization kind."""
     ach_ids, need_ids, _, _ = _scope(fair_id)
-    achs = dict(db.session.execute(
-        select(Organization.kind, func.count(Achievement.id)).join(
-            Organization, Organization.id == Achievement.organization_id)
-        .where(Achievement.id.in_(ach_ids)).group_by(Organization.kind)).all())
-    needs = dict(db.session.execute(
-        select(Organization.kind, func.count(Need.id)).join(
-            Organization, Organization.id == Need.organization_id)
-        .where(Need.id.in_(need_ids)).group_by(Organization.kind)).all())
-    orgs = dict(db.session.execute(
-        select(Organization.kind, func.count(Organization.id)).where(or_(
-            Organization.id.in_(select(Achievement.organization_id).where(
-                Achievement.id.in_(ach_ids))),
-            Organization.id.in_(select(Need.organization_id).where(Need.id.in_(need_ids)))))
-        .group_by(Organization.kind)).all())
-    return [{"kind": KIND_LABELS[k], "organizations": orgs.get(k, 0),
-             "achievements": achs.get(k, 0), "needs": needs.get(k, 0)} for k in ORG_KINDS]
+    achs = dict(
+        db.session.execute(
+            select(Organization.kind, func.count(Achievement.id))
+            .join(Organization, Organization.id == Achievement.organization_id)
+            .where(Achievement.id.in_(ach_ids))
+            .group_by(Organization.kind)
+        ).all()
+    )
+    needs = dict(
+        db.session.execute(
+            select(Organization.kind, func.count(Need.id))
+            .join(Organization, Organization.id == Need.organization_id)
+            .where(Need.id.in_(need_ids))
+            .group_by(Organization.kind)
+        ).all()
+    )
+    orgs = dict(
+        db.session.execute(
+            select(Organization.kind, func.count(Organization.id))
+            .where(
+                or_(
+                    Organization.id.in_(
+                        select(Achievement.organization_id).where(Achievement.id.in_(ach_ids))
+                    ),
+                    Organization.id.in_(select(Need.organization_id).where(Need.id.in_(need_ids))),
+                )
+            )
+            .group_by(Organization.kind)
+        ).all()
+    )
+    return [
+        {
+            "kind": KIND_LABELS[k],
+            "organizations": orgs.get(k, 0),
+            "achievements": achs.get(k, 0),
+            "needs": needs.get(k, 0),
+        }
+        for k in ORG_KINDS
+    ]
 
 
 def _month(value) -> str:
@@ -193,15 +275,28 @@ def by_month(fair_id: int | None = None, today: date | None = None) -> list[dict
     def tally(query) -> Counter:
         return Counter(_month(v) for v in db.session.scalars(query) if v is not None)
 
-    achs = tally(select(func.coalesce(Achievement.published_at, Achievement.created_at))
-                 .where(Achievement.id.in_(ach_ids)))
-    needs = tally(select(func.coalesce(Need.published_at, Need.created_at))
-                  .where(Need.id.in_(need_ids)))
-    met = tally(select(PairEvent.at).where(PairEvent.to_state == "met",
-                                           PairEvent.suggestion_id.in_(worked)))
+    achs = tally(
+        select(func.coalesce(Achievement.published_at, Achievement.created_at)).where(
+            Achievement.id.in_(ach_ids)
+        )
+    )
+    needs = tally(
+        select(func.coalesce(Need.published_at, Need.created_at)).where(Need.id.in_(need_ids))
+    )
+    met = tally(
+        select(PairEvent.at).where(PairEvent.to_state == "met", PairEvent.suggestion_id.in_(worked))
+    )
     signed = tally(select(Contract.signed_on).where(Contract.suggestion_id.in_(worked)))
-    return [{"month": k, "achievements": achs[k], "needs": needs[k], "met": met[k],
-             "contracts": signed[k]} for k in months]
+    return [
+        {
+            "month": k,
+            "achievements": achs[k],
+            "needs": needs[k],
+            "met": met[k],
+            "contracts": signed[k],
+        }
+        for k in months
+    ]
 
 
 def report(fair_id: int | None = None) -> dict:

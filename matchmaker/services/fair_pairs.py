@@ -12,24 +12,26 @@ from sqlalchemy import select
 
 from matchmaker.extensions import db
 from matchmaker.models import Meeting, Suggestion, User
-from matchmaker.services import ServiceError
-from matchmaker.services import pairs
+from matchmaker.services import ServiceError, pairs
 
 AFTER_MEETING = ("met", "intention", "contract")
 
 
 def _drop_workbench_meeting(pair_id: int, keep_id: int | None) -> None:
     # transition(..., "meeting_scheduled") adds its own Meeting row; the fair's row is the record.
-    for row in db.session.scalars(select(Meeting).where(
-            Meeting.suggestion_id == pair_id, Meeting.fair_id.is_(None))):
+    for row in db.session.scalars(
+        select(Meeting).where(Meeting.suggestion_id == pair_id, Meeting.fair_id.is_(None))
+    ):
         if row.id != keep_id:
             db.session.delete(row)
     db.session.commit()
 
 
 def _meeting_values(meeting: Meeting) -> dict:
-    return {"place": meeting.place,
-            "starts_at": f"{meeting.starts_at:%Y-%m-%d %H:%M}" if meeting.starts_at else ""}
+    return {
+        "place": meeting.place,
+        "starts_at": f"{meeting.starts_at:%Y-%m-%d %H:%M}" if meeting.starts_at else "",
+    }
 
 
 def schedule(meeting_id: int, actor_id: int | None, note: str = "") -> bool:
@@ -37,14 +39,20 @@ def schedule(meeting_id: int, actor_id: int | None, note: str = "") -> bool:
     meeting = db.session.get(Meeting, meeting_id)
     if actor_id is None or meeting is None or meeting.suggestion.state != "accepted":
         return False
-    pairs.transition(meeting.suggestion_id, actor_id, "meeting_scheduled", note=note,
-                     meeting=_meeting_values(meeting))
+    pairs.transition(
+        meeting.suggestion_id,
+        actor_id,
+        "meeting_scheduled",
+        note=note,
+        meeting=_meeting_values(meeting),
+    )
     _drop_workbench_meeting(meeting.suggestion_id, None)
     return True
 
 
-def follow_up(meeting_id: int, actor_id: int, target: str, note: str = "",
-              contract: dict | None = None) -> str:
+def follow_up(
+    meeting_id: int, actor_id: int, target: str, note: str = "", contract: dict | None = None
+) -> str:
     """Walk the meeting's pair to `target` (met, intention or contract); return its new state.
 
     A pair not yet accepted is only walked when the outcome is an intention or a contract: then
@@ -61,17 +69,25 @@ def follow_up(meeting_id: int, actor_id: int, target: str, note: str = "",
     if pair.state == "recommended":
         for side in ("need", "achievement"):
             if getattr(pair, f"{side}_answer") is None:
-                pairs.transition(pair.id, actor_id, "accepted", side=side,
-                                 note="对接会洽谈后表示有意向")
+                pairs.transition(
+                    pair.id, actor_id, "accepted", side=side, note="对接会洽谈后表示有意向"
+                )
     if pair.state == "accepted":
-        pairs.transition(pair.id, actor_id, "meeting_scheduled", note=meeting.fair.name,
-                         meeting=_meeting_values(meeting))
+        pairs.transition(
+            pair.id,
+            actor_id,
+            "meeting_scheduled",
+            note=meeting.fair.name,
+            meeting=_meeting_values(meeting),
+        )
         _drop_workbench_meeting(pair.id, None)
     if pair.state not in ("meeting_scheduled",) + AFTER_MEETING:
-        raise ServiceError(f"该配对当前状态不能登记洽谈结果（{pairs.state_label(pair.state)}）",
-                           field="outcome")
+        raise ServiceError(
+            f"该配对当前状态不能登记洽谈结果（{pairs.state_label(pair.state)}）", field="outcome"
+        )
     path = ("meeting_scheduled",) + AFTER_MEETING
     for step in path[path.index(pair.state) + 1 : path.index(target) + 1]:
-        pairs.transition(pair.id, actor.id, step, note=note,
-                         contract=contract if step == "contract" else None)
+        pairs.transition(
+            pair.id, actor.id, step, note=note, contract=contract if step == "contract" else None
+        )
     return pair.state

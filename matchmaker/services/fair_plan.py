@@ -22,9 +22,8 @@ from matchmaker.models import (
     utcnow,
 )
 from matchmaker.models.fairs import CONTRACT_TYPES
-from matchmaker.services import Conflict, Forbidden, NotFound, ServiceError
+from matchmaker.services import Conflict, Forbidden, NotFound, ServiceError, fair_pairs
 from matchmaker.services.fairs import get_fair, slot_times
-from matchmaker.services import fair_pairs
 
 CLOSED_PAIR_STATES = ("dismissed", "declined", "closed")
 FIXED_MEETINGS = ("confirmed", "held", "no_show")
@@ -38,8 +37,9 @@ def _commit() -> None:
 def _problem(fair: Fair):
     """Candidates, quotas, excluded/fixed ids and party availability from the database."""
     regs = db.session.execute(
-        select(FairRegistration.need_id, FairRegistration.achievement_id, FairRegistration.quota)
-        .where(FairRegistration.fair_id == fair.id)
+        select(
+            FairRegistration.need_id, FairRegistration.achievement_id, FairRegistration.quota
+        ).where(FairRegistration.fair_id == fair.id)
     ).all()
     slots = fair.slots_count
     listing_quota = {}
@@ -47,26 +47,47 @@ def _problem(fair: Fair):
         key = ("need", need_id) if need_id is not None else ("achievement", ach_id)
         listing_quota[key] = min(slots, fair.default_quota if quota is None else quota)
     parts = db.session.execute(
-        select(FairParticipant.organization_id, FairParticipant.quota,
-               FairParticipant.unavailable_slots).where(FairParticipant.fair_id == fair.id)
+        select(
+            FairParticipant.organization_id,
+            FairParticipant.quota,
+            FairParticipant.unavailable_slots,
+        ).where(FairParticipant.fair_id == fair.id)
     ).all()
     unavailable = {org: set(s or ()) for org, _, s in parts}
     org_quota = {org: q for org, q, _ in parts if q is not None}
-    must = set(db.session.scalars(select(MustMeet.suggestion_id).where(MustMeet.fair_id == fair.id)))
+    must = set(
+        db.session.scalars(select(MustMeet.suggestion_id).where(MustMeet.fair_id == fair.id))
+    )
     reg_needs = select(FairRegistration.need_id).where(FairRegistration.fair_id == fair.id)
     reg_achs = select(FairRegistration.achievement_id).where(FairRegistration.fair_id == fair.id)
     rows = db.session.execute(
-        select(Suggestion.id, Suggestion.need_id, Suggestion.achievement_id, Suggestion.score,
-               Suggestion.state, Suggestion.need_answer, Suggestion.achievement_answer,
-               Need.organization_id, Achievement.organization_id)
+        select(
+            Suggestion.id,
+            Suggestion.need_id,
+            Suggestion.achievement_id,
+            Suggestion.score,
+            Suggestion.state,
+            Suggestion.need_answer,
+            Suggestion.achievement_answer,
+            Need.organization_id,
+            Achievement.organization_id,
+        )
         .join(Need, Need.id == Suggestion.need_id)
         .join(Achievement, Achievement.id == Suggestion.achievement_id)
-        .where(Suggestion.need_id.in_(reg_needs), Suggestion.achievement_id.in_(reg_achs),
-               or_(Suggestion.active.is_(True), Suggestion.state != "suggested"))
+        .where(
+            Suggestion.need_id.in_(reg_needs),
+            Suggestion.achievement_id.in_(reg_achs),
+            or_(Suggestion.active.is_(True), Suggestion.state != "suggested"),
+        )
     ).all()
     candidates, excluded = [], set()
-    called_off = set(db.session.scalars(select(Meeting.suggestion_id).where(
-        Meeting.fair_id == fair.id, Meeting.status == "cancelled")))
+    called_off = set(
+        db.session.scalars(
+            select(Meeting.suggestion_id).where(
+                Meeting.fair_id == fair.id, Meeting.status == "cancelled"
+            )
+        )
+    )
     for pid, nid, aid, score, state, n_ans, a_ans, norg, aorg in rows:
         if state in CLOSED_PAIR_STATES or "declined" in (n_ans, a_ans) or pid in called_off:
             excluded.add(pid)
@@ -78,15 +99,26 @@ def _problem(fair: Fair):
         org_quota[org] = cap if wanted is None else min(wanted, cap)
     # Kept by a re-plan: confirmed or past meetings, and those whose pair is already scheduled.
     fixed = {
-        m.suggestion_id: m for m in db.session.scalars(
-            select(Meeting).join(Suggestion, Suggestion.id == Meeting.suggestion_id).where(
+        m.suggestion_id: m
+        for m in db.session.scalars(
+            select(Meeting)
+            .join(Suggestion, Suggestion.id == Meeting.suggestion_id)
+            .where(
                 Meeting.fair_id == fair.id,
-                or_(Meeting.status.in_(FIXED_MEETINGS),
-                    (Meeting.status == "planned") & (Suggestion.state == "meeting_scheduled")))
+                or_(
+                    Meeting.status.in_(FIXED_MEETINGS),
+                    (Meeting.status == "planned") & (Suggestion.state == "meeting_scheduled"),
+                ),
+            )
         )
     }
-    quotas = Quotas(default_listing=min(slots, fair.default_quota), listing=listing_quota,
-                    default_org=None, org=org_quota, total=slots * fair.tables_count)
+    quotas = Quotas(
+        default_listing=min(slots, fair.default_quota),
+        listing=listing_quota,
+        default_org=None,
+        org=org_quota,
+        total=slots * fair.tables_count,
+    )
     return candidates, quotas, excluded, fixed, unavailable, must
 
 
@@ -100,13 +132,29 @@ def compute_plan(fair_id: int) -> dict:
     by_id = {c.pair_id: c for c in candidates}
     chosen = [by_id[i] for i in best.pair_ids]
     plan = timetable(
-        [Booking(c.pair_id, c.need_org, c.achievement_org,
-                 fixed[c.pair_id].slot if c.pair_id in fixed else None,
-                 fixed[c.pair_id].table_no if c.pair_id in fixed else None) for c in chosen],
-        fair.slots_count, fair.tables_count, unavailable,
+        [
+            Booking(
+                c.pair_id,
+                c.need_org,
+                c.achievement_org,
+                fixed[c.pair_id].slot if c.pair_id in fixed else None,
+                fixed[c.pair_id].table_no if c.pair_id in fixed else None,
+            )
+            for c in chosen
+        ],
+        fair.slots_count,
+        fair.tables_count,
+        unavailable,
     )
-    parties = {c.pair_id: [("need", c.need_id), ("achievement", c.achievement_id),
-                           ("org", c.need_org), ("org", c.achievement_org)] for c in chosen}
+    parties = {
+        c.pair_id: [
+            ("need", c.need_id),
+            ("achievement", c.achievement_id),
+            ("org", c.need_org),
+            ("org", c.achievement_org),
+        ]
+        for c in chosen
+    }
     degree: dict = {}
     for p in parties.values():
         for party in p:
@@ -152,8 +200,10 @@ def publish(fair_id: int, actor_id: int | None) -> dict:
     plan = compute_plan(fair.id)
     slots = slot_times(fair)
     wanted = {k: (s, t) for k, s, t in plan["placement"]}
-    meetings = {m.suggestion_id: m for m in db.session.scalars(
-        select(Meeting).where(Meeting.fair_id == fair.id))}
+    meetings = {
+        m.suggestion_id: m
+        for m in db.session.scalars(select(Meeting).where(Meeting.fair_id == fair.id))
+    }
     for pair_id, meeting in meetings.items():
         if meeting.status == "planned" and pair_id not in wanted:
             db.session.delete(meeting)  # "cancelled" stays for meetings staff called off
@@ -171,10 +221,13 @@ def publish(fair_id: int, actor_id: int | None) -> dict:
     fair.published_at = utcnow()
     _commit()
     scheduled = refused = 0
-    ready = db.session.scalars(select(Meeting.id).join(
-        Suggestion, Suggestion.id == Meeting.suggestion_id).where(
-        Meeting.fair_id == fair.id, Meeting.status == "planned",
-        Suggestion.state == "accepted")).all()
+    ready = db.session.scalars(
+        select(Meeting.id)
+        .join(Suggestion, Suggestion.id == Meeting.suggestion_id)
+        .where(
+            Meeting.fair_id == fair.id, Meeting.status == "planned", Suggestion.state == "accepted"
+        )
+    ).all()
     for meeting_id in ready:
         try:
             scheduled += fair_pairs.schedule(meeting_id, actor_id, note=fair.name)
@@ -207,13 +260,21 @@ def move_meeting(meeting_id: int, slot: int, table: int, actor_id: int) -> Meeti
         raise ServiceError(f"桌号应为 1–{fair.tables_count}", field="table")
     pair = meeting.suggestion
     orgs = {pair.need.organization_id, pair.achievement.organization_id}
-    for part in db.session.scalars(select(FairParticipant).where(
-            FairParticipant.fair_id == fair.id, FairParticipant.organization_id.in_(orgs))):
+    for part in db.session.scalars(
+        select(FairParticipant).where(
+            FairParticipant.fair_id == fair.id, FairParticipant.organization_id.in_(orgs)
+        )
+    ):
         if slot in (part.unavailable_slots or []):
             raise ServiceError("有一方在该时段不能到场", field="slot")
-    others = db.session.scalars(select(Meeting).where(
-        Meeting.fair_id == fair.id, Meeting.slot == slot, Meeting.id != meeting.id,
-        Meeting.status != "cancelled"))
+    others = db.session.scalars(
+        select(Meeting).where(
+            Meeting.fair_id == fair.id,
+            Meeting.slot == slot,
+            Meeting.id != meeting.id,
+            Meeting.status != "cancelled",
+        )
+    )
     for other in others:
         if other.table_no == table:
             raise ServiceError("该时段这张桌已有洽谈", field="table")
@@ -277,8 +338,9 @@ def _contract_values(values: dict) -> dict:
     return {"contract_type": kind, "amount": amount, "signed_on": signed}
 
 
-def record_outcome(meeting_id: int, actor_id: int, outcome: str, note: str = "",
-                   contract: dict | None = None) -> Meeting:
+def record_outcome(
+    meeting_id: int, actor_id: int, outcome: str, note: str = "", contract: dict | None = None
+) -> Meeting:
     """Record what came of a meeting (brokers, staff): held, no-show, intention or contract."""
     _staff(actor_id, "staff", "broker")
     meeting = _meeting(meeting_id)
@@ -295,8 +357,11 @@ def record_outcome(meeting_id: int, actor_id: int, outcome: str, note: str = "",
     else:
         target = {"held": "met"}.get(outcome, outcome)
         if terms is not None:
-            terms = {"type": terms["contract_type"], "amount": str(terms["amount"]),
-                     "signed_on": terms["signed_on"].isoformat()}
+            terms = {
+                "type": terms["contract_type"],
+                "amount": str(terms["amount"]),
+                "signed_on": terms["signed_on"].isoformat(),
+            }
         fair_pairs.follow_up(meeting.id, actor_id, target, note=note, contract=terms)
         meeting = _meeting(meeting_id)
         meeting.status = "held"

@@ -119,7 +119,8 @@ def create_fair(
         except ValueError:
             errors["held_on"] = "日期格式应为 YYYY-MM-DD"
     slot_minutes, tables, default_quota, org_quota, slots = (
-        _whole(v) for v in (slot_minutes, tables, default_quota, org_quota, slots))
+        _whole(v) for v in (slot_minutes, tables, default_quota, org_quota, slots)
+    )
     for key, value, low, high in (
         ("slot_minutes", slot_minutes, 5, 240),
         ("tables", tables, 1, MAX_TABLES),
@@ -135,7 +136,7 @@ def create_fair(
         start = _clock(starts_at, "starts_at")
         pause_list = parse_breaks(breaks) if isinstance(breaks, str) else list(breaks)
         if slots is not None and "slot_minutes" not in errors:
-            end = (datetime.combine(date.today(), start) + timedelta(minutes=slot_minutes * slots))
+            end = datetime.combine(date.today(), start) + timedelta(minutes=slot_minutes * slots)
             if end.date() != date.today():
                 raise ServiceError("时段超出当天，请减少时段数或缩短时长", field="slots")
             end, pause_list = end.time(), []
@@ -156,10 +157,19 @@ def create_fair(
     if errors:
         raise ServiceError(next(iter(errors.values())), errors=errors)
     fair = Fair(
-        name=name, held_on=held_on, venue=(venue or "").strip()[:200], starts_at=start,
-        ends_at=end, slot_minutes=slot_minutes, breaks=pause_list, tables_count=tables,
-        default_quota=default_quota, org_quota=org_quota, registration_closes_at=closes,
-        status="open", created_by_id=actor_id,
+        name=name,
+        held_on=held_on,
+        venue=(venue or "").strip()[:200],
+        starts_at=start,
+        ends_at=end,
+        slot_minutes=slot_minutes,
+        breaks=pause_list,
+        tables_count=tables,
+        default_quota=default_quota,
+        org_quota=org_quota,
+        registration_closes_at=closes,
+        status="open",
+        created_by_id=actor_id,
     )
     fair.slots_count = len(slot_times(fair))
     if fair.slots_count == 0:
@@ -240,7 +250,7 @@ def unregister_listing(fair_id: int, registration_id: int, actor_id: int) -> Non
 
 
 def register_all(fair_id: int, actor_id: int | None, field_ids: list[int] | None = None) -> int:
-    """Register every published listing (of the given fields); staff or the CLI. Returns how many."""
+    """Register every published listing (of the given fields), as staff or the CLI; count them."""
     fair = get_fair(fair_id)
     if actor_id is not None and _actor(actor_id).role != "staff":
         raise Forbidden("只有工作人员可以批量报名")
@@ -256,9 +266,7 @@ def register_all(fair_id: int, actor_id: int | None, field_ids: list[int] | None
         query = select(model.id).where(model.status == "published")
         if field_ids:
             key = link.c.need_id if kind == "need" else link.c.achievement_id
-            query = query.where(
-                model.id.in_(select(key).where(link.c.field_id.in_(field_ids)))
-            )
+            query = query.where(model.id.in_(select(key).where(link.c.field_id.in_(field_ids))))
         for listing_id in db.session.scalars(query):
             if listing_id not in done:
                 reg = FairRegistration(fair_id=fair.id, registered_by_id=actor_id)

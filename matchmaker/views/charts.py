@@ -38,17 +38,23 @@ def bars(rows: list[dict], label_key: str, series: list[tuple[str, str]], title:
     group = bar * len(series) + gap
     body = []
     for j, (_, legend) in enumerate(series):
-        body.append(f'<rect x="{170 + j * 110}" y="4" width="10" height="10" '
-                    f'fill="{PALETTE[j]}"/><text x="{184 + j * 110}" y="13">{escape(legend)}</text>')
+        body.append(
+            f'<rect x="{170 + j * 110}" y="4" width="10" height="10" '
+            f'fill="{PALETTE[j]}"/><text x="{184 + j * 110}" y="13">{escape(legend)}</text>'
+        )
     for i, r in enumerate(rows):
         y0 = 24 + i * group
-        body.append(f'<text x="160" y="{y0 + bar * len(series) / 2 + 4}" text-anchor="end">'
-                    f'{escape(r[label_key])}</text>')
+        body.append(
+            f'<text x="160" y="{y0 + bar * len(series) / 2 + 4}" text-anchor="end">'
+            f"{escape(r[label_key])}</text>"
+        )
         for j, (key, _) in enumerate(series):
             w = 420 * r[key] / top
-            body.append(f'<rect x="170" y="{y0 + j * bar}" width="{w:.1f}" height="{bar - 1}" '
-                        f'fill="{PALETTE[j]}"/><text x="{174 + w:.1f}" y="{y0 + j * bar + 9}" '
-                        f'class="small">{r[key]}</text>')
+            body.append(
+                f'<rect x="170" y="{y0 + j * bar}" width="{w:.1f}" height="{bar - 1}" '
+                f'fill="{PALETTE[j]}"/><text x="{174 + w:.1f}" y="{y0 + j * bar + 9}" '
+                f'class="small">{r[key]}</text>'
+            )
     return _svg(width, 30 + group * max(1, len(rows)), body, title)
 
 
@@ -57,19 +63,26 @@ def trend(rows: list[dict], series: list[tuple[str, str]], title: str) -> Markup
     width, height, left, bottom = 640, 240, 40, 200
     top = max((r[k] for r in rows for k, _ in series), default=0) or 1
     step = (width - left - 20) / max(1, len(rows) - 1)
-    body = [f'<line x1="{left}" y1="{bottom}" x2="{width - 10}" y2="{bottom}" stroke="#999"/>',
-            f'<text x="{left - 6}" y="{bottom - 160 + 4}" text-anchor="end" class="small">'
-            f'{top}</text>']
+    body = [
+        f'<line x1="{left}" y1="{bottom}" x2="{width - 10}" y2="{bottom}" stroke="#999"/>',
+        f'<text x="{left - 6}" y="{bottom - 160 + 4}" text-anchor="end" class="small">{top}</text>',
+    ]
     for i, r in enumerate(rows):
         if i % 2 == 0 or len(rows) <= 6:
-            body.append(f'<text x="{left + i * step:.1f}" y="{bottom + 16}" text-anchor="middle" '
-                        f'class="small">{escape(r["month"][2:])}</text>')
+            body.append(
+                f'<text x="{left + i * step:.1f}" y="{bottom + 16}" text-anchor="middle" '
+                f'class="small">{escape(r["month"][2:])}</text>'
+            )
     for j, (key, legend) in enumerate(series):
-        points = " ".join(f"{left + i * step:.1f},{bottom - 160 * r[key] / top:.1f}"
-                          for i, r in enumerate(rows))
-        body.append(f'<polyline fill="none" stroke="{PALETTE[j]}" stroke-width="2" '
-                    f'points="{points}"/>')
-        body.append(f'<rect x="{left + j * 110}" y="4" width="10" height="10" '
-                    f'fill="{PALETTE[j]}"/><text x="{left + 14 + j * 110}" y="13">'
-                    f'{escape(legend)}</text>')
+        points = " ".join(
+            f"{left + i * step:.1f},{bottom - 160 * r[key] / top:.1f}" for i, r in enumerate(rows)
+        )
+        body.append(
+            f'<polyline fill="none" stroke="{PALETTE[j]}" stroke-width="2" points="{points}"/>'
+        )
+        body.append(
+            f'<rect x="{left + j * 110}" y="4" width="10" height="10" '
+            f'fill="{PALETTE[j]}"/><text x="{left + 14 + j * 110}" y="13">'
+            f"{escape(legend)}</text>"
+        )
     return _svg(width, height, body, title)

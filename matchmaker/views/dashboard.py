@@ -28,15 +28,26 @@ def index():
     data = service.report(_fair_id())
     pictures = {
         "funnel": charts.funnel(data["funnel"]),
-        "fields": charts.bars(data["by_field"], "field",
-                              [("achievements", "成果"), ("needs", "需求"),
-                               ("bottleneck_needs", "卡脖子")], "按技术领域"),
-        "trend": charts.trend(data["by_month"],
-                              [("achievements", "新增成果"), ("needs", "新增需求"),
-                               ("met", "洽谈"), ("contracts", "签约")], "按月趋势"),
+        "fields": charts.bars(
+            data["by_field"],
+            "field",
+            [("achievements", "成果"), ("needs", "需求"), ("bottleneck_needs", "卡脖子")],
+            "按技术领域",
+        ),
+        "trend": charts.trend(
+            data["by_month"],
+            [
+                ("achievements", "新增成果"),
+                ("needs", "新增需求"),
+                ("met", "洽谈"),
+                ("contracts", "签约"),
+            ],
+            "按月趋势",
+        ),
     }
-    return render_template("dashboard/index.html", data=data, charts=pictures,
-                           labels=TOTAL_LABELS, fairs=list_fairs())
+    return render_template(
+        "dashboard/index.html", data=data, charts=pictures, labels=TOTAL_LABELS, fairs=list_fairs()
+    )
 
 
 @bp.get("/export.xlsx")

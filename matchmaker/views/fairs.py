@@ -22,9 +22,19 @@ from matchmaker.services import fairs as service
 
 bp = Blueprint("fairs", __name__, url_prefix="/fairs")
 
-FAIR_LABELS = {"draft": "草稿", "open": "报名中", "planned": "已排期", "published": "日程已发布",
-               "closed": "已结束"}
-OUTCOME_LABELS = {"held": "已洽谈", "no_show": "未到场", "intention": "达成意向", "contract": "签约"}
+FAIR_LABELS = {
+    "draft": "草稿",
+    "open": "报名中",
+    "planned": "已排期",
+    "published": "日程已发布",
+    "closed": "已结束",
+}
+OUTCOME_LABELS = {
+    "held": "已洽谈",
+    "no_show": "未到场",
+    "intention": "达成意向",
+    "contract": "签约",
+}
 ORG_ROLES = ("institute", "enterprise")
 
 
@@ -52,10 +62,15 @@ def new():
         form = request.form
         try:
             fair = service.create_fair(
-                form.get("name", ""), form.get("held_on", ""), venue=form.get("venue", ""),
-                starts_at=form.get("starts_at", "09:00"), ends_at=form.get("ends_at", "17:00"),
-                slot_minutes=form.get("slot_minutes", "20"), breaks=form.get("breaks", ""),
-                tables=form.get("tables", "10"), default_quota=form.get("default_quota", "5"),
+                form.get("name", ""),
+                form.get("held_on", ""),
+                venue=form.get("venue", ""),
+                starts_at=form.get("starts_at", "09:00"),
+                ends_at=form.get("ends_at", "17:00"),
+                slot_minutes=form.get("slot_minutes", "20"),
+                breaks=form.get("breaks", ""),
+                tables=form.get("tables", "10"),
+                default_quota=form.get("default_quota", "5"),
                 org_quota=form.get("org_quota", ""),
                 registration_closes_at=form.get("registration_closes_at", "").replace("T", " "),
                 actor_id=current_user.id,
@@ -67,7 +82,8 @@ def new():
             flash(f"已创建对接会，共 {fair.slots_count} 个洽谈时段", "success")
             return redirect(url_for("fairs.detail", fair_id=fair.id))
     return render_template("fairs/new.html", errors=errors, form=request.form), (
-        400 if errors else 200)
+        400 if errors else 200
+    )
 
 
 def _my_listings(fair_id: int) -> list[dict]:
@@ -76,11 +92,19 @@ def _my_listings(fair_id: int) -> list[dict]:
     rows = []
     for kind, model in (("achievement", Achievement), ("need", Need)):
         column = getattr(FairRegistration, f"{kind}_id")
-        regs = {getattr(r, f"{kind}_id"): r for r in db.session.scalars(
-            select(FairRegistration).where(FairRegistration.fair_id == fair_id,
-                                           column.is_not(None)))}
-        for listing in db.session.scalars(select(model).where(
-                model.organization_id == org_id, model.status == "published").order_by(model.id)):
+        regs = {
+            getattr(r, f"{kind}_id"): r
+            for r in db.session.scalars(
+                select(FairRegistration).where(
+                    FairRegistration.fair_id == fair_id, column.is_not(None)
+                )
+            )
+        }
+        for listing in db.session.scalars(
+            select(model)
+            .where(model.organization_id == org_id, model.status == "published")
+            .order_by(model.id)
+        ):
             rows.append({"kind": kind, "listing": listing, "registration": regs.get(listing.id)})
     return rows
 
@@ -90,19 +114,32 @@ def _my_pairs(fair_id: int) -> list[Suggestion]:
     org_id = current_user.organization_id
     needs = select(FairRegistration.need_id).where(FairRegistration.fair_id == fair_id)
     achs = select(FairRegistration.achievement_id).where(FairRegistration.fair_id == fair_id)
-    return list(db.session.scalars(
-        select(Suggestion).join(Need, Need.id == Suggestion.need_id)
-        .join(Achievement, Achievement.id == Suggestion.achievement_id)
-        .where(Suggestion.need_id.in_(needs), Suggestion.achievement_id.in_(achs),
-               Suggestion.state.not_in(fair_plan.CLOSED_PAIR_STATES),
-               or_(Need.organization_id == org_id, Achievement.organization_id == org_id))
-        .order_by(Suggestion.score.desc()).limit(50)))
+    return list(
+        db.session.scalars(
+            select(Suggestion)
+            .join(Need, Need.id == Suggestion.need_id)
+            .join(Achievement, Achievement.id == Suggestion.achievement_id)
+            .where(
+                Suggestion.need_id.in_(needs),
+                Suggestion.achievement_id.in_(achs),
+                Suggestion.state.not_in(fair_plan.CLOSED_PAIR_STATES),
+                or_(Need.organization_id == org_id, Achievement.organization_id == org_id),
+            )
+            .order_by(Suggestion.score.desc())
+            .limit(50)
+        )
+    )
 
 
 def _detail(fair_id: int, errors: dict | None = None, status: int = 200):
     fair = service.get_fair(fair_id)
-    context = {"fair": fair, "labels": FAIR_LABELS, "errors": errors or {},
-               "slots": service.slot_times(fair), "open": service.registration_open(fair)}
+    context = {
+        "fair": fair,
+        "labels": FAIR_LABELS,
+        "errors": errors or {},
+        "slots": service.slot_times(fair),
+        "open": service.registration_open(fair),
+    }
     regs = db.session.scalars(select(FairRegistration).where(FairRegistration.fair_id == fair.id))
     regs = list(regs)
     context["need_count"] = sum(1 for r in regs if r.need_id)
@@ -110,14 +147,19 @@ def _detail(fair_id: int, errors: dict | None = None, status: int = 200):
     if current_user.role in ORG_ROLES and current_user.organization_id:
         context["mine"] = _my_listings(fair.id)
         context["pairs"] = _my_pairs(fair.id)
-        context["asked"] = set(db.session.scalars(select(MustMeet.suggestion_id).where(
-            MustMeet.fair_id == fair.id)))
-        context["participant"] = db.session.scalar(select(FairParticipant).where(
-            FairParticipant.fair_id == fair.id,
-            FairParticipant.organization_id == current_user.organization_id))
+        context["asked"] = set(
+            db.session.scalars(select(MustMeet.suggestion_id).where(MustMeet.fair_id == fair.id))
+        )
+        context["participant"] = db.session.scalar(
+            select(FairParticipant).where(
+                FairParticipant.fair_id == fair.id,
+                FairParticipant.organization_id == current_user.organization_id,
+            )
+        )
     if current_user.role == "staff":
         context["fields"] = db.session.scalars(
-            select(Field).where(Field.parent_id.is_(None)).order_by(Field.position)).all()
+            select(Field).where(Field.parent_id.is_(None)).order_by(Field.position)
+        ).all()
         context["registrations"] = regs[:200]
     return render_template("fairs/detail.html", **context), status
 
@@ -146,8 +188,9 @@ def register(fair_id: int):
         kind, _, listing_id = request.form.get("listing", "").partition(":")
         if not listing_id.isdigit():
             raise ServiceError("请选择要报名的成果或需求", field="listing")
-        service.register_listing(fair_id, kind, int(listing_id), current_user.id,
-                                 quota=_int("quota"))
+        service.register_listing(
+            fair_id, kind, int(listing_id), current_user.id, quota=_int("quota")
+        )
 
     return _act(fair_id, action, "报名成功")
 
@@ -155,8 +198,11 @@ def register(fair_id: int):
 @bp.post("/<int:fair_id>/registrations/<int:registration_id>/delete")
 @roles_required("institute", "enterprise", "staff")
 def unregister(fair_id: int, registration_id: int):
-    return _act(fair_id, lambda: service.unregister_listing(fair_id, registration_id,
-                                                            current_user.id), "已撤回报名")
+    return _act(
+        fair_id,
+        lambda: service.unregister_listing(fair_id, registration_id, current_user.id),
+        "已撤回报名",
+    )
 
 
 @bp.post("/<int:fair_id>/register-all")
@@ -179,8 +225,9 @@ def participant(fair_id: int):
         if org_id is None:
             raise ServiceError("请填写单位编号", field="organization_id")
         slots = [int(s) for s in request.form.getlist("unavailable") if s.isdigit()]
-        service.set_participant(fair_id, org_id, current_user.id, quota=_int("org_quota"),
-                                unavailable_slots=slots)
+        service.set_participant(
+            fair_id, org_id, current_user.id, quota=_int("org_quota"), unavailable_slots=slots
+        )
 
     return _act(fair_id, action, "参会信息已保存")
 
@@ -203,8 +250,12 @@ def preview(fair_id: int):
     fair = service.get_fair(fair_id)
     plan = fair_plan.compute_plan(fair.id)
     slots = service.slot_times(fair)
-    pairs = {p.id: p for p in db.session.scalars(select(Suggestion).where(
-        Suggestion.id.in_([k for k, _, _ in plan["placement"][:300]])))}
+    pairs = {
+        p.id: p
+        for p in db.session.scalars(
+            select(Suggestion).where(Suggestion.id.in_([k for k, _, _ in plan["placement"][:300]]))
+        )
+    }
     sample = [(slots[s], t + 1, pairs[k]) for k, s, t in plan["placement"][:300] if k in pairs]
     sample.sort(key=lambda row: (row[0].number, row[1]))
     return render_template("fairs/preview.html", fair=fair, plan=plan, sample=sample)
@@ -218,7 +269,9 @@ def publish(fair_id: int):
     except ServiceError as e:
         db.session.rollback()
         return _detail(fair_id, e.errors or {"form": e.message}, e.status)
-    flash(f"日程已发布：{summary['meetings']} 场洽谈，使用 {summary['slots_used']} 个时段", "success")
+    flash(
+        f"日程已发布：{summary['meetings']} 场洽谈，使用 {summary['slots_used']} 个时段", "success"
+    )
     return redirect(url_for("fairs.agenda", fair_id=fair_id))
 
 
@@ -229,19 +282,27 @@ def close(fair_id: int):
 
 
 def _scope_org():
-    return None if current_user.role in ("staff", "broker") else (
-        current_user.organization_id or -1)
+    return (
+        None if current_user.role in ("staff", "broker") else (current_user.organization_id or -1)
+    )
 
 
-def _agenda(fair_id: int, errors: dict | None = None, failed: int | None = None,
-            status: int = 200):
+def _agenda(fair_id: int, errors: dict | None = None, failed: int | None = None, status: int = 200):
     fair = service.get_fair(fair_id)
-    rows = agenda.agenda_rows(fair.id, _scope_org(),
-                              include_cancelled=current_user.role in ("staff", "broker"))
+    rows = agenda.agenda_rows(
+        fair.id, _scope_org(), include_cancelled=current_user.role in ("staff", "broker")
+    )
     return render_template(
-        "fairs/agenda.html", fair=fair, rows=rows, errors=errors or {}, failed=failed,
-        slots=service.slot_times(fair), outcomes=OUTCOME_LABELS, contract_types=CONTRACT_TYPES,
-        manage=current_user.role in ("staff", "broker"), labels=FAIR_LABELS,
+        "fairs/agenda.html",
+        fair=fair,
+        rows=rows,
+        errors=errors or {},
+        failed=failed,
+        slots=service.slot_times(fair),
+        outcomes=OUTCOME_LABELS,
+        contract_types=CONTRACT_TYPES,
+        manage=current_user.role in ("staff", "broker"),
+        labels=FAIR_LABELS,
     ), status
 
 
@@ -256,17 +317,20 @@ def agenda_page(fair_id: int):
 def agenda_xlsx(fair_id: int):
     fair = service.get_fair(fair_id)
     data = agenda.agenda_xlsx(fair.id, _scope_org())
-    return Response(data, mimetype=(
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), headers={
-        "Content-Disposition": f"attachment; filename=fair-{fair.id}-agenda.xlsx"})
+    return Response(
+        data,
+        mimetype=("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        headers={"Content-Disposition": f"attachment; filename=fair-{fair.id}-agenda.xlsx"},
+    )
 
 
 @bp.get("/<int:fair_id>/agenda/print")
 @roles_required()
 def agenda_print(fair_id: int):
     fair = service.get_fair(fair_id)
-    return render_template("fairs/agenda_print.html", fair=fair,
-                           rows=agenda.agenda_rows(fair.id, _scope_org()))
+    return render_template(
+        "fairs/agenda_print.html", fair=fair, rows=agenda.agenda_rows(fair.id, _scope_org())
+    )
 
 
 def _meeting_action(meeting_id: int, action, success: str):
@@ -300,22 +364,33 @@ def move(meeting_id: int):
 @bp.post("/meetings/<int:meeting_id>/cancel")
 @roles_required("staff")
 def cancel(meeting_id: int):
-    return _meeting_action(meeting_id, lambda: fair_plan.cancel_meeting(
-        meeting_id, current_user.id, request.form.get("note", "")), "洽谈已取消")
+    return _meeting_action(
+        meeting_id,
+        lambda: fair_plan.cancel_meeting(meeting_id, current_user.id, request.form.get("note", "")),
+        "洽谈已取消",
+    )
 
 
 @bp.post("/meetings/<int:meeting_id>/confirm")
 @roles_required()
 def confirm(meeting_id: int):
-    return _meeting_action(meeting_id, lambda: fair_plan.confirm_meeting(
-        meeting_id, current_user.id), "洽谈已确认")
+    return _meeting_action(
+        meeting_id, lambda: fair_plan.confirm_meeting(meeting_id, current_user.id), "洽谈已确认"
+    )
 
 
 @bp.post("/meetings/<int:meeting_id>/outcome")
 @roles_required("staff", "broker")
 def outcome(meeting_id: int):
     form = request.form
-    return _meeting_action(meeting_id, lambda: fair_plan.record_outcome(
-        meeting_id, current_user.id, form.get("outcome", ""), form.get("note", ""),
-        contract={k: form.get(k, "") for k in ("contract_type", "amount", "signed_on")}),
-        "洽谈结果已记录")
+    return _meeting_action(
+        meeting_id,
+        lambda: fair_plan.record_outcome(
+            meeting_id,
+            current_user.id,
+            form.get("outcome", ""),
+            form.get("note", ""),
+            contract={k: form.get(k, "") for k in ("contract_type", "amount", "signed_on")},
+        ),
+        "洽谈结果已记录",
+    )

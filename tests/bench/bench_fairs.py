@@ -7,8 +7,9 @@ post achievements too, so the meeting graph is not bipartite. Target: assignment
 within 30 s on 2 cores.
 
     python tests/bench/bench_fairs.py [--seed 7] [--slots 24] [--tables 400]
-    python tests/bench/bench_fairs.py --db     # same data in a SQLite file, through the CLI:
-                                               # `flask fairs create ... --register-all`, `fairs plan`
+    python tests/bench/bench_fairs.py --db
+        (the same data in a SQLite file, through `flask fairs create --register-all` and
+        `flask fairs plan`)
 """
 
 import argparse
@@ -76,22 +77,57 @@ def load_database(url: str, seed: int) -> None:
         ensure_fields()
         orgs = sorted({c.need_org for c in candidates} | {c.achievement_org for c in candidates})
         org_id = {name: i + 1 for i, name in enumerate(orgs)}
-        db.session.execute(insert(Organization), [
-            {"id": i, "name": name, "status": "approved",
-             "kind": "institute" if name.startswith("inst") else "enterprise"}
-            for name, i in org_id.items()])
+        db.session.execute(
+            insert(Organization),
+            [
+                {
+                    "id": i,
+                    "name": name,
+                    "status": "approved",
+                    "kind": "institute" if name.startswith("inst") else "enterprise",
+                }
+                for name, i in org_id.items()
+            ],
+        )
         needs = {c.need_id: c.need_org for c in candidates}
         achs = {c.achievement_id: c.achievement_org for c in candidates}
-        db.session.execute(insert(Need), [
-            {"id": n + 1, "title": f"需求{n}", "organization_id": org_id[o], "status": "published"}
-            for n, o in needs.items()])
-        db.session.execute(insert(Achievement), [
-            {"id": a + 1, "title": f"成果{a}", "organization_id": org_id[o], "status": "published"}
-            for a, o in achs.items()])
-        db.session.execute(insert(Suggestion), [
-            {"id": c.pair_id + 1, "need_id": c.need_id + 1, "achievement_id": c.achievement_id + 1,
-             "score": c.score, "state": "dismissed" if c.pair_id in excluded else "suggested"}
-            for c in candidates])
+        db.session.execute(
+            insert(Need),
+            [
+                {
+                    "id": n + 1,
+                    "title": f"需求{n}",
+                    "organization_id": org_id[o],
+                    "status": "published",
+                }
+                for n, o in needs.items()
+            ],
+        )
+        db.session.execute(
+            insert(Achievement),
+            [
+                {
+                    "id": a + 1,
+                    "title": f"成果{a}",
+                    "organization_id": org_id[o],
+                    "status": "published",
+                }
+                for a, o in achs.items()
+            ],
+        )
+        db.session.execute(
+            insert(Suggestion),
+            [
+                {
+                    "id": c.pair_id + 1,
+                    "need_id": c.need_id + 1,
+                    "achievement_id": c.achievement_id + 1,
+                    "score": c.score,
+                    "state": "dismissed" if c.pair_id in excluded else "suggested",
+                }
+                for c in candidates
+            ],
+        )
         db.session.commit()
 
 
@@ -103,14 +139,33 @@ def run_cli(args: argparse.Namespace) -> None:
         start = time.perf_counter()
         load_database(url, args.seed)
         print(f"loaded in {time.perf_counter() - start:.1f}s", file=sys.stderr)
-        created = subprocess.run(flask + [
-            "create", "--name", "bench", "--date", "2026-12-01", "--slots", str(args.slots),
-            "--tables", str(args.tables), "--quota", "5", "--register-all"],
-            cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+        created = subprocess.run(
+            flask
+            + [
+                "create",
+                "--name",
+                "bench",
+                "--date",
+                "2026-12-01",
+                "--slots",
+                str(args.slots),
+                "--tables",
+                str(args.tables),
+                "--quota",
+                "5",
+                "--register-all",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         fair_id = created.stdout.strip()
         start = time.perf_counter()
-        planned = subprocess.run(flask + ["plan", fair_id], cwd=ROOT, env=env,
-                                 capture_output=True, text=True, check=True)
+        planned = subprocess.run(
+            flask + ["plan", fair_id], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        )
         print(planned.stdout.strip())
         print(f"`flask fairs plan` wall time {time.perf_counter() - start:.1f}s", file=sys.stderr)
 
@@ -144,8 +199,12 @@ def main() -> None:
     )
     t_time = time.perf_counter() - t0
     parties = {
-        c.pair_id: [("need", c.need_id), ("achievement", c.achievement_id),
-                    ("org", c.need_org), ("org", c.achievement_org)]
+        c.pair_id: [
+            ("need", c.need_id),
+            ("achievement", c.achievement_id),
+            ("org", c.need_org),
+            ("org", c.achievement_org),
+        ]
         for c in chosen
     }
     listing_deg: dict = {}
@@ -153,28 +212,32 @@ def main() -> None:
         for p in parties[c.pair_id]:
             listing_deg[p] = listing_deg.get(p, 0) + 1
     total = time.perf_counter() - start
-    print(json.dumps({
-        "candidates": len(candidates),
-        "excluded": len(excluded),
-        "must_meet": sum(c.must_meet for c in candidates),
-        "must_meet_missed": len(best.must_meet_missed),
-        "meetings": len(best.pair_ids),
-        "objective": round(best.objective, 3),
-        "greedy_objective": round(greedy.objective, 3),
-        "greedy_meetings": len(greedy.pair_ids),
-        "gain_vs_greedy_pct": round(100 * (best.objective / greedy.objective - 1), 2),
-        "optimal": best.optimal,
-        "assign_seconds": round(best.seconds, 2),
-        "greedy_seconds": round(greedy.seconds, 2),
-        "timetable_seconds": round(t_time, 2),
-        "slots_used": plan.slots_used,
-        "max_degree": max(listing_deg.values()),
-        "lower_bound": plan.lower_bound,
-        "kempe_flips": plan.kempe_flips,
-        "unplaced": len(plan.unplaced),
-        "double_booked": clashes(plan.placement, parties),
-        "seconds_total": round(total, 2),
-    }))
+    print(
+        json.dumps(
+            {
+                "candidates": len(candidates),
+                "excluded": len(excluded),
+                "must_meet": sum(c.must_meet for c in candidates),
+                "must_meet_missed": len(best.must_meet_missed),
+                "meetings": len(best.pair_ids),
+                "objective": round(best.objective, 3),
+                "greedy_objective": round(greedy.objective, 3),
+                "greedy_meetings": len(greedy.pair_ids),
+                "gain_vs_greedy_pct": round(100 * (best.objective / greedy.objective - 1), 2),
+                "optimal": best.optimal,
+                "assign_seconds": round(best.seconds, 2),
+                "greedy_seconds": round(greedy.seconds, 2),
+                "timetable_seconds": round(t_time, 2),
+                "slots_used": plan.slots_used,
+                "max_degree": max(listing_deg.values()),
+                "lower_bound": plan.lower_bound,
+                "kempe_flips": plan.kempe_flips,
+                "unplaced": len(plan.unplaced),
+                "double_booked": clashes(plan.placement, parties),
+                "seconds_total": round(total, 2),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":
