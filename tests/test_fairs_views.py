@@ -171,3 +171,21 @@ def test_participant_marks_unavailable_slots(scene, client, login):
     part = db.session.scalars(select(FairParticipant)).one()
     assert part.unavailable_slots == [3]
     assert part.organization_id == scene["institute"].organization_id
+
+
+def test_api_gives_plan_agenda_and_dashboard(scene, client, login):
+    from matchmaker.services import fair_plan
+    from matchmaker.services import fairs as service
+
+    fair = service.create_fair("会", "2026-12-01", slots=4, tables=2)
+    service.register_all(fair.id, scene["staff"].id)
+    login(scene["staff"])
+    plan = client.get(f"/api/v1/fairs/{fair.id}/plan").get_json()
+    assert plan["meetings"] == 2 and plan["double_booked"] == 0
+    fair_plan.publish(fair.id, scene["staff"].id)
+    client.post("/auth/logout")
+    login(scene["company"])
+    assert client.get("/api/v1/dashboard").status_code == 403
+    meetings = client.get(f"/api/v1/fairs/{fair.id}/agenda").get_json()["meetings"]
+    assert [m["need"] for m in meetings] == ["高精度减速器寿命提升"]
+    assert client.get("/api/v1/fairs/99/agenda").get_json()["message"] == "对接会不存在"

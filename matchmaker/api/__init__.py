@@ -18,3 +18,4 @@ def protect_session_writes():
 
 from matchmaker.api import me, openapi  # noqa: E402,F401  (routes register on bp)
 from matchmaker.api import pairs  # noqa: E402,F401
+from matchmaker.api import fairs  # noqa: E402,F401
