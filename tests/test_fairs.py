@@ -147,15 +147,15 @@ def test_publish_creates_meetings_and_schedules_accepted_pairs(small_fair):
 
 def test_replan_keeps_a_scheduled_pairs_meeting(small_fair):
     fair, staff = small_fair["fair"], small_fair["staff"]
+    pair = max(small_fair["pairs"].values(), key=lambda p: p.score)
+    _accept(pair)
     fair_plan.publish(fair.id, staff.id)
-    meeting = db.session.scalars(select(Meeting).order_by(Meeting.id)).first()
-    _accept(meeting.suggestion)
-    fair_plan.publish(fair.id, staff.id)
-    assert meeting.suggestion.state == "meeting_scheduled"
+    assert pair.state == "meeting_scheduled"
+    meeting_id = db.session.scalar(select(Meeting.id).where(Meeting.suggestion_id == pair.id))
     fair.default_quota = 1  # fewer meetings now; the scheduled one must stay
     db.session.commit()
     fair_plan.publish(fair.id, staff.id)
-    assert db.session.get(Meeting, meeting.id).status == "planned"
+    assert db.session.get(Meeting, meeting_id).status == "planned"
 
 
 def test_replan_keeps_confirmed_meetings_fixed(small_fair):
