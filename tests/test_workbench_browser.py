@@ -26,6 +26,18 @@ CHROMIUM_ARGS = [
 pytestmark = pytest.mark.slow
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    """Argon2's production cost makes every built user take most of a second on a busy machine."""
+    from argon2 import PasswordHasher
+
+    from matchmaker.services import accounts
+
+    monkeypatch.setattr(
+        accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+
+
 @pytest.fixture
 def live_server(app):
     """Serve the test app on a free port chosen by the OS."""

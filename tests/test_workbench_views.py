@@ -2,6 +2,9 @@
 
 import csv
 import io
+import socket
+import socketserver
+import threading
 from datetime import date
 
 import pytest
@@ -10,12 +13,24 @@ from sqlalchemy import select
 
 from matchmaker.extensions import db
 from matchmaker.models import Notification, OutboxEmail, Suggestion
-from matchmaker.services import notifications
+from matchmaker.services import notifications, pair_actions, pair_data
 from matchmaker.services import pairs as service
 from matchmaker.services.taxonomy import field_by_name
 from matchmaker.views.workbench import highlight
 
 FIELD = "机器人与智能制造"
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    """Argon2's production cost makes every built user take most of a second on a busy machine."""
+    from argon2 import PasswordHasher
+
+    from matchmaker.services import accounts
+
+    monkeypatch.setattr(
+        accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
 
 
 @pytest.fixture
@@ -133,6 +148,8 @@ def test_party_declines_from_its_page_and_the_broker_is_told(client, login, worl
         select(Notification.message).where(Notification.user_id == world["broker"].id)
     ).all()
     assert any("暂无合作计划" in m and "今年没预算" in m for m in told)
+    assert pair_data.decline_feedback("achievement", pair.achievement_id) == [("暂无合作计划", 1)]
+    assert "原因：暂无合作计划" in client.get("/my/pairs").get_data(as_text=True)
 
 
 def test_illegal_move_in_the_page_shows_the_conflict_message(client, login, world):
@@ -204,28 +221,61 @@ def test_outbox_is_logged_without_mail_server_and_visible_to_staff(client, login
     assert "boss@example.com" in client.get("/outbox").get_data(as_text=True)
 
 
-def test_outbox_sends_through_smtp_when_configured(app, world, monkeypatch):
-    sent = []
+class _SMTPHandler(socketserver.StreamRequestHandler):
+    """Just enough SMTP for smtplib.send_message: greet, accept one message, keep it."""
 
-    class FakeSMTP:
-        def __init__(self, host, port, timeout):
-            sent.append((host, port))
+    def handle(self):
+        self.wfile.write(b"220 test ESMTP\r\n")
+        while line := self.rfile.readline():
+            verb = line.decode().strip().split(" ")[0].upper()
+            if verb == "DATA":
+                self.wfile.write(b"354 go on\r\n")
+                body = b"".join(iter(lambda: self.rfile.readline(), b".\r\n"))
+                self.server.messages.append(body.decode())
+                self.wfile.write(b"250 queued\r\n")
+            elif verb == "QUIT":
+                self.wfile.write(b"221 bye\r\n")
+                return
+            else:
+                self.wfile.write(b"250 ok\r\n")
 
-        def __enter__(self):
-            return self
 
-        def __exit__(self, *exc):
-            return False
+@pytest.fixture
+def smtp_server():
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _SMTPHandler)
+    server.daemon_threads = True
+    server.messages = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
 
-        def send_message(self, message):
-            sent.append(message["To"])
 
-    monkeypatch.setattr(notifications.smtplib, "SMTP", FakeSMTP)
-    app.config["MAIL_SERVER"] = "mail.test"
+def test_outbox_task_sends_through_smtp_when_configured(app, world, smtp_server):
+    from workers.tasks import deliver_outbox
+
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.server_address[1])
     service.transition(world["pair"].id, world["broker"].id, "recommended")
-    assert notifications.deliver_outbox()["sent"] == 1
-    assert sent == [("mail.test", 25), "boss@example.com"]
+    assert deliver_outbox() == {"sent": 1, "failed": 0, "logged": 0}
+    (message,) = smtp_server.messages
+    assert "To: boss@example.com" in message
     assert db.session.scalar(select(OutboxEmail.status)) == "sent"
+
+
+def test_outbox_keeps_mail_pending_when_the_server_is_down(app, world):
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=_closed_port())
+    service.transition(world["pair"].id, world["broker"].id, "recommended")
+    assert notifications.deliver_outbox()["failed"] == 1
+    mail = db.session.scalar(select(OutboxEmail))
+    assert (mail.status, mail.attempts) == ("pending", 1) and mail.error
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def test_reminders_reach_the_side_that_has_not_answered_once(runner, world):
@@ -330,3 +380,31 @@ def test_openapi_documents_the_pair_operations(client):
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     assert "get" in paths["/api/v1/pairs"] and "get" in paths["/api/v1/pairs/{id}"]
     assert "409" in paths["/api/v1/pairs/{id}/transitions"]["post"]["responses"]
+
+
+def test_queue_filters_new_since_last_visit_claims_and_hides_snoozed(
+    client, login, world, make_need, make_achievement
+):
+    from datetime import timedelta
+
+    broker, old = world["broker"], world["pair"]
+    old.created_at -= timedelta(days=3)
+    broker.last_seen_at = old.created_at + timedelta(days=1)
+    fresh = Suggestion(need=make_need(), achievement=make_achievement(), score=0.3)
+    snoozed = Suggestion(need=make_need(), achievement=make_achievement(), score=0.2)
+    db.session.add_all([fresh, snoozed])
+    db.session.commit()
+    pair_actions.claim(old.id, broker.id)
+    pair_actions.snooze(snoozed.id, broker.id, 5)
+    login(broker)  # this visit moves last_seen_at into previous_seen_at
+
+    def shown(query):
+        page = client.get(f"/workbench?{query}").get_data(as_text=True)
+        return {p.id for p in (old, fresh, snoozed) if f'data-pair="{p.id}"' in page}
+
+    assert shown("") == {old.id, fresh.id}
+    assert shown("new=1") == {fresh.id}
+    assert shown("claim=mine") == {old.id}
+    assert shown("claim=unclaimed") == {fresh.id}
+    assert shown("snoozed=1") == {old.id, fresh.id, snoozed.id}
+    assert shown("unreviewed=0&state=suggested&snoozed=1") == {old.id, fresh.id, snoozed.id}

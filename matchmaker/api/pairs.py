@@ -7,7 +7,7 @@ from matchmaker.api import bp
 from matchmaker.api.openapi import document
 from matchmaker.auth import roles_required
 from matchmaker.models.matching import PAIR_STATES
-from matchmaker.services import ServiceError, pair_queue
+from matchmaker.services import ServiceError, pair_data, pair_queue
 from matchmaker.services import pairs as service
 
 
@@ -21,7 +21,7 @@ def list_pairs():
     per_page = min(_int_arg("per_page", current_app.config["PAGE_SIZE"]), 200)
     result = pair_queue.visible(current_user, state=state, page=page, per_page=per_page)
     return {
-        "items": [service.pair_dict(p, current_user, with_history=False) for p in result.items],
+        "items": [pair_data.pair_dict(p, current_user, with_history=False) for p in result.items],
         "page": result.page,
         "per_page": result.per_page,
         "total": result.total,
@@ -33,7 +33,7 @@ def list_pairs():
 @roles_required()
 def get_pair(pair_id: int):
     pair = service.get_pair(pair_id, current_user.id)
-    return service.pair_dict(pair, current_user)
+    return pair_data.pair_dict(pair, current_user)
 
 
 @bp.post("/pairs/<int:pair_id>/transitions")
@@ -66,7 +66,7 @@ def move_pair(pair_id: int):
         contract=contract,
         expected_version=version,
     )
-    return service.pair_dict(pair, current_user)
+    return pair_data.pair_dict(pair, current_user)
 
 
 def _int_arg(name: str, default: int) -> int:

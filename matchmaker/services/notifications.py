@@ -11,6 +11,8 @@ from sqlalchemy import func, select, update
 from matchmaker.extensions import db
 from matchmaker.models import Notification, OutboxEmail, PairEvent, Suggestion, User
 from matchmaker.models.base import utcnow
+from matchmaker.services.pair_access import was_recommended
+from matchmaker.services.pairs import SIDE_LABELS, reason_label, state_label
 
 log = logging.getLogger(__name__)
 PARTY_ROLES = ("institute", "enterprise")
@@ -60,8 +62,6 @@ def notify(users, kind: str, message: str, link: str = "", exclude: int | None =
 
 def on_pair_event(pair: Suggestion, event: PairEvent, actor: User) -> None:
     """Tell the people who must act next (or who asked to know) about a pair event."""
-    from matchmaker.services.pairs import SIDE_LABELS, reason_label
-
     title = _pair_title(pair)
     link = pair_link(pair.id)
     need_side = org_members(pair.need.organization_id)
@@ -101,8 +101,6 @@ def on_pair_event(pair: Suggestion, event: PairEvent, actor: User) -> None:
         else:
             notify([broker], "pair_answer", f"{side}对{title}表示有意向", link, actor.id)
     elif event.kind == "transition" and to in ("meeting_scheduled", "met", "intention", "contract"):
-        from matchmaker.services.pairs import state_label
-
         notify(
             need_side + achievement_side + [broker],
             f"pair_{to}",
@@ -111,8 +109,6 @@ def on_pair_event(pair: Suggestion, event: PairEvent, actor: User) -> None:
             actor.id,
         )
     elif event.kind == "transition" and to == "closed":
-        from matchmaker.services.pairs import was_recommended
-
         parties = need_side + achievement_side if was_recommended(pair) else []
         notify(
             parties + [broker],
@@ -260,8 +256,6 @@ def send_reminders(days: int | None = None, now=None) -> dict:
 
 
 def _waiting_on(pair: Suggestion, days: int):
-    from matchmaker.services.pairs import state_label
-
     title = _pair_title(pair)
     if pair.state == "recommended":
         users = []

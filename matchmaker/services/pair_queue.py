@@ -10,7 +10,7 @@ from matchmaker.models import Need, Suggestion, User
 from matchmaker.models.base import utcnow
 from matchmaker.models.listings import achievement_fields, need_fields
 from matchmaker.services import ServiceError
-from matchmaker.services.pairs import visible_clause
+from matchmaker.services.pair_access import visible_clause
 
 CLAIM_FILTERS = ("all", "mine", "unclaimed", "others")
 

@@ -10,7 +10,16 @@ from markupsafe import Markup, escape
 from matchmaker.auth import roles_required
 from matchmaker.extensions import db
 from matchmaker.models.fairs import CONTRACT_TYPES
-from matchmaker.services import Forbidden, ServiceError, broker_figures, notifications, pair_queue
+from matchmaker.services import (
+    Forbidden,
+    ServiceError,
+    broker_figures,
+    notifications,
+    pair_access,
+    pair_actions,
+    pair_data,
+    pair_queue,
+)
 from matchmaker.services import pairs as service
 from matchmaker.services.taxonomy import all_fields
 
@@ -79,7 +88,7 @@ def queue():
 @roles_required("broker", "staff")
 def bulk():
     try:
-        result = service.bulk(
+        result = pair_actions.bulk(
             request.form.getlist("ids"),
             current_user.id,
             request.form.get("action", ""),
@@ -103,7 +112,7 @@ def propose():
     errors = {}
     if request.method == "POST":
         try:
-            pair = service.propose(
+            pair = pair_actions.propose(
                 current_user.id,
                 request.form.get("need_id", ""),
                 request.form.get("achievement_id", ""),
@@ -126,20 +135,20 @@ def propose():
 def _render_pair(pair_id: int, errors: dict | None = None, form=None, status: int = 200):
     pair = service.get_pair(pair_id, current_user.id)
     terms = [t for t, _ in (pair.terms or [])]
-    is_broker = current_user.role in service.BROKER_ROLES
+    is_broker = current_user.role in pair_access.BROKER_ROLES
     return render_template(
         "workbench/pair.html",
         pair=pair,
-        data=service.pair_dict(pair, current_user),
+        data=pair_data.pair_dict(pair, current_user),
         need_html=highlight(pair.need.description or pair.need.title, terms),
         achievement_html=highlight(pair.achievement.description or pair.achievement.title, terms),
         need_title=highlight(pair.need.title, terms),
         achievement_title=highlight(pair.achievement.title, terms),
-        fit=service.fit_summary(pair),
+        fit=pair_data.fit_summary(pair),
         candidates=pair_queue.candidates_for_need(pair.need_id, pair.id) if is_broker else [],
         is_broker=is_broker,
-        my_sides=service.sides_of(current_user, pair),
-        revealed=service.contacts_revealed(current_user, pair),
+        my_sides=pair_access.sides_of(current_user, pair),
+        revealed=pair_access.contacts_revealed(current_user, pair),
         moves=service.TRANSITIONS[pair.state] if is_broker else (),
         brokers=pair_queue.brokers() if current_user.role == "staff" else [],
         dismiss_reasons=service.DISMISS_REASONS,
@@ -205,27 +214,31 @@ def move(pair_id: int):
 @bp.post("/pairs/<int:pair_id>/claim")
 @roles_required("broker", "staff")
 def claim(pair_id: int):
-    return _act(pair_id, lambda: service.claim(pair_id, current_user.id), "已认领")
+    return _act(pair_id, lambda: pair_actions.claim(pair_id, current_user.id), "已认领")
 
 
 @bp.post("/pairs/<int:pair_id>/unclaim")
 @roles_required("broker", "staff")
 def unclaim(pair_id: int):
-    return _act(pair_id, lambda: service.unclaim(pair_id, current_user.id), "已释放认领")
+    return _act(pair_id, lambda: pair_actions.unclaim(pair_id, current_user.id), "已释放认领")
 
 
 @bp.post("/pairs/<int:pair_id>/snooze")
 @roles_required("broker", "staff")
 def snooze(pair_id: int):
     days, note = request.form.get("days", ""), request.form.get("note", "")
-    return _act(pair_id, lambda: service.snooze(pair_id, current_user.id, days, note), "已推迟")
+    return _act(
+        pair_id, lambda: pair_actions.snooze(pair_id, current_user.id, days, note), "已推迟"
+    )
 
 
 @bp.post("/pairs/<int:pair_id>/note")
 @roles_required("broker", "staff")
 def note(pair_id: int):
     text = request.form.get("note", "")
-    return _act(pair_id, lambda: service.add_note(pair_id, current_user.id, text), "已添加备注")
+    return _act(
+        pair_id, lambda: pair_actions.add_note(pair_id, current_user.id, text), "已添加备注"
+    )
 
 
 @bp.post("/pairs/<int:pair_id>/reassign")
@@ -233,7 +246,7 @@ def note(pair_id: int):
 def reassign(pair_id: int):
     broker_id = request.form.get("broker_id", "")
     return _act(
-        pair_id, lambda: service.reassign(pair_id, current_user.id, broker_id), "已重新分配"
+        pair_id, lambda: pair_actions.reassign(pair_id, current_user.id, broker_id), "已重新分配"
     )
 
 
@@ -247,8 +260,8 @@ def mine():
     return render_template(
         "workbench/mine.html",
         result=result,
-        sides_of=service.sides_of,
-        revealed=service.contacts_revealed,
+        sides_of=pair_access.sides_of,
+        revealed=pair_access.contacts_revealed,
         decline_reasons=service.DECLINE_REASONS,
     )
 
