@@ -94,3 +94,12 @@ def test_solvers_import_no_web_or_database_stack():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_preferred_pairs_win_ties_and_hinted_slots_are_kept():
+    cands = [_c(1, 1, 1, "n", "a", 0.5), _c(2, 1, 2, "n", "b", 0.5)]
+    quotas = Quotas(default_listing=1)
+    assert assign(cands, quotas, prefer={1}).pair_ids == [1]
+    assert assign(cands, quotas, prefer={2}).pair_ids == [2]
+    plan = timetable([Booking(1, "n", "a", hint=3), Booking(2, "m", "b", hint=2)], 5, 5)
+    assert plan.placement[1][0] == 3 and plan.placement[2][0] == 2

@@ -301,3 +301,13 @@ def test_cli_rejects_a_bad_date(runner):
 def test_cli_plan_of_missing_fair_fails_cleanly(runner):
     result = runner.invoke(args=["fairs", "plan", "999"])
     assert result.exit_code == 2 and "不存在" in result.output
+
+
+def test_republishing_unchanged_fair_keeps_every_meeting_in_place(small_fair):
+    fair, staff = small_fair["fair"], small_fair["staff"]
+    fair_plan.publish(fair.id, staff.id)
+    before = {m.id: (m.suggestion_id, m.slot) for m in db.session.scalars(select(Meeting))}
+    fair_plan.publish(fair.id, staff.id)
+    db.session.expire_all()
+    after = {m.id: (m.suggestion_id, m.slot) for m in db.session.scalars(select(Meeting))}
+    assert after == before

@@ -150,12 +150,14 @@ def assign(
     excluded: Iterable[int] = (),
     fixed: Iterable[int] = (),
     time_limit: float = 20.0,
+    prefer: Iterable[int] = (),
 ) -> Assignment:
     """Choose the pairs of maximum total score within the quotas (an ILP solved by HiGHS).
 
     `fixed` pairs (confirmed meetings) are kept and use up quota; `excluded` pairs never meet.
     Must-meet pairs carry a weight above the sum of all scores, so as many of them as the quotas
-    allow are taken first and the score is maximised among those choices.
+    allow are taken first and the score is maximised among those choices. Among plans of equal
+    score, `prefer`red pairs (meetings already announced) win, so a re-run does not reshuffle.
     """
     start = time.perf_counter()
     fixed_ids = set(fixed)
@@ -182,6 +184,9 @@ def assign(
         scores = np.array([c.score for c in free], dtype=float)
         bonus = float(scores.sum()) + 1.0
         weight = scores + bonus * np.array([c.must_meet for c in free], dtype=float)
+        preferred = set(prefer)
+        if preferred:  # far below any score difference that matters, enough to break ties
+            weight += 1e-6 * np.array([c.pair_id in preferred for c in free], dtype=float)
         constraints = []
         if rows:
             matrix = csr_array((np.ones(len(row_idx)), (row_idx, col_idx)), shape=(len(rows), n))

@@ -18,13 +18,17 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Booking:
-    """A meeting to place; `slot`/`table` set when it is fixed (a confirmed meeting)."""
+    """A meeting to place; `slot`/`table` set when it is fixed (a confirmed meeting).
+
+    `hint` is the slot it had before (a re-run), taken again when nothing stands in the way.
+    """
 
     key: int
     a: Hashable
     b: Hashable
     slot: int | None = None
     table: int | None = None
+    hint: int | None = None
 
 
 @dataclass
@@ -105,10 +109,20 @@ class _Colouring:
         return True
 
 
-def _place_one(col: _Colouring, key: int, palette: list[int]) -> bool:
+def _place_one(col: _Colouring, key: int, palette: list[int], hint: int | None = None) -> bool:
     a, b = col.ends[key]
     open_ = [c for c in palette if col.count[c] < col.tables and col.allowed(key, c)]
     both = [c for c in open_ if col.free(a, c) and col.free(b, c)]
+    if (
+        hint is not None
+        and 0 <= hint < col.slots
+        and col.count[hint] < col.tables
+        and col.allowed(key, hint)
+        and col.free(a, hint)
+        and col.free(b, hint)
+    ):
+        col.put(key, hint)  # the slot it had before, even beyond the palette: keep agendas stable
+        return True
     if both:
         col.put(key, min(both, key=lambda c: (col.count[c], c)))
         return True
@@ -175,7 +189,7 @@ def timetable(
     )
     for bk in order:
         while True:
-            if _place_one(col, bk.key, list(range(width))):
+            if _place_one(col, bk.key, list(range(width)), bk.hint):
                 break
             if width >= slots:
                 unplaced.append(bk.key)

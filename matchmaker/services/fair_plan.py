@@ -127,7 +127,14 @@ def compute_plan(fair_id: int) -> dict:
     fair = get_fair(fair_id)
     start = time.perf_counter()
     candidates, quotas, excluded, fixed, unavailable, must = _problem(fair)
-    best = assign(candidates, quotas, excluded=excluded, fixed=fixed)
+    announced = dict(
+        db.session.execute(
+            select(Meeting.suggestion_id, Meeting.slot).where(
+                Meeting.fair_id == fair.id, Meeting.status == "planned"
+            )
+        ).all()
+    )
+    best = assign(candidates, quotas, excluded=excluded, fixed=fixed, prefer=announced)
     greedy = greedy_assign(candidates, quotas, excluded=excluded, fixed=fixed)
     by_id = {c.pair_id: c for c in candidates}
     chosen = [by_id[i] for i in best.pair_ids]
@@ -139,6 +146,7 @@ def compute_plan(fair_id: int) -> dict:
                 c.achievement_org,
                 fixed[c.pair_id].slot if c.pair_id in fixed else None,
                 fixed[c.pair_id].table_no if c.pair_id in fixed else None,
+                hint=announced.get(c.pair_id),
             )
             for c in chosen
         ],
