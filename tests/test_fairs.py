@@ -311,3 +311,11 @@ def test_republishing_unchanged_fair_keeps_every_meeting_in_place(small_fair):
     db.session.expire_all()
     after = {m.id: (m.suggestion_id, m.slot) for m in db.session.scalars(select(Meeting))}
     assert after == before
+
+
+def test_registration_closing_time_is_read_as_beijing_time(app):
+    fair = service.create_fair(
+        "会", "2026-12-01", slots=4, registration_closes_at="2026-11-30 18:00"
+    )
+    assert str(fair.registration_closes_at) == "2026-11-30 10:00:00"  # stored in UTC
+    assert str(service.to_local(fair.registration_closes_at)) == "2026-11-30 18:00:00"

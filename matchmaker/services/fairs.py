@@ -1,7 +1,8 @@
 """Fairs (对接会): create one, register listings, participants' quotas and unavailable slots."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -23,6 +24,20 @@ from matchmaker.services import Conflict, Forbidden, NotFound, ServiceError
 LISTING_MODELS = {"need": Need, "achievement": Achievement}
 MAX_SLOTS = 96
 MAX_TABLES = 2000
+# Fairs are run in the bureau's local time; timestamps are stored in UTC (naive) like the rest.
+LOCAL_TIME = ZoneInfo("Asia/Shanghai")
+
+
+def to_utc(local: datetime) -> datetime:
+    """A naive local (Beijing) time as naive UTC."""
+    return local.replace(tzinfo=LOCAL_TIME).astimezone(UTC).replace(tzinfo=None)
+
+
+def to_local(utc: datetime | None) -> datetime | None:
+    """A naive UTC time as naive local (Beijing) time, for display."""
+    if utc is None:
+        return None
+    return utc.replace(tzinfo=UTC).astimezone(LOCAL_TIME).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -149,7 +164,7 @@ def create_fair(
     closes = registration_closes_at
     if isinstance(closes, str) and closes.strip():
         try:
-            closes = datetime.fromisoformat(closes.strip())
+            closes = to_utc(datetime.fromisoformat(closes.strip()))
         except ValueError:
             errors["registration_closes_at"] = "截止时间格式应为 YYYY-MM-DD HH:MM"
     elif isinstance(closes, str):

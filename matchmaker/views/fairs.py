@@ -139,6 +139,7 @@ def _detail(fair_id: int, errors: dict | None = None, status: int = 200):
         "errors": errors or {},
         "slots": service.slot_times(fair),
         "open": service.registration_open(fair),
+        "closes_local": service.to_local(fair.registration_closes_at),
     }
     regs = db.session.scalars(select(FairRegistration).where(FairRegistration.fair_id == fair.id))
     regs = list(regs)
