@@ -76,7 +76,8 @@ def create(
 
 @fairs.command("plan")
 @click.argument("fair_id", type=int)
-def plan(fair_id: int) -> None:
+@click.option("--verbose", is_flag=True, help="add the slot lower bound and must-meet figures")
+def plan(fair_id: int, verbose: bool) -> None:
     """Assign and timetable a fair without saving (one JSON line of figures)."""
     try:
         figures = fair_plan.compute_plan(fair_id)
@@ -90,10 +91,17 @@ def plan(fair_id: int) -> None:
         "max_degree",
         "double_booked",
         "seconds",
-        "lower_bound",
-        "unplaced",
-        "must_meet_missed",
     )
+    if verbose:
+        keys += (
+            "lower_bound",
+            "unplaced",
+            "must_meet",
+            "must_meet_missed",
+            "candidates",
+            "excluded",
+            "optimal",
+        )
     echo_json({k: figures[k] for k in keys})
 
 
