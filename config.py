@@ -28,6 +28,11 @@ def celery_settings(broker_url: str) -> dict:
         "broker_connection_retry_on_startup": True,
         "broker_transport_options": {"visibility_timeout": 3600},
         "worker_hijack_root_logger": False,
+        # Run by `celery beat` (or a worker started with -B): pending mail and daily reminders.
+        "beat_schedule": {
+            "deliver-outbox": {"task": "workers.tasks.deliver_outbox", "schedule": 300.0},
+            "pair-reminders": {"task": "workers.tasks.send_reminders", "schedule": 86400.0},
+        },
     }
 
 
@@ -57,6 +62,8 @@ class Config:
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "matchmaker@localhost")
     REMINDER_DAYS = int(os.environ.get("REMINDER_DAYS", "7"))
+    # Where the site is reached from outside, for links in e-mail (e.g. https://match.example.cn).
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
     # Queue a Celery task to send outbox e-mail right after a pair event (tests send by hand).
     OUTBOX_QUEUE = True
     PAGE_SIZE = 20

@@ -395,3 +395,40 @@ def test_two_brokers_recommending_at_once_one_wins_over_http(app, make_pair, bro
     db.session.expire_all()
     events = db.session.scalars(select(PairEvent).where(PairEvent.suggestion_id == pair_id)).all()
     assert [(e.from_state, e.to_state) for e in events] == [("suggested", "recommended")]
+
+
+def test_database_refuses_an_engaged_state_without_both_answers(make_pair):
+    from sqlalchemy.exc import IntegrityError
+
+    pair = make_pair()
+    pair.state = "meeting_scheduled"
+    pair.need_answer = "interested"
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+    pair = db.session.get(Suggestion, pair.id)
+    pair.state = "declined"
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+
+
+def test_figures_report_median_days_between_stages(make_pair, broker, parties):
+    from datetime import datetime
+
+    from matchmaker.services import broker_figures
+
+    pair = make_pair()
+    need_user, ach_user = parties(pair)
+    walk_to_accepted(pair, broker, need_user, ach_user)
+    events = db.session.scalars(select(PairEvent).order_by(PairEvent.id)).all()
+    pair = db.session.get(Suggestion, pair.id)
+    pair.created_at = datetime(2026, 1, 1)
+    events[0].at = datetime(2026, 1, 3)  # recommended two days later
+    events[2].at = datetime(2026, 1, 8)  # accepted five days after that
+    db.session.commit()
+    (row, total) = broker_figures.figures("broker")
+    assert row["name"] == "王经纪" and (row["reviewed"], row["recommended"]) == (1, 1)
+    assert row["interested"] == 1 and row["contracts"] == 0
+    assert row["median_days"]["suggested→recommended"] == 2.0
+    assert row["median_days"]["recommended→accepted"] == 5.0
+    assert total["name"] == "合计" and total["recommended"] == 1

@@ -1,6 +1,7 @@
 """The workbench pages and the pairs API, as brokers, parties and staff see them."""
 
 import csv
+import email
 import io
 import socket
 import socketserver
@@ -256,11 +257,17 @@ def smtp_server():
 def test_outbox_task_sends_through_smtp_when_configured(app, world, smtp_server):
     from workers.tasks import deliver_outbox
 
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.server_address[1])
+    app.config.update(
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=smtp_server.server_address[1],
+        PUBLIC_URL="http://match.test/",
+    )
     service.transition(world["pair"].id, world["broker"].id, "recommended")
     assert deliver_outbox() == {"sent": 1, "failed": 0, "logged": 0}
     (message,) = smtp_server.messages
     assert "To: boss@example.com" in message
+    body = email.message_from_string(message).get_payload(decode=True).decode()
+    assert f"查看：http://match.test/pairs/{world['pair'].id}" in body
     assert db.session.scalar(select(OutboxEmail.status)) == "sent"
 
 
@@ -408,3 +415,21 @@ def test_queue_filters_new_since_last_visit_claims_and_hides_snoozed(
     assert shown("claim=unclaimed") == {fresh.id}
     assert shown("snoozed=1") == {old.id, fresh.id, snoozed.id}
     assert shown("unreviewed=0&state=suggested&snoozed=1") == {old.id, fresh.id, snoozed.id}
+
+
+def test_pair_action_forms_carry_a_csrf_token_that_is_checked(app, client, login, world):
+    import re
+
+    login(world["broker"])
+    app.config["WTF_CSRF_ENABLED"] = True
+    pair_id = world["pair"].id
+    page = client.get(f"/pairs/{pair_id}").get_data(as_text=True)
+    form = page[page.index('id="recommend-form"') :]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    refused = client.post(f"/pairs/{pair_id}/move", data={"to": "recommended"})
+    assert refused.status_code == 400 and "CSRF" in refused.get_data(as_text=True)
+    accepted = client.post(
+        f"/pairs/{pair_id}/move", data={"to": "recommended", "csrf_token": token}
+    )
+    assert accepted.status_code == 302
+    assert db.session.get(Suggestion, pair_id).state == "recommended"

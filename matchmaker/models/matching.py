@@ -112,11 +112,13 @@ class Suggestion(Base):
         CheckConstraint("score >= 0", name="score"),
         CheckConstraint(
             "state NOT IN ('accepted', 'meeting_scheduled', 'met', 'intention', 'contract') OR "
-            "(need_answer = 'interested' AND achievement_answer = 'interested')",
+            "(COALESCE(need_answer, '') = 'interested' "
+            "AND COALESCE(achievement_answer, '') = 'interested')",
             name="engaged_answers",
         ),
         CheckConstraint(
-            "state <> 'declined' OR need_answer = 'declined' OR achievement_answer = 'declined'",
+            "state <> 'declined' OR COALESCE(need_answer, '') = 'declined' "
+            "OR COALESCE(achievement_answer, '') = 'declined'",
             name="declined_answer",
         ),
         Index("ix_suggestions_state_score", "state", "score"),

@@ -54,7 +54,7 @@ def notify(users, kind: str, message: str, link: str = "", exclude: int | None =
                     to_address=user.email,
                     subject=f"【科技成果转化对接平台】{message[:60]}",
                     body=f"{user.display_name or user.login}，您好：\n\n{message}\n\n"
-                    f"查看：{link}\n",
+                    f"查看：{current_app.config.get('PUBLIC_URL', '').rstrip('/')}{link}\n",
                 )
             )
     return len(seen)

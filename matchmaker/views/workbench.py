@@ -124,7 +124,9 @@ def propose():
         else:
             flash("已提出新配对", "success")
             return redirect(url_for("workbench.pair", pair_id=pair.id))
-    return render_template("workbench/propose.html", errors=errors, form=request.form), (
+    # A listing page may link here with ?need_id= or ?achievement_id= filled in.
+    form = request.form if request.method == "POST" else request.args
+    return render_template("workbench/propose.html", errors=errors, form=form), (
         400 if errors else 200
     )
 

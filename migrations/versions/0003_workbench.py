@@ -34,11 +34,13 @@ def upgrade():
         batch_op.create_check_constraint(
             "engaged_answers",
             "state NOT IN ('accepted', 'meeting_scheduled', 'met', 'intention', 'contract') OR "
-            "(need_answer = 'interested' AND achievement_answer = 'interested')",
+            "(COALESCE(need_answer, '') = 'interested' "
+            "AND COALESCE(achievement_answer, '') = 'interested')",
         )
         batch_op.create_check_constraint(
             "declined_answer",
-            "state <> 'declined' OR need_answer = 'declined' OR achievement_answer = 'declined'",
+            "state <> 'declined' OR COALESCE(need_answer, '') = 'declined' "
+            "OR COALESCE(achievement_answer, '') = 'declined'",
         )
 
 
