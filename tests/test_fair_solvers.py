@@ -103,3 +103,22 @@ def test_preferred_pairs_win_ties_and_hinted_slots_are_kept():
     assert assign(cands, quotas, prefer={2}).pair_ids == [2]
     plan = timetable([Booking(1, "n", "a", hint=3), Booking(2, "m", "b", hint=2)], 5, 5)
     assert plan.placement[1][0] == 3 and plan.placement[2][0] == 2
+
+
+def test_fractional_relaxation_falls_back_to_branch_and_bound():
+    # Three organizations each on both sides, one meeting each: the LP takes half of every
+    # pair (1.5); the integer optimum is one pair.
+    cands = [_c(1, 1, 1, "x", "y", 1.0), _c(2, 2, 2, "y", "z", 1.0), _c(3, 3, 3, "z", "x", 1.0)]
+    result = assign(cands, Quotas(default_listing=1, default_org=1))
+    assert len(result.pair_ids) == 1 and result.method == "milp" and result.optimal
+
+
+def test_integral_relaxation_is_used_directly():
+    cands = [
+        _c(i * 4 + j, i, j, f"n{i}", f"a{j}", (i * 7 + j) % 5 / 5)
+        for i in range(6)
+        for j in range(4)
+    ]
+    result = assign(cands, Quotas(default_listing=2))
+    assert result.method == "lp" and result.optimal
+    assert result.objective >= greedy_assign(cands, Quotas(default_listing=2)).objective

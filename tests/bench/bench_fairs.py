@@ -225,6 +225,7 @@ def main() -> None:
                 "greedy_meetings": len(greedy.pair_ids),
                 "gain_vs_greedy_pct": round(100 * (best.objective / greedy.objective - 1), 2),
                 "optimal": best.optimal,
+        "method": best.method,
                 "assign_seconds": round(best.seconds, 2),
                 "greedy_seconds": round(greedy.seconds, 2),
                 "timetable_seconds": round(t_time, 2),
