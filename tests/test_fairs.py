@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from matchmaker.extensions import db
 from matchmaker.models import Contract, FairRegistration, Meeting, PairEvent, Suggestion, utcnow
-from matchmaker.services import Conflict, Forbidden, ServiceError, fair_plan
+from matchmaker.services import Conflict, Forbidden, ServiceError, fair_meetings, fair_plan
 from matchmaker.services import fairs as service
 
 
@@ -162,7 +162,7 @@ def test_replan_keeps_confirmed_meetings_fixed(small_fair):
     fair, staff = small_fair["fair"], small_fair["staff"]
     fair_plan.publish(fair.id, staff.id)
     meeting = db.session.scalars(select(Meeting).order_by(Meeting.id)).first()
-    fair_plan.move_meeting(meeting.id, 5, 3, staff.id)
+    fair_meetings.move_meeting(meeting.id, 5, 3, staff.id)
     fair_plan.publish(fair.id, staff.id)
     db.session.refresh(meeting)
     assert (meeting.status, meeting.slot, meeting.table_no) == ("confirmed", 5, 3)
@@ -173,7 +173,7 @@ def test_move_refuses_a_clash(small_fair):
     fair_plan.publish(fair.id, staff.id)
     a, b = db.session.scalars(select(Meeting).where(Meeting.slot == 0)).all()[:2]
     with pytest.raises(ServiceError) as caught:
-        fair_plan.move_meeting(a.id, b.slot, b.table_no, staff.id)
+        fair_meetings.move_meeting(a.id, b.slot, b.table_no, staff.id)
     assert caught.value.field == "table"
 
 
@@ -181,7 +181,7 @@ def test_cancelled_meeting_stays_out_of_replan(small_fair):
     fair, staff = small_fair["fair"], small_fair["staff"]
     fair_plan.publish(fair.id, staff.id)
     meeting = db.session.scalars(select(Meeting)).first()
-    fair_plan.cancel_meeting(meeting.id, staff.id, note="企业改期")
+    fair_meetings.cancel_meeting(meeting.id, staff.id, note="企业改期")
     fair_plan.publish(fair.id, staff.id)
     assert db.session.get(Meeting, meeting.id).status == "cancelled"
     assert meeting.note == "企业改期"
@@ -192,9 +192,9 @@ def test_outcomes_walk_the_pair_through_the_workbench(small_fair):
     fair_plan.publish(fair.id, staff.id)
     m1, m2, m3 = db.session.scalars(select(Meeting).order_by(Meeting.id)).all()[:3]
     _accept(m1.suggestion)
-    fair_plan.record_outcome(m1.id, staff.id, "held")
-    fair_plan.record_outcome(m2.id, staff.id, "no_show")
-    fair_plan.record_outcome(
+    fair_meetings.record_outcome(m1.id, staff.id, "held")
+    fair_meetings.record_outcome(m2.id, staff.id, "no_show")
+    fair_meetings.record_outcome(
         m3.id, staff.id, "contract", contract={"contract_type": "技术转让", "amount": "120.5"}
     )
     assert (m1.status, m1.suggestion.state) == ("held", "met")
@@ -218,7 +218,7 @@ def test_outcomes_walk_the_pair_through_the_workbench(small_fair):
 def test_meeting_held_without_intention_leaves_an_unanswered_pair(small_fair):
     fair_plan.publish(small_fair["fair"].id, small_fair["staff"].id)
     meeting = db.session.scalars(select(Meeting)).first()
-    fair_plan.record_outcome(meeting.id, small_fair["staff"].id, "held")
+    fair_meetings.record_outcome(meeting.id, small_fair["staff"].id, "held")
     assert (meeting.status, meeting.suggestion.state) == ("held", "suggested")
 
 
@@ -226,7 +226,7 @@ def test_contract_outcome_needs_valid_terms(small_fair, make_user):
     fair_plan.publish(small_fair["fair"].id, small_fair["staff"].id)
     meeting = db.session.scalars(select(Meeting)).first()
     with pytest.raises(ServiceError) as caught:
-        fair_plan.record_outcome(
+        fair_meetings.record_outcome(
             meeting.id,
             make_user("broker").id,
             "contract",

@@ -17,7 +17,7 @@ from matchmaker.models import (
     Suggestion,
 )
 from matchmaker.models.fairs import CONTRACT_TYPES
-from matchmaker.services import ServiceError, agenda, fair_plan
+from matchmaker.services import ServiceError, agenda, fair_meetings, fair_plan
 from matchmaker.services import fairs as service
 
 bp = Blueprint("fairs", __name__, url_prefix="/fairs")
@@ -279,7 +279,7 @@ def publish(fair_id: int):
 @bp.post("/<int:fair_id>/close")
 @roles_required("staff")
 def close(fair_id: int):
-    return _act(fair_id, lambda: fair_plan.close_fair(fair_id, current_user.id), "对接会已结束")
+    return _act(fair_id, lambda: fair_meetings.close_fair(fair_id, current_user.id), "对接会已结束")
 
 
 def _scope_org():
@@ -357,7 +357,7 @@ def move(meeting_id: int):
             raise ServiceError("请选择时段", field="slot")
         if table is None:
             raise ServiceError("请填写桌号", field="table")
-        fair_plan.move_meeting(meeting_id, slot - 1, table - 1, current_user.id)
+        fair_meetings.move_meeting(meeting_id, slot - 1, table - 1, current_user.id)
 
     return _meeting_action(meeting_id, action, "洽谈已调整")
 
@@ -367,7 +367,9 @@ def move(meeting_id: int):
 def cancel(meeting_id: int):
     return _meeting_action(
         meeting_id,
-        lambda: fair_plan.cancel_meeting(meeting_id, current_user.id, request.form.get("note", "")),
+        lambda: fair_meetings.cancel_meeting(
+            meeting_id, current_user.id, request.form.get("note", "")
+        ),
         "洽谈已取消",
     )
 
@@ -376,7 +378,7 @@ def cancel(meeting_id: int):
 @roles_required()
 def confirm(meeting_id: int):
     return _meeting_action(
-        meeting_id, lambda: fair_plan.confirm_meeting(meeting_id, current_user.id), "洽谈已确认"
+        meeting_id, lambda: fair_meetings.confirm_meeting(meeting_id, current_user.id), "洽谈已确认"
     )
 
 
@@ -386,7 +388,7 @@ def outcome(meeting_id: int):
     form = request.form
     return _meeting_action(
         meeting_id,
-        lambda: fair_plan.record_outcome(
+        lambda: fair_meetings.record_outcome(
             meeting_id,
             current_user.id,
             form.get("outcome", ""),
