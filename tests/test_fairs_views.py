@@ -73,7 +73,9 @@ def test_full_flow_register_preview_publish_agenda(scene, client, login):
     page = client.get(fair_url).get_data(as_text=True)
     assert "高精度减速器寿命提升" in page and "别家的需求" not in page
     client.post(f"/fairs/{fair.id}/register", data={"listing": f"need:{scene['need'].id}"})
-    client.post(f"/fairs/{fair.id}/participant", data={"unavailable": ["0", "1"]})
+    client.post(
+        f"/fairs/{fair.id}/participant", data={"slots_form": "1", "unavailable": ["0", "1"]}
+    )
     client.post("/auth/logout")
     login(scene["institute"])
     client.post(
@@ -167,10 +169,18 @@ def test_participant_marks_unavailable_slots(scene, client, login):
 
     fair = service.create_fair("会", "2026-12-01", slots=4, tables=2)
     login(scene["institute"])
-    client.post(f"/fairs/{fair.id}/participant", data={"unavailable": ["3"]})
+    client.post(f"/fairs/{fair.id}/participant", data={"slots_form": "1", "unavailable": ["3"]})
     part = db.session.scalars(select(FairParticipant)).one()
     assert part.unavailable_slots == [3]
     assert part.organization_id == scene["institute"].organization_id
+    client.post("/auth/logout")
+    login(scene["staff"])  # staff set the quota; the institute's slots stay
+    client.post(
+        f"/fairs/{fair.id}/participant",
+        data={"organization_id": str(part.organization_id), "org_quota": "2"},
+    )
+    db.session.refresh(part)
+    assert (part.quota, part.unavailable_slots) == (2, [3])
 
 
 def test_api_gives_plan_agenda_and_dashboard(scene, client, login):

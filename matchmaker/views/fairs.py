@@ -225,7 +225,9 @@ def participant(fair_id: int):
         org_id = org_id or current_user.organization_id
         if org_id is None:
             raise ServiceError("请填写单位编号", field="organization_id")
-        slots = [int(s) for s in request.form.getlist("unavailable") if s.isdigit()]
+        slots = None  # the quota form leaves the slots as they are
+        if "slots_form" in request.form:
+            slots = [int(s) for s in request.form.getlist("unavailable") if s.isdigit()]
         service.set_participant(
             fair_id, org_id, current_user.id, quota=_int("org_quota"), unavailable_slots=slots
         )
