@@ -1,6 +1,7 @@
 """The application factory."""
 
 import secrets
+from importlib import import_module
 from pathlib import Path
 
 from flask import Flask
@@ -45,32 +46,36 @@ def register_extensions(app: Flask) -> None:
     auth.init_login(app)
 
 
+# One blueprint per feature, each in matchmaker/views/<name>.py as `bp`.
+BLUEPRINTS = (
+    "main",
+    "auth",
+    "admin",
+    "listings",
+    "review",
+    "runs",
+    "workbench",
+    "fairs",
+    "dashboard",
+)
+# One click group per feature, each in matchmaker/commands/<name>.py named like the module.
+COMMAND_GROUPS = ("users", "demo", "matching", "pairs", "fairs")
+
+
 def register_blueprints(app: Flask) -> None:
     from matchmaker.api import bp as api_bp
-    from matchmaker.views import admin, auth, main
-
-    app.register_blueprint(main.bp)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(admin.bp)
-    app.register_blueprint(api_bp)
-    from matchmaker.views import runs
-
-    app.register_blueprint(runs.bp)
-    from matchmaker.views import workbench
-
-    app.register_blueprint(workbench.bp)
     from matchmaker.views.errors import register_error_handlers
 
+    for name in BLUEPRINTS:
+        app.register_blueprint(import_module(f"matchmaker.views.{name}").bp)
+    app.register_blueprint(api_bp)
     register_error_handlers(app)
 
 
 def register_commands(app: Flask) -> None:
-    from matchmaker.commands import demo, matching, pairs, users
-
-    app.cli.add_command(users.users)
-    app.cli.add_command(demo.demo)
-    app.cli.add_command(matching.matching)
-    app.cli.add_command(pairs.pairs)
+    for name in COMMAND_GROUPS:
+        module = import_module(f"matchmaker.commands.{name}")
+        app.cli.add_command(getattr(module, name))
 
 
 @event.listens_for(Engine, "connect")

@@ -23,4 +23,4 @@ def protect_session_writes():
 
 
 # Each module registers its routes on bp.
-from matchmaker.api import me, openapi, pairs, runs  # noqa: E402,F401
+from matchmaker.api import fairs, listings, me, openapi, pairs, runs  # noqa: E402,F401

@@ -10,7 +10,14 @@ from matchmaker.models.accounts import (
     User,
 )
 from matchmaker.models.base import Base, utcnow
-from matchmaker.models.fairs import Contract, Fair, Meeting
+from matchmaker.models.fairs import (
+    Contract,
+    Fair,
+    FairParticipant,
+    FairRegistration,
+    Meeting,
+    MustMeet,
+)
 from matchmaker.models.listings import Achievement, Need
 from matchmaker.models.matching import (
     MatchChunk,
@@ -26,11 +33,14 @@ __all__ = [
     "Base",
     "Contract",
     "Fair",
+    "FairParticipant",
+    "FairRegistration",
     "Field",
     "LoginAttempt",
     "MatchChunk",
     "MatchRun",
     "Meeting",
+    "MustMeet",
     "Need",
     "Notification",
     "Organization",

@@ -3,10 +3,20 @@
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from matchmaker.models.accounts import Organization
 from matchmaker.models.base import Base, in_list, utcnow
+from matchmaker.models.listings import Achievement, Need
 from matchmaker.models.matching import Suggestion
 
 FAIR_STATUSES = ("draft", "open", "planned", "published", "closed")
@@ -38,6 +48,87 @@ class Fair(Base):
     registration_closes_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(20), default="draft")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Breaks inside the day as [["12:00", "13:00"], ...]; no slot starts or runs into one.
+    breaks: Mapped[list] = mapped_column(JSON, default=list)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    published_at: Mapped[datetime | None]
+    # Figures of the last plan (preview or publish): meetings, objective, slots used, ...
+    plan_summary: Mapped[dict | None] = mapped_column(JSON)
+
+    registrations: Mapped[list["FairRegistration"]] = relationship(
+        back_populates="fair", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class FairRegistration(Base):
+    """A listing taking part in a fair, with its own meeting quota when it differs."""
+
+    __tablename__ = "fair_registrations"
+    __table_args__ = (
+        UniqueConstraint("fair_id", "need_id"),
+        UniqueConstraint("fair_id", "achievement_id"),
+        CheckConstraint(
+            "(need_id IS NULL AND achievement_id IS NOT NULL)"
+            " OR (need_id IS NOT NULL AND achievement_id IS NULL)",
+            name="one_listing",
+        ),
+        CheckConstraint("quota IS NULL OR quota >= 0", name="quota"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fair_id: Mapped[int] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"), index=True)
+    need_id: Mapped[int | None] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"))
+    achievement_id: Mapped[int | None] = mapped_column(
+        ForeignKey("achievements.id", ondelete="CASCADE")
+    )
+    quota: Mapped[int | None]
+    registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    fair: Mapped[Fair] = relationship(back_populates="registrations")
+    need: Mapped[Need | None] = relationship()
+    achievement: Mapped[Achievement | None] = relationship()
+
+    @property
+    def kind(self) -> str:
+        return "need" if self.need_id is not None else "achievement"
+
+    @property
+    def listing(self) -> Need | Achievement:
+        return self.need if self.need_id is not None else self.achievement
+
+
+class FairParticipant(Base):
+    """An organization at a fair: its meeting quota and the slots its representative cannot make."""
+
+    __tablename__ = "fair_participants"
+    __table_args__ = (
+        UniqueConstraint("fair_id", "organization_id"),
+        CheckConstraint("quota IS NULL OR quota >= 0", name="quota"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fair_id: Mapped[int] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    quota: Mapped[int | None]
+    unavailable_slots: Mapped[list] = mapped_column(JSON, default=list)  # 0-based slot numbers
+
+    organization: Mapped[Organization] = relationship()
+
+
+class MustMeet(Base):
+    """A pair an organization asked to meet at a fair; the plan takes it whenever quotas allow."""
+
+    __tablename__ = "fair_must_meets"
+    __table_args__ = (UniqueConstraint("fair_id", "suggestion_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fair_id: Mapped[int] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"), index=True)
+    suggestion_id: Mapped[int] = mapped_column(ForeignKey("suggestions.id", ondelete="CASCADE"))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    suggestion: Mapped[Suggestion] = relationship()
 
 
 class Meeting(Base):
@@ -57,8 +148,12 @@ class Meeting(Base):
     status: Mapped[str] = mapped_column(String(20), default="planned")
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Who recorded the outcome (held / no-show) after the fair, and when.
+    outcome_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    outcome_at: Mapped[datetime | None]
 
     suggestion: Mapped[Suggestion] = relationship()
+    fair: Mapped[Fair | None] = relationship()
 
 
 class Contract(Base):

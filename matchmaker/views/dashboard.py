@@ -1,0 +1,62 @@
+"""The bureau's dashboard: live figures for the platform or one fair, charts and an .xlsx export.
+
+Open to staff and brokers: brokers follow the same funnel they work; organizations see their own
+pages instead.
+"""
+
+from flask import Blueprint, Response, render_template, request
+
+from matchmaker.auth import roles_required
+from matchmaker.services import dashboard as service
+from matchmaker.services.dashboard_export import TOTAL_LABELS, dashboard_xlsx
+from matchmaker.services.fairs import get_fair, list_fairs
+from matchmaker.views import charts
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+
+def _fair_id() -> int | None:
+    value = request.args.get("fair", "")
+    if not value.isdigit():
+        return None
+    return get_fair(int(value)).id  # 404 page for an unknown fair
+
+
+@bp.get("/")
+@roles_required("staff", "broker")
+def index():
+    data = service.report(_fair_id())
+    pictures = {
+        "funnel": charts.funnel(data["funnel"]),
+        "fields": charts.bars(
+            data["by_field"],
+            "field",
+            [("achievements", "成果"), ("needs", "需求"), ("bottleneck_needs", "卡脖子")],
+            "按技术领域",
+        ),
+        "trend": charts.trend(
+            data["by_month"],
+            [
+                ("achievements", "新增成果"),
+                ("needs", "新增需求"),
+                ("met", "洽谈"),
+                ("contracts", "签约"),
+            ],
+            "按月趋势",
+        ),
+    }
+    return render_template(
+        "dashboard/index.html", data=data, charts=pictures, labels=TOTAL_LABELS, fairs=list_fairs()
+    )
+
+
+@bp.get("/export.xlsx")
+@roles_required("staff", "broker")
+def export():
+    fair_id = _fair_id()
+    name = f"dashboard-fair-{fair_id}.xlsx" if fair_id else "dashboard.xlsx"
+    return Response(
+        dashboard_xlsx(fair_id),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f"attachment; filename={name}"},
+    )
