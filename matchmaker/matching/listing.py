@@ -1,0 +1,51 @@
+"""Plain data the engine takes and returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Listing:
+    """An achievement or a need, as plain text; tokens may carry a cached listing_tokens result."""
+
+    id: str | int
+    title: str = ""
+    description: str = ""
+    keywords: tuple[str, ...] = ()
+    field: str | None = None
+    org: str | int | None = None
+    tokens: tuple[str, ...] | list[str] | None = None
+
+
+@dataclass(frozen=True)
+class MatchConfig:
+    """How listings are weighted, vectorized and ranked."""
+
+    title_weight: int = 3
+    keyword_weight: int = 2
+    description_weight: int = 1
+    char_weight: float = 0.5
+    sublinear_tf: bool = True
+    min_df: int = 1
+    max_df: float = 1.0
+    cross_field_factor: float = 0.0
+    feedback_docs: int = 3
+    feedback_weight: float = 1.0
+    feedback_terms: int = 0
+    min_score: float = 0.01
+    explain_terms: int = 5
+    chunk_cells: int = 4_000_000
+
+
+@dataclass
+class Match:
+    """One suggested (need, achievement) pair with its score and explanation."""
+
+    need_id: str | int
+    achievement_id: str | int
+    score: float
+    need_rank: int | None = None
+    achievement_rank: int | None = None
+    terms: list[tuple[str, float]] = field(default_factory=list)
+    same_field: bool = False

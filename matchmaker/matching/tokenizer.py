@@ -1,0 +1,187 @@
+"""The one text pipeline: normalize, segment with a private jieba tokenizer, drop noise.
+
+The module owns a single ``jieba.Tokenizer`` built lazily from jieba's default dictionary plus the
+versioned domain dictionary in ``data/``; nothing else in the process should touch jieba's globals.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+DATA_DIR = Path(__file__).with_name("data")
+DICT_PATH = DATA_DIR / "domain_dict.txt"
+STOPWORDS_PATH = DATA_DIR / "stopwords.txt"
+
+_VERSION_RE = re.compile(r"^#\s*version:\s*(\S+)\s*$")
+# A token is kept only if it holds a Han character, a Latin letter or a digit.
+_CONTENT_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaffa-z0-9]")
+_NUMBER_RE = re.compile(r"^[0-9]+(?:\.[0-9]+)?%?$")
+_ALNUM_RE = re.compile(r"^[a-z0-9]+$")
+# Connectors that glue Latin/number pieces into one term when no space separates them
+# (GaN-on-Si, 0.5mm, COVID-19, 99.9%, C++).
+_GLUE = {".", "-", "+", "/", "%", "#", "_"}
+_UNITS = frozenset(
+    "英寸 寸 纳米 微米 毫米 厘米 米 千米 公里 吨 千克 公斤 克 毫克 瓦 千瓦 兆瓦 吉瓦 伏 千伏 "
+    "安 毫安 赫兹 千赫 兆赫 吉赫 比特 位 核 轴 层 度 倍 通道 线 寸屏 万吨 千瓦时 兆帕 吉帕 "
+    "nm μm um mm cm m km kg g mg w kw mw gw v kv hz khz mhz ghz bit".split()
+)
+
+_lock = threading.Lock()
+_tokenizer = None
+_t2s = None
+
+
+class DictionaryError(ValueError):
+    """A shipped dictionary or word-list file is malformed."""
+
+
+def _read_lines(path: Path) -> tuple[str, list[tuple[int, str]]]:
+    raw = path.read_bytes()
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise DictionaryError(f"{path}: starts with a UTF-8 BOM; save it as UTF-8 without BOM")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DictionaryError(f"{path}: not valid UTF-8 ({exc})") from None
+    version = None
+    lines = []
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        match = _VERSION_RE.match(line)
+        if match and version is None:
+            version = match.group(1)
+        if line and not line.startswith("#"):
+            lines.append((number, line))
+    if version is None:
+        raise DictionaryError(f"{path}: missing a '# version: ...' header line")
+    return version, lines
+
+
+def normalize(text: str) -> str:
+    """Return NFKC-normalized, lower-cased, simplified-Chinese text."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    if not _traditional_chars().isdisjoint(text):
+        text = _converter().convert(text)
+    return text
+
+
+@lru_cache(maxsize=1)
+def _traditional_chars() -> frozenset[str]:
+    import opencc
+
+    table = Path(opencc.__file__).with_name("dictionary") / "TSCharacters.txt"
+    chars = set()
+    for line in table.read_text(encoding="utf-8").splitlines():
+        source, _, targets = line.partition("\t")
+        if len(source) == 1 and targets.split(" ")[0] != source:
+            chars.add(source)
+    return frozenset(chars)
+
+
+def _converter():
+    global _t2s
+    if _t2s is None:
+        from opencc import OpenCC
+
+        _t2s = OpenCC("t2s")
+    return _t2s
+
+
+@lru_cache(maxsize=1)
+def load_dictionary() -> tuple[str, tuple[tuple[str, int | None], ...]]:
+    """Read and validate the domain dictionary: (version, ((term, freq or None), ...))."""
+    version, lines = _read_lines(DICT_PATH)
+    entries = []
+    for number, line in lines:
+        parts = line.split()
+        if len(parts) > 2 or (len(parts) == 2 and not parts[1].isdigit()):
+            raise DictionaryError(f"{DICT_PATH}:{number}: expected 'term [frequency]', got {line!r}")
+        term = unicodedata.normalize("NFKC", parts[0]).lower()
+        entries.append((term, int(parts[1]) if len(parts) == 2 else None))
+    return version, tuple(entries)
+
+
+@lru_cache(maxsize=1)
+def load_stopwords() -> tuple[str, frozenset[str]]:
+    """Read the stop-word list: (version, words)."""
+    version, lines = _read_lines(STOPWORDS_PATH)
+    words = frozenset(unicodedata.normalize("NFKC", w).lower() for _, line in lines for w in line.split())
+    return version, words
+
+
+def dictionary_version() -> str:
+    """Return the combined version of the domain dictionary and stop-word list."""
+    return f"{load_dictionary()[0]}.{load_stopwords()[0]}"
+
+
+def get_tokenizer():
+    """Return the module's jieba tokenizer, building it on first use."""
+    global _tokenizer
+    if _tokenizer is None:
+        with _lock:
+            if _tokenizer is None:
+                _tokenizer = _build_tokenizer()
+    return _tokenizer
+
+
+def _build_tokenizer():
+    import jieba
+
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    for term, freq in load_dictionary()[1]:
+        tokenizer.add_word(term, freq)
+    # Multi-character stop words become words too, so that 本项目 is dropped whole, not left as 本.
+    for word in load_stopwords()[1]:
+        if len(word) > 1 and word not in tokenizer.FREQ:
+            tokenizer.add_word(word)
+    return tokenizer
+
+
+def split_dictionary_terms() -> list[str]:
+    """Return dictionary terms the tokenizer would still split (should be empty)."""
+    tokenizer = get_tokenizer()
+    return [
+        term for term, _ in load_dictionary()[1] if _merge(tokenizer.lcut(term, HMM=False)) != [term]
+    ]
+
+
+def _merge(pieces: list[str]) -> list[str]:
+    """Glue Latin/number fragments and number+unit pairs that jieba splits."""
+    out: list[str] = []
+    for piece in pieces:
+        if out:
+            prev = out[-1]
+            if piece in _GLUE and prev and prev[-1].isalnum() and prev.isascii():
+                out[-1] = prev + piece
+                continue
+            if prev and prev[-1] in _GLUE and prev.isascii() and len(prev) > 1 and _ALNUM_RE.match(piece):
+                out[-1] = prev + piece
+                continue
+            if piece in _UNITS and _NUMBER_RE.match(prev):
+                out[-1] = prev + piece
+                continue
+        out.append(piece)
+    return out
+
+
+def tokenize(text: str, hmm: bool = False) -> list[str]:
+    """Tokenize text: normalize, segment, keep whole Latin/number terms, drop stop words."""
+    if not text:
+        return []
+    text = normalize(text)
+    pieces = get_tokenizer().lcut(text, HMM=hmm)
+    stop = load_stopwords()[1]
+    tokens = []
+    for token in _merge(pieces):
+        token = token.strip("._-/#")
+        if not token or token in stop or not _CONTENT_RE.search(token) or _NUMBER_RE.match(token):
+            continue
+        tokens.append(token)
+    return tokens

@@ -1,0 +1,217 @@
+"""Behaviour of the matching engine: tokenizer, ranking, explanation, persistence, CLI, purity."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from matchmaker.matching import Listing, Matcher, MatchConfig, ModelVersionError, tokenize
+from matchmaker.matching import matcher as matcher_module
+from matchmaker.matching.tokenizer import DictionaryError, _read_lines, split_dictionary_terms
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_achievement(id, **overrides):
+    base = dict(id=id, title="", description="", keywords=(), field="工学")
+    return Listing(**{**base, **overrides})
+
+
+ACHIEVEMENTS = [
+    make_achievement("A1", title="六轴协作机器人及柔顺控制技术", description="协作机器人关节力矩传感与人机协作安全控制，机械臂轨迹规划。", keywords=("协作机器人", "力控制"), org="institute-1"),
+    make_achievement("A2", title="PECVD制备氮化硅薄膜工艺", description="采用PECVD在12英寸晶圆上沉积氮化硅钝化薄膜。", keywords=("PECVD", "薄膜"), org="institute-2"),
+    make_achievement("A3", title="水稻抗病分子育种", description="利用分子标记辅助选择培育抗稻瘟病水稻新品种。", keywords=("水稻", "育种"), field="农学", org="institute-1"),
+    make_achievement("A4", title="磷酸铁锂动力电池热管理系统", description="电动汽车动力电池组液冷热管理与电池管理系统。", keywords=("动力电池",), org="institute-3"),
+]
+NEEDS = [
+    make_achievement("N1", title="寻求协作机器人力控制与机械臂轨迹规划技术", org="factory-1"),
+    make_achievement("N2", title="晶圆PECVD薄膜沉积工艺优化", org="fab-1"),
+    make_achievement("N3", title="抗稻瘟病水稻品种", field="农学", org="institute-1"),
+    make_achievement("N4", title="电动汽车电池热管理方案", org="car-1"),
+]
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    return Matcher().fit(ACHIEVEMENTS, NEEDS)
+
+
+def test_tokenizer_keeps_latin_and_number_terms_whole():
+    tokens = tokenize("采用PECVD工艺的5G基站芯片，3D打印外壳，12英寸晶圆")
+    for term in ("pecvd", "5g", "3d打印", "12英寸"):
+        assert term in tokens
+
+
+def test_tokenizer_normalizes_full_width_and_case():
+    assert tokenize("ＰＥＣＶＤ与５Ｇ") == tokenize("PECVD与5G") == ["pecvd", "5g"]
+
+
+def test_tokenizer_drops_boilerplate_stop_words_and_punctuation():
+    tokens = tokenize("本项目研究一种机器人！公司需求：")
+    assert tokens == ["机器人"]
+
+
+def test_traditional_chinese_tokenizes_like_simplified():
+    assert tokenize("協作機器人的雷射焊接與數據分析") == tokenize("协作机器人的雷射焊接与数据分析")
+
+
+def test_traditional_need_finds_the_simplified_achievement(fitted):
+    need = make_achievement("T1", title="尋求協作機器人力控制與機械臂軌跡規劃技術")
+    assert fitted.match_listing(need, "need")[0].achievement_id == "A1"
+
+
+def test_domain_dictionary_loads_without_split_terms():
+    assert split_dictionary_terms() == []
+
+
+def test_dictionary_with_bom_is_refused(tmp_path):
+    path = tmp_path / "dict.txt"
+    path.write_bytes(b"\xef\xbb\xbf# version: 1\n\xe6\x9c\xba\xe5\x99\xa8\xe4\xba\xba\n")
+    with pytest.raises(DictionaryError, match="BOM"):
+        _read_lines(path)
+
+
+def test_robotics_need_ranks_robotics_achievement_first(fitted):
+    best = {m.need_id: m.achievement_id for m in fitted.rank_needs(top_k=1)}
+    assert best["N1"] == "A1"
+    assert best["N2"] == "A2"
+    assert best["N4"] == "A4"
+
+
+def test_same_organization_is_never_paired(fitted):
+    pairs = {(m.need_id, m.achievement_id) for m in fitted.rank()}
+    assert ("N3", "A3") not in pairs
+    assert ("N3", "A1") not in pairs
+
+
+def test_matches_carry_terms_whose_shares_sum_to_at_most_one(fitted):
+    match = fitted.rank_needs(need_ids=["N1"], top_k=1)[0]
+    terms = dict(match.terms)
+    assert "协作机器人" in terms
+    assert 0 < sum(terms.values()) <= 1
+    assert match.same_field is True
+    assert 0 <= match.score <= 1 and match.need_rank == 1
+
+
+def test_rank_merges_both_directions_per_pair(fitted):
+    pairs = fitted.rank(top_k=2)
+    keys = [(m.need_id, m.achievement_id) for m in pairs]
+    assert len(keys) == len(set(keys))
+    assert any(m.need_rank and m.achievement_rank for m in pairs)
+
+
+def test_rank_achievements_lists_needs_for_an_achievement(fitted):
+    matches = fitted.rank_achievements(achievement_ids=["A2"], top_k=2)
+    assert matches[0].need_id == "N2" and matches[0].achievement_rank == 1
+
+
+def test_incremental_match_equals_fitted_ranking(fitted):
+    fitted_matches = fitted.rank_needs(need_ids=["N1"], top_k=3)
+    incremental = fitted.match_listing(NEEDS[0], "need", top_k=3)
+    assert [(m.achievement_id, round(m.score, 6)) for m in incremental] == [
+        (m.achievement_id, round(m.score, 6)) for m in fitted_matches
+    ]
+
+
+def test_ranking_is_deterministic_with_ties_broken_by_id():
+    twins = [make_achievement(i, title="工业机器人视觉检测") for i in ("B2", "B1", "B3")]
+    matcher = Matcher().fit(twins, [make_achievement("N", title="工业机器人视觉检测")])
+    assert [m.achievement_id for m in matcher.rank_needs()] == ["B1", "B2", "B3"]
+
+
+def test_field_filter_limits_candidates(fitted):
+    matches = fitted.rank_needs(need_ids=["N1"], top_k=5, field="农学", min_score=0)
+    assert {m.achievement_id for m in matches} <= {"A3"}
+
+
+def test_save_and_load_round_trip(fitted, tmp_path):
+    path = tmp_path / "model.joblib"
+    fitted.save(path)
+    loaded = Matcher.load(path)
+    assert loaded.version == fitted.version
+    assert [(m.need_id, m.achievement_id) for m in loaded.rank()] == [(m.need_id, m.achievement_id) for m in fitted.rank()]
+
+
+def test_load_refuses_a_model_of_another_version(fitted, tmp_path, monkeypatch):
+    path = tmp_path / "model.joblib"
+    fitted.save(path)
+    monkeypatch.setattr(matcher_module, "MODEL_VERSION", "0-old")
+    with pytest.raises(ModelVersionError, match="model"):
+        Matcher.load(path)
+
+
+def _write_jsonl(path, rows):
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "matchmaker.matching", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def _as_rows(listings):
+    return [{"id": x.id, "title": x.title, "description": x.description, "keywords": list(x.keywords), "field": x.field, "org": x.org} for x in listings]
+
+
+def test_cli_rank_writes_one_line_per_need(tmp_path):
+    _write_jsonl(tmp_path / "a.jsonl", _as_rows(ACHIEVEMENTS))
+    _write_jsonl(tmp_path / "n.jsonl", _as_rows(NEEDS))
+    result = _cli("rank", "--achievements", str(tmp_path / "a.jsonl"), "--needs", str(tmp_path / "n.jsonl"), "--top", "2", "--out", str(tmp_path / "m.jsonl"))
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(x) for x in (tmp_path / "m.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [x["need_id"] for x in lines] == ["N1", "N2", "N3", "N4"]
+    first = lines[0]["matches"][0]
+    assert first["achievement_id"] == "A1" and set(first) == {"achievement_id", "score", "terms"}
+    assert all(len(x["matches"]) <= 2 for x in lines)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"id": "N1", "title": "机器人"}\n{"title": "没有编号"}\n', "n.jsonl:2: missing \"id\""),
+        ('{"id": "N1"}\n\n{"id": "N3", \n', "n.jsonl:3: invalid JSON"),
+        (None, "n.jsonl:1: not valid UTF-8"),
+    ],
+)
+def test_cli_rejects_bad_input_naming_the_line(tmp_path, content, message):
+    _write_jsonl(tmp_path / "a.jsonl", _as_rows(ACHIEVEMENTS))
+    if content is None:
+        (tmp_path / "n.jsonl").write_bytes('{"id": "N1", "title": "机器人"}\n'.encode("gbk"))
+    else:
+        (tmp_path / "n.jsonl").write_text(content, encoding="utf-8")
+    result = _cli("rank", "--achievements", str(tmp_path / "a.jsonl"), "--needs", str(tmp_path / "n.jsonl"), "--out", str(tmp_path / "m.jsonl"))
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_engine_imports_no_web_or_queue_framework():
+    code = "import matchmaker.matching, sys; print([m for m in ('flask', 'celery', 'sqlalchemy') if m in sys.modules])"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "[]", result.stderr
+
+
+def _shared_eval() -> Path:
+    base = Path(os.environ.get("MATCHMAKER_SHARED_DATA", ROOT / ".." / "shared" / "data"))
+    return base / "eval" / "csl-title-dev"
+
+
+@pytest.mark.skipif(not _shared_eval().is_dir(), reason="shared eval data (../shared/data/eval) not present")
+def test_quality_smoke_on_shared_eval_subset():
+    from matchmaker.matching.evaluate import read_qrels, score_rankings
+    from matchmaker.matching.io import read_listings
+
+    task = _shared_eval()
+    needs = read_listings(task / "needs.jsonl")[:150]
+    qrels = read_qrels(task / "qrels.tsv")
+    wanted = {a for n in needs for a in qrels.get(str(n.id), {})}
+    achievements = [a for a in read_listings(task / "achievements.jsonl") if a.id in wanted or int(str(a.id)[1:]) % 4 == 0]
+    matcher = Matcher(MatchConfig()).fit(achievements, needs)
+    rankings: dict = {}
+    for match in matcher.rank_needs():
+        rankings.setdefault(match.need_id, []).append(match.achievement_id)
+    scores = score_rankings(rankings, {n.id: qrels[n.id] for n in needs})
+    assert scores["r@10"] >= 0.9
+    assert scores["ndcg@10"] >= 0.6
