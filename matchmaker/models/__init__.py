@@ -11,7 +11,7 @@ from matchmaker.models.accounts import (
 )
 from matchmaker.models.base import Base, utcnow
 from matchmaker.models.fairs import Contract, Fair, Meeting
-from matchmaker.models.listings import Achievement, Need
+from matchmaker.models.listings import Achievement, ListingEvent, Need
 from matchmaker.models.matching import MatchChunk, MatchRun, PairEvent, Suggestion
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "Contract",
     "Fair",
     "Field",
+    "ListingEvent",
     "LoginAttempt",
     "MatchChunk",
     "MatchRun",
