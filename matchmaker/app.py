@@ -51,6 +51,10 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
+    from matchmaker.views import listings, review
+
+    app.register_blueprint(listings.bp)
+    app.register_blueprint(review.bp)
     app.register_blueprint(api_bp)
     from matchmaker.views.errors import register_error_handlers
 

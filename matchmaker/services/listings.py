@@ -7,7 +7,8 @@ Listings another user may not see are reported as not found, so ids reveal nothi
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, delete, event, insert, inspect, select
+from sqlalchemy.orm import Session
 
 from matchmaker.extensions import db
 from matchmaker.models import Achievement, ListingEvent, Need, Organization, User, utcnow
@@ -145,15 +146,50 @@ def _record(kind: Kind, listing, action: str, from_status, actor: User | None, n
     )
 
 
-def reindex(kind: Kind, listing) -> None:
+def reindex(kind: Kind, listing, connection=None) -> None:
     """Replace a listing's search terms with those of its current text."""
+    run = (connection or db.session).execute
     terms = listing_terms(listing.title, listing.keywords, _body(kind, listing))
-    db.session.execute(delete(kind.terms).where(kind.terms.c.listing_id == listing.id))
+    run(delete(kind.terms).where(kind.terms.c.listing_id == listing.id))
     if terms:
-        db.session.execute(
+        run(
             insert(kind.terms),
             [{"listing_id": listing.id, "term": t, "weight": w} for t, w in terms.items()],
         )
+
+
+_INDEXED = ("title", "description", "keywords", "summary")
+
+
+@event.listens_for(Session, "before_flush")
+def _note_text_changes(session, flush_context, instances) -> None:
+    # Whoever writes a listing (a service, an import, a test builder, the demo seed), its search
+    # terms follow its text, in the same transaction.
+    stale = session.info.setdefault("listings_to_index", set())
+    for obj in list(session.new) + list(session.dirty):
+        if not isinstance(obj, (Achievement, Need)):
+            continue
+        state = inspect(obj)
+        if obj in session.new or any(
+            name in state.attrs and state.attrs[name].history.has_changes() for name in _INDEXED
+        ):
+            stale.add(obj)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_text_changes(session) -> None:
+    session.info.pop("listings_to_index", None)
+
+
+@event.listens_for(Session, "after_flush")
+def _index_changed_text(session, flush_context) -> None:
+    stale = session.info.pop("listings_to_index", set())
+    if not stale:
+        return
+    connection = session.connection()
+    for obj in stale:
+        if obj.id is not None and obj not in session.deleted:
+            reindex(KINDS["achievement" if isinstance(obj, Achievement) else "need"], obj, connection)
 
 
 def _body(kind: Kind, listing) -> str:
@@ -226,7 +262,6 @@ def create_listing(kind_name: str, user_id: int, raw: dict, submit: bool = False
     _record(kind, listing, "created", None, user)
     if submit:
         _submit(kind, listing, user)
-    reindex(kind, listing)
     db.session.commit()
     return listing
 
@@ -260,7 +295,6 @@ def update_listing(kind_name: str, listing_id: int, user_id: int, raw: dict):
     matchable = [key for key in changed if key in MATCHABLE]
     if matchable:
         listing.revision = (listing.revision or 1) + 1
-        reindex(kind, listing)
     listing.updated_at = utcnow()
     note = "、".join(LABELS[key] for key in changed if key in LABELS)
     _record(kind, listing, "edited", listing.status, user, note)
