@@ -16,4 +16,4 @@ def protect_session_writes():
         csrf.protect()
 
 
-from matchmaker.api import me, openapi  # noqa: E402,F401  (routes register on bp)
+from matchmaker.api import listings, me, openapi  # noqa: E402,F401  (routes register on bp)

@@ -114,7 +114,7 @@ class _Checker:
             self.fail(key, f"{LABELS[key]}应为文本列表")
             return None
         seen, out = set(), []
-        for part in (p.strip() for p in parts):
+        for part in (p.replace("\x00", "").strip() for p in parts):
             if part and part not in seen:
                 seen.add(part)
                 out.append(part)
@@ -166,9 +166,9 @@ class _Checker:
             self.values["maturity"] = None
             return
         if not isinstance(value, str) or value.strip() not in MATURITY_TRL:
-            shown = value if isinstance(value, str) else str(value)
+            value = str(value).replace("\x00", "")
             return self.fail(
-                "maturity", f"未知的成熟度：{shown[:20]}（可选：{'、'.join(MATURITY_TRL)}）"
+                "maturity", f"未知的成熟度：{value[:20]}（可选：{'、'.join(MATURITY_TRL)}）"
             )
         self.values["maturity"] = value.strip()
 

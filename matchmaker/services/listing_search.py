@@ -71,7 +71,7 @@ class Page:
 
 def _text(args, key: str, limit: int = 100) -> str:
     value = args.get(key, "")
-    return value.strip()[:limit] if isinstance(value, str) else ""
+    return value.replace("\x00", "").strip()[:limit] if isinstance(value, str) else ""
 
 
 def parse_filters(kind_name: str, args) -> Filters:
@@ -81,9 +81,10 @@ def parse_filters(kind_name: str, args) -> Filters:
     f.q = _text(args, "q", 200)
     f.region = _text(args, "region", 60)
     if _text(args, "field"):
-        try:
-            f.field_id = int(_text(args, "field"))
-        except ValueError:
+        raw = _text(args, "field")
+        if raw.isascii() and raw.isdigit() and 0 < int(raw) < 2**31:
+            f.field_id = int(raw)
+        else:
             errors["field"] = "技术领域无效"
     maturity = _text(args, "maturity")
     if maturity:
@@ -100,7 +101,7 @@ def parse_filters(kind_name: str, args) -> Filters:
         if raw:
             try:
                 value = Decimal(raw)
-                if not value.is_finite() or value < 0:
+                if not value.is_finite() or value < 0 or value > Decimal("1e10"):
                     raise InvalidOperation
                 setattr(f, attr, value)
             except InvalidOperation:

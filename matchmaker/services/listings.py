@@ -114,10 +114,20 @@ def can_see_suggestions(user: User | None, kind: Kind, listing) -> bool:
     return user.role in ("staff", "broker") or user.organization_id == listing.organization_id
 
 
+MAX_ID = 2**31 - 1
+
+
+def load(kind: Kind, listing_id):
+    """The listing with this id, or None (ids outside the integer column's range included)."""
+    if not isinstance(listing_id, int) or not 0 < listing_id <= MAX_ID:
+        return None
+    return db.session.get(kind.model, listing_id)
+
+
 def get_visible(kind_name: str, listing_id: int, user: User | None):
     """Load a listing the user may see, or raise NotFound."""
     kind = kind_of(kind_name)
-    listing = db.session.get(kind.model, listing_id)
+    listing = load(kind, listing_id)
     if listing is None or not can_view(user, listing):
         raise NotFound(f"{kind.label}不存在或无权查看")
     return listing
@@ -204,9 +214,10 @@ def poster_organization(user: User, kind: Kind, organization_id=None) -> Organiz
         if organization_id in (None, ""):
             raise ServiceError("请选择发布单位", field="organization_id")
         try:
-            org = db.session.get(Organization, int(organization_id))
-        except (TypeError, ValueError):
-            org = None
+            org_id = int(organization_id)
+        except (TypeError, ValueError, OverflowError):
+            org_id = 0
+        org = db.session.get(Organization, org_id) if 0 < org_id <= MAX_ID else None
         if org is None:
             raise ServiceError("发布单位不存在", field="organization_id")
         if org.kind not in kind.org_kinds:
@@ -367,7 +378,7 @@ def _note(note) -> str:
         return ""
     if not isinstance(note, str):
         raise ServiceError("说明应为文本", field="reason")
-    note = note.strip()
+    note = note.replace("\x00", "").strip()
     if len(note) > 1000:
         raise ServiceError("说明不能超过1000个字", field="reason")
     return note
@@ -382,7 +393,7 @@ def review_listing(kind_name: str, listing_id: int, user_id: int, decision, reas
     user = _user(user_id)
     if user is None or user.role != "staff":
         raise Forbidden("只有工作人员可以审核")
-    listing = db.session.get(kind.model, listing_id)
+    listing = load(kind, listing_id)
     if listing is None:
         raise NotFound(f"{kind.label}不存在")
     if decision not in DECISIONS:
