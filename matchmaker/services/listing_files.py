@@ -159,7 +159,7 @@ def _export_value(value):
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, (list, tuple)):
-        return "、".join(str(v) for v in value)
+        return neutralize("、".join(str(v) for v in value))
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, datetime):

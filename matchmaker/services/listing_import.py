@@ -173,7 +173,7 @@ def check_file(kind_name: str, user_id: int, filename: str, data: bytes) -> Impo
     today = date.today()
     for number, row in enumerate(rows, start=2):
         raw = {key: row[i] if i < len(row) else "" for i, key in mapping.items()}
-        if str(raw.get("title", "")).startswith("说明："):
+        if row and row[0].startswith("说明："):
             continue  # the template's notes row
         report.rows += 1
         problems = []
