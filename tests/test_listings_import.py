@@ -224,6 +224,7 @@ def _corpus_rows(limit: int) -> list[list[str]]:
     return rows
 
 
+@pytest.mark.slow
 def test_two_thousand_corpus_rows_import_from_xlsx(make_user):
     staff = make_user("staff")
     from matchmaker.services import accounts

@@ -253,7 +253,7 @@ def import_file(
             field="file",
         )
     now = utcnow()
-    created = []
+    listings = []
     for _number, values, org_id in report.good:
         listing = kind.model(organization_id=org_id, status=status, revision=1, **values)
         if kind.name == "achievement":
@@ -262,10 +262,12 @@ def import_file(
             listing.submitted_at = now
         if status == "published":
             listing.published_at = now
-        db.session.add(listing)
-        db.session.flush()
+        listings.append(listing)
+    db.session.add_all(listings)
+    db.session.flush()
+    for listing in listings:
         _record(kind, listing, "imported", None, user, f"导入文件：{filename[:100]}")
-        created.append(listing.id)
+    created = [listing.id for listing in listings]
     db.session.commit()
     if status == "published":
         for listing_id in created:

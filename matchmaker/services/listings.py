@@ -156,16 +156,19 @@ def _record(kind: Kind, listing, action: str, from_status, actor: User | None, n
     )
 
 
-def reindex(kind: Kind, listing, connection=None) -> None:
-    """Replace a listing's search terms with those of its current text."""
+def reindex(kind: Kind, listings, connection=None) -> None:
+    """Replace the search terms of listings (one or many) with those of their current text."""
     run = (connection or db.session).execute
-    terms = listing_terms(listing.title, listing.keywords, _body(kind, listing))
-    run(delete(kind.terms).where(kind.terms.c.listing_id == listing.id))
-    if terms:
-        run(
-            insert(kind.terms),
-            [{"listing_id": listing.id, "term": t, "weight": w} for t, w in terms.items()],
-        )
+    listings = listings if isinstance(listings, (list, tuple, set)) else [listings]
+    rows = []
+    for listing in listings:
+        terms = listing_terms(listing.title, listing.keywords, _body(kind, listing))
+        rows += [{"listing_id": listing.id, "term": t, "weight": w} for t, w in terms.items()]
+    ids = [listing.id for listing in listings]
+    for start in range(0, len(ids), 500):
+        run(delete(kind.terms).where(kind.terms.c.listing_id.in_(ids[start : start + 500])))
+    if rows:
+        run(insert(kind.terms), rows)
 
 
 _INDEXED = ("title", "description", "keywords", "summary")
@@ -197,9 +200,14 @@ def _index_changed_text(session, flush_context) -> None:
     if not stale:
         return
     connection = session.connection()
-    for obj in stale:
-        if obj.id is not None and obj not in session.deleted:
-            reindex(KINDS["achievement" if isinstance(obj, Achievement) else "need"], obj, connection)
+    for kind in KINDS.values():
+        rows = [
+            obj
+            for obj in stale
+            if isinstance(obj, kind.model) and obj.id is not None and obj not in session.deleted
+        ]
+        if rows:
+            reindex(kind, rows, connection)
 
 
 def _body(kind: Kind, listing) -> str:
