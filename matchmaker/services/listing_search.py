@@ -187,8 +187,9 @@ def _json_contains(column, value: str):
 
 def _filtered(kind: Kind, user: User | None, f: Filters):
     model = kind.model
-    stmt = select(model).join(Organization, Organization.id == model.organization_id)
-    stmt = stmt.where(_visible(kind, user, f))
+    stmt = select(model).where(_visible(kind, user, f))
+    if f.region or f.org_kind:
+        stmt = stmt.join(Organization, Organization.id == model.organization_id)
     if f.field_id is not None:
         link = achievement_fields if kind.name == "achievement" else need_fields
         own_col = link.c.achievement_id if kind.name == "achievement" else link.c.need_id
