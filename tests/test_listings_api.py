@@ -31,8 +31,9 @@ def test_enterprise_creates_submits_and_staff_publishes_over_api(client, make_us
     need_id = r.json["id"]
     assert r.json["status"] == "draft" and r.json["is_bottleneck"] is True
     assert client.post(f"/api/v1/needs/{need_id}/submit", headers=h).json["status"] == "pending"
-    r = client.post(f"/api/v1/needs/{need_id}/review", json={"decision": "publish"},
-                    headers=bearer(staff))
+    r = client.post(
+        f"/api/v1/needs/{need_id}/review", json={"decision": "publish"}, headers=bearer(staff)
+    )
     assert r.json["status"] == "published"
     r = client.get("/api/v1/needs?q=视觉&bottleneck=1", headers=bearer(make_user("broker")))
     assert r.json["total"] == 1 and r.json["items"][0]["id"] == need_id

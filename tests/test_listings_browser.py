@@ -16,8 +16,15 @@ from matchmaker.models import Achievement, Suggestion
 from tests.conftest import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture
@@ -91,8 +98,15 @@ def test_institute_posts_staff_publishes_and_it_is_found(page, make_user, make_n
 
     achievement = db.session.query(Achievement).one()
     assert achievement.status == "published"
-    db.session.add(Suggestion(need_id=need.id, achievement_id=achievement.id, score=0.61,
-                              terms=[["机器人", 0.5], ["视觉", 0.2]], same_field=True))
+    db.session.add(
+        Suggestion(
+            need_id=need.id,
+            achievement_id=achievement.id,
+            score=0.61,
+            terms=[["机器人", 0.5], ["视觉", 0.2]],
+            same_field=True,
+        )
+    )
     db.session.commit()
     suggestion_id = db.session.query(Suggestion.id).scalar()
 

@@ -42,7 +42,7 @@ def test_fuzzed_listing_api_never_answers_500(app, make_user, make_achievement, 
     listing_ops = [op for op in operations if "/achievements" in op.path or "/needs" in op.path]
     assert len(listing_ops) == 20
     for op in operations:
-        for role, token in tokens.items():
+        for token in tokens.values():
             headers = {"Authorization": f"Bearer {token}"}
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
                 _fuzz(op, headers, mode)

@@ -7,14 +7,21 @@ from matchmaker.extensions import db
 from matchmaker.models import Achievement, Need
 from matchmaker.services.accounts import issue_token
 
-WRITE_FORM = {"title": "被别人篡改的标题", "description": "篡改" * 10, "decision": "publish",
-              "reason": "x", "action": "save"}
+WRITE_FORM = {
+    "title": "被别人篡改的标题",
+    "description": "篡改" * 10,
+    "decision": "publish",
+    "reason": "x",
+    "action": "save",
+}
 
 
 def _listing_rules(app):
     for rule in app.url_map.iter_rules():
         if "listing_id" in rule.arguments and rule.endpoint.split(".")[0] in (
-            "listings", "review", "api"
+            "listings",
+            "review",
+            "api",
         ):
             yield rule
 
@@ -41,7 +48,9 @@ def world(make_user, make_org, make_achievement, make_need):
         "needs": make_user("enterprise", org=enterprise),
     }
     drafts = {
-        "achievements": make_achievement(title="机密草稿成果", organization=institute, status="draft"),
+        "achievements": make_achievement(
+            title="机密草稿成果", organization=institute, status="draft"
+        ),
         "needs": make_need(title="机密草稿需求", organization=enterprise, status="draft"),
     }
     published = {
@@ -71,20 +80,20 @@ def test_other_organizations_cannot_read_drafts_or_change_listings(app, client, 
         for rule in rules:
             api = rule.endpoint.startswith("api.")
             methods = rule.methods & {"GET", "POST", "PATCH"}
-            for kinds, url in _urls(app, rule, {k: v.id for k, v in drafts.items()}):
+            for _kinds, url in _urls(app, rule, {k: v.id for k, v in drafts.items()}):
                 for method in methods:
                     response = _send(client, method, url, intruder, api)
                     tried += 1
                     assert response.status_code in (403, 404), (intruder.role, method, url)
                     assert "机密草稿" not in response.get_data(as_text=True)
-            for kinds, url in _urls(app, rule, {k: v.id for k, v in published.items()}):
+            for _kinds, url in _urls(app, rule, {k: v.id for k, v in published.items()}):
                 for method in methods - {"GET"}:
                     response = _send(client, method, url, intruder, api)
                     tried += 1
                     assert response.status_code in (403, 404), (intruder.role, method, url)
     assert tried > 100
     db.session.expire_all()
-    for kinds, row in published.items():
+    for row in published.values():
         assert row.status == "published" and "原标题" in row.title
     for row in drafts.values():
         assert row.status == "draft" and row.title.startswith("机密草稿")
@@ -96,9 +105,18 @@ def test_lists_search_and_exports_never_show_other_orgs_drafts(client, login, wo
         login(intruder)
         token = {"Authorization": f"Bearer {issue_token(intruder.login)}"}
         for kinds in ("achievements", "needs"):
-            for query in ("", "?status=draft", "?scope=mine", "?q=机密", "?status=draft&scope=mine"):
-                for url, headers in ((f"/{kinds}/{query}", {}), (f"/api/v1/{kinds}{query}", token),
-                                     (f"/{kinds}/export.csv{query}", {})):
+            for query in (
+                "",
+                "?status=draft",
+                "?scope=mine",
+                "?q=机密",
+                "?status=draft&scope=mine",
+            ):
+                for url, headers in (
+                    (f"/{kinds}/{query}", {}),
+                    (f"/api/v1/{kinds}{query}", token),
+                    (f"/{kinds}/export.csv{query}", {}),
+                ):
                     body = client.get(url, headers=headers).get_data(as_text=True)
                     assert "机密草稿" not in body, url
 
@@ -107,7 +125,9 @@ def test_owners_still_reach_their_own_drafts(client, login, world):
     owners, drafts, published, intruders = world
     for kinds, owner in owners.items():
         login(owner)
-        assert drafts[kinds].title in client.get(f"/{kinds}/{drafts[kinds].id}").get_data(as_text=True)
+        assert drafts[kinds].title in client.get(f"/{kinds}/{drafts[kinds].id}").get_data(
+            as_text=True
+        )
         assert drafts[kinds].title in client.get(f"/{kinds}/?scope=mine").get_data(as_text=True)
 
 
@@ -116,12 +136,17 @@ def test_import_checks_of_one_user_cannot_be_confirmed_by_another(client, login,
     login(first)
     from io import BytesIO
 
-    csv = "标题,技术领域,详细介绍\n协作机器人关节,机器人与智能制造,一种协作机器人关节模组的设计与制造方法\n"
+    csv = (
+        "标题,技术领域,详细介绍\n"
+        "协作机器人关节,机器人与智能制造,一种协作机器人关节模组的设计与制造方法\n"
+    )
     response = client.post("/achievements/import", data={"file": (BytesIO(csv.encode()), "a.csv")})
     assert response.status_code == 200
     import re
 
-    token = re.search(r"/achievements/import/([0-9a-f]{32})", response.get_data(as_text=True)).group(1)
+    token = re.search(
+        r"/achievements/import/([0-9a-f]{32})", response.get_data(as_text=True)
+    ).group(1)
     login(make_user("institute"))
     assert client.post(f"/achievements/import/{token}", data={"mode": "all"}).status_code == 404
     assert db.session.query(Achievement).count() == 0 and db.session.query(Need).count() == 0

@@ -19,14 +19,20 @@ from matchmaker.services import listing_import as importer
 from matchmaker.services.listing_search import Filters, search
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "corpus"
-HEADER = "外部编号,标题*,技术领域*,关键词,成果简介,详细介绍*,成熟度,转化方式,专利号,价格下限（万元）,价格上限（万元）,联系人,联系电话,发布单位\n"
+HEADER = (
+    "外部编号,标题*,技术领域*,关键词,成果简介,详细介绍*,成熟度,转化方式,专利号,"
+    "价格下限（万元）,价格上限（万元）,联系人,联系电话,发布单位\n"
+)
 
 
 def csv_bytes(rows, encoding="utf-8", header=HEADER):
     return (header + "".join(rows)).encode(encoding)
 
 
-GOOD = "A-1,协作机器人关节模组,机器人与智能制造,协作机器人,,一种协作机器人关节模组的设计与制造,中试,许可,,10,20,,,\n"
+GOOD = (
+    "A-1,协作机器人关节模组,机器人与智能制造,协作机器人,,"
+    "一种协作机器人关节模组的设计与制造,中试,许可,,10,20,,,\n"
+)
 
 
 def test_template_round_trips_through_the_checker(make_user):
@@ -56,7 +62,14 @@ def test_report_lists_every_bad_row_and_nothing_is_imported(make_user):
     assert set(by_row) == {3, 4, 5}
     assert by_row[3]["标题"] == "标题至少4个字"
     assert by_row[3]["详细介绍"] == "详细介绍至少10个字"
-    assert set(by_row[4]) == {"技术领域", "成熟度", "转化方式", "专利号", "价格下限（万元）", "价格上限（万元）"}
+    assert set(by_row[4]) == {
+        "技术领域",
+        "成熟度",
+        "转化方式",
+        "专利号",
+        "价格下限（万元）",
+        "价格上限（万元）",
+    }
     assert by_row[5]["外部编号"] == "与第2行的外部编号重复"
     _, created = importer.import_file(
         "achievement", poster.id, "a.csv", csv_bytes(rows), status="pending", only_good=True
@@ -86,15 +99,19 @@ def test_org_members_cannot_import_for_other_organizations(make_user, make_org):
     other = make_org(kind="institute")
     row = GOOD.rstrip("\n") + other.name + "\n"
     report = importer.check_file("achievement", poster.id, "a.csv", csv_bytes([row]))
-    assert report.problems[0][1:] == ("发布单位", f"只能导入本单位（{poster.organization.name}）的科技成果")
+    assert report.problems[0][1:] == (
+        "发布单位",
+        f"只能导入本单位（{poster.organization.name}）的科技成果",
+    )
 
 
 def test_staff_import_names_the_organization_and_can_publish(make_user, make_org):
     staff = make_user("staff")
     org = make_org(kind="university")
     row = GOOD.rstrip("\n") + org.name + "\n"
-    _, created = importer.import_file("achievement", staff.id, "a.csv", csv_bytes([row]),
-                                      status="published")
+    _, created = importer.import_file(
+        "achievement", staff.id, "a.csv", csv_bytes([row]), status="published"
+    )
     row = db.session.get(Achievement, created[0])
     assert row.organization_id == org.id and row.status == "published"
     page = search("achievement", staff, Filters(q="机器人"))
@@ -171,19 +188,23 @@ def test_row_cap_is_enforced_while_reading(make_user):
 
 def test_exports_neutralize_formula_cells(make_user, make_achievement, make_need):
     staff = make_user("staff")
-    a = make_achievement(title="=HYPERLINK(\"http://x\")", contact_name="@SUM(1)",
-                         contact_phone="+86 123", keywords=["-2+3", "\t制表"])
+    a = make_achievement(
+        title='=HYPERLINK("http://x")',
+        contact_name="@SUM(1)",
+        contact_phone="+86 123",
+        keywords=["-2+3", "\t制表"],
+    )
     n = make_need(title="普通需求")
     db.session.add(Suggestion(need_id=n.id, achievement_id=a.id, score=0.5, terms=[["=cmd", 1.0]]))
     db.session.commit()
     rows = search("achievement", staff, Filters()).items
     text = importer.export_listings("achievement", rows, "csv").decode("utf-8-sig")
     cells = [c for row in csv.reader(io.StringIO(text)) for c in row]
-    assert "'=HYPERLINK(\"http://x\")" in cells and "'@SUM(1)" in cells and "'+86 123" in cells
+    assert '\'=HYPERLINK("http://x")' in cells and "'@SUM(1)" in cells and "'+86 123" in cells
     assert not any(c[:1] in ("=", "+", "-", "@", "\t", "\r") for c in cells)
     book = openpyxl.load_workbook(io.BytesIO(importer.export_listings("achievement", rows, "xlsx")))
     values = [c.value for row in book.active.iter_rows() for c in row if isinstance(c.value, str)]
-    assert "'=HYPERLINK(\"http://x\")" in values
+    assert '\'=HYPERLINK("http://x")' in values
     assert not any(v[:1] in ("=", "+", "-", "@", "\t", "\r") for v in values)
     data = importer.export_suggestions(importer.suggestions_for_export(staff), "csv")
     assert "'=cmd" in data.decode("utf-8-sig")
@@ -193,14 +214,18 @@ def test_import_page_reports_bad_rows_and_imports_good_ones(client, login, make_
     poster = make_user("institute")
     login(poster)
     rows = [GOOD, "A-2,短,机器人与智能制造,,,描述太短,,,,,,,,\n"]
-    response = client.post("/achievements/import",
-                           data={"file": (io.BytesIO(csv_bytes(rows)), "a.csv"), "status": "draft"})
+    response = client.post(
+        "/achievements/import",
+        data={"file": (io.BytesIO(csv_bytes(rows)), "a.csv"), "status": "draft"},
+    )
     html = response.get_data(as_text=True)
     assert "1 行有问题" in html and "标题至少4个字" in html and "只导入无误的 1 行" in html
     token = re.search(r"/achievements/import/([0-9a-f]{32})", html).group(1)
     response = client.post(f"/achievements/import/{token}", data={"mode": "all", "status": "draft"})
     assert db.session.scalar(select(func.count(Achievement.id))) == 0
-    response = client.post(f"/achievements/import/{token}", data={"mode": "good", "status": "draft"})
+    response = client.post(
+        f"/achievements/import/{token}", data={"mode": "good", "status": "draft"}
+    )
     assert response.status_code == 302
     assert db.session.scalar(select(Achievement.title)) == "协作机器人关节模组"
     assert client.get("/achievements/import/template.xlsx").status_code == 200
@@ -219,8 +244,15 @@ def _corpus_rows(limit: int) -> list[list[str]]:
                 break
             paper = json.loads(line)
             title = paper.get("title") or paper["abstract"][:30]
-            rows.append([f"C{i}", title[:200], field_of.get(paper.get("category"), "新一代信息技术"),
-                         "、".join(paper.get("keywords", [])[:10]), paper["abstract"][:10000]])
+            rows.append(
+                [
+                    f"C{i}",
+                    title[:200],
+                    field_of.get(paper.get("category"), "新一代信息技术"),
+                    "、".join(paper.get("keywords", [])[:10]),
+                    paper["abstract"][:10000],
+                ]
+            )
     return rows
 
 
@@ -239,8 +271,9 @@ def test_two_thousand_corpus_rows_import_from_xlsx(make_user):
         sheet.append(row + [org.name])
     out = io.BytesIO()
     book.save(out)
-    report, created = importer.import_file("achievement", staff.id, "corpus.xlsx", out.getvalue(),
-                                           status="published", only_good=True)
+    report, created = importer.import_file(
+        "achievement", staff.id, "corpus.xlsx", out.getvalue(), status="published", only_good=True
+    )
     assert report.rows == 2000
     assert len(created) >= 1950, report.problems[:5]
     assert db.session.scalar(select(func.count(Achievement.id))) == len(created)

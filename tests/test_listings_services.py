@@ -199,9 +199,15 @@ def test_search_for_robot_finds_collaborative_robot(make_user):
     other = svc.create_listing(
         "achievement",
         poster.id,
-        achievement_data(title="锂离子电池正极材料", description="高镍三元正极材料制备工艺与产业化。",
-                         keywords="", fields=["新材料"], transfer_modes="转让",
-                         price_min="", price_max=""),
+        achievement_data(
+            title="锂离子电池正极材料",
+            description="高镍三元正极材料制备工艺与产业化。",
+            keywords="",
+            fields=["新材料"],
+            transfer_modes="转让",
+            price_min="",
+            price_max="",
+        ),
         submit=True,
     )
     for row in (robot, other):

@@ -62,8 +62,15 @@ def test_return_reason_is_shown_to_the_poster(client, login, make_user):
     staff = make_user("staff")
     login(poster)
     field = field_by_name("新材料")
-    client.post("/needs/new", data={"title": "耐高温涂层需求", "description": "需要耐800度高温的涂层材料。",
-                                    "fields": [str(field.id)], "action": "submit"})
+    client.post(
+        "/needs/new",
+        data={
+            "title": "耐高温涂层需求",
+            "description": "需要耐800度高温的涂层材料。",
+            "fields": [str(field.id)],
+            "action": "submit",
+        },
+    )
     need = db.session.scalar(select(Need))
     login(staff)
     response = client.post(f"/review/needs/{need.id}", data={"decision": "return"})
@@ -76,20 +83,26 @@ def test_return_reason_is_shown_to_the_poster(client, login, make_user):
     assert "审核意见：请写明技术指标" in html
 
 
-def test_detail_shows_suggestions_to_owner_and_brokers_only(client, login, make_user,
-                                                           make_achievement, make_need):
+def test_detail_shows_suggestions_to_owner_and_brokers_only(
+    client, login, make_user, make_achievement, make_need
+):
     poster = make_user("institute")
     achievement = make_achievement(title="协作机器人", organization=poster.organization)
     need = make_need(title="机器人焊接")
-    db.session.add(Suggestion(need_id=need.id, achievement_id=achievement.id, score=0.42,
-                              terms=[["机器人", 0.6]]))
+    db.session.add(
+        Suggestion(
+            need_id=need.id, achievement_id=achievement.id, score=0.42, terms=[["机器人", 0.6]]
+        )
+    )
     db.session.commit()
     suggestion_id = db.session.scalar(select(Suggestion.id))
     login(poster)
     html = client.get(f"/achievements/{achievement.id}").get_data(as_text=True)
     assert f'href="/pairs/{suggestion_id}"' in html and "0.42" in html and "机器人焊接" in html
     login(make_user("broker"))
-    assert f"/pairs/{suggestion_id}" in client.get(f"/achievements/{achievement.id}").get_data(as_text=True)
+    assert f"/pairs/{suggestion_id}" in client.get(f"/achievements/{achievement.id}").get_data(
+        as_text=True
+    )
     login(make_user("institute"))
     assert "/pairs/" not in client.get(f"/achievements/{achievement.id}").get_data(as_text=True)
 
@@ -130,3 +143,8 @@ def test_list_paginates(client, login, make_user, make_need):
     assert "共 23 条" in html and "第 1 / 2 页" in html
     html = client.get("/needs/?page=2").get_data(as_text=True)
     assert len(re.findall(r"分页需求\d\d", html)) == 3
+
+
+def test_unknown_query_arguments_are_ignored(client, login, make_user):
+    login(make_user("broker"))
+    assert client.get("/needs/?kinds=x&fmt=y&page=1&q=a").status_code == 200

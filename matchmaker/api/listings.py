@@ -142,7 +142,9 @@ def review(kinds: str, listing_id: int):
 def events(kinds: str, listing_id: int):
     kind = service.kind_of(kinds)
     row = service.get_visible(kind.name, listing_id, current_user)
-    if not (service.can_manage(current_user, kind, row) or current_user.role in ("staff", "broker")):
+    if not (
+        service.can_manage(current_user, kind, row) or current_user.role in ("staff", "broker")
+    ):
         return {"items": []}
     return {
         "items": [

@@ -1,8 +1,8 @@
 """OpenAPI description of the listing endpoints (kept apart so the handlers stay readable)."""
 
 from matchmaker.api.openapi import SPEC, document
-from matchmaker.models.listings import LISTING_STATUSES, MATURITY_TRL, TRANSFER_MODES
 from matchmaker.models.accounts import ORG_KINDS
+from matchmaker.models.listings import LISTING_STATUSES, MATURITY_TRL, TRANSFER_MODES
 
 ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 
@@ -86,7 +86,9 @@ def _schemas() -> None:
         "type": "object",
         "properties": {**COMMON_INPUT, **NEED_INPUT, "submit": {"type": "boolean"}},
     }
-    schemas["Achievement"] = _output({**ACHIEVEMENT_INPUT, "trl": {"type": "integer", "nullable": True}})
+    schemas["Achievement"] = _output(
+        {**ACHIEVEMENT_INPUT, "trl": {"type": "integer", "nullable": True}}
+    )
     schemas["Need"] = _output(NEED_INPUT)
     for name in ("Achievement", "Need"):
         schemas[f"{name}Page"] = {
@@ -111,30 +113,53 @@ def _schemas() -> None:
 
 
 def _query(name: str, description: str, schema: dict | None = None) -> dict:
-    return {"name": name, "in": "query", "required": False, "description": description,
-            "schema": schema or {"type": "string"}}
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
 
 
 def _filters(kind: str) -> list[dict]:
     params = [
         _query("q", "full-text search over title, keywords and description (jieba tokens)"),
         _query("field", "field id (技术领域)", {"type": "integer"}),
-        _query("mode", "transfer or cooperation mode", {"type": "string", "enum": list(TRANSFER_MODES)}),
+        _query(
+            "mode", "transfer or cooperation mode", {"type": "string", "enum": list(TRANSFER_MODES)}
+        ),
         _query("min", "lowest price/budget, 万元", {"type": "number", "minimum": 0}),
         _query("max", "highest price/budget, 万元", {"type": "number", "minimum": 0}),
         _query("region", "organization region contains"),
         _query("org_kind", "organization kind", {"type": "string", "enum": list(ORG_KINDS)}),
         _query("since", "published on or after", {"type": "string", "format": "date"}),
-        _query("status", "status (own organization's or staff)", {"type": "string", "enum": list(LISTING_STATUSES)}),
-        _query("scope", "`mine`: own organization's listings in every status", {"type": "string", "enum": ["mine"]}),
-        _query("sort", "relevance (default) or newest", {"type": "string", "enum": ["relevance", "newest"]}),
+        _query(
+            "status",
+            "status (own organization's or staff)",
+            {"type": "string", "enum": list(LISTING_STATUSES)},
+        ),
+        _query(
+            "scope",
+            "`mine`: own organization's listings in every status",
+            {"type": "string", "enum": ["mine"]},
+        ),
+        _query(
+            "sort",
+            "relevance (default) or newest",
+            {"type": "string", "enum": ["relevance", "newest"]},
+        ),
         _query("page", "page number", {"type": "integer", "minimum": 1}),
         _query("per_page", "page size (≤100)", {"type": "integer", "minimum": 1, "maximum": 100}),
     ]
     if kind == "achievement":
-        params.append(_query("maturity", "maturity stage", {"type": "string", "enum": list(MATURITY_TRL)}))
+        params.append(
+            _query("maturity", "maturity stage", {"type": "string", "enum": list(MATURITY_TRL)})
+        )
     else:
-        params.append(_query("bottleneck", "1: only 卡脖子 needs", {"type": "string", "enum": ["1", "0"]}))
+        params.append(
+            _query("bottleneck", "1: only 卡脖子 needs", {"type": "string", "enum": ["1", "0"]})
+        )
     return params
 
 
@@ -150,49 +175,103 @@ def document_listings() -> None:
     ):
         base = f"/api/v1/{plural}"
         one = {"200": {"description": label, "content": _json(model)}}
-        document(base, "get", {
-            "summary": f"Search published {plural} (own drafts with scope=mine)",
-            "tags": [plural], "parameters": _filters(kind),
-            "responses": {"200": {"description": "one page", "content": _json(f"{model}Page")},
-                          **_errors("400", "401")},
-        })
-        document(base, "post", {
-            "summary": f"Create a {kind} (draft, or pending review with submit=true)",
-            "tags": [plural],
-            "requestBody": {"required": True, "content": _json(f"{model}Input")},
-            "responses": {"201": {"description": "created", "content": _json(model)},
-                          **_errors("400", "401", "403")},
-        })
-        document(f"{base}/{{listing_id}}", "get", {
-            "summary": f"One {kind}", "tags": [plural], "parameters": [ID],
-            "responses": {**one, **_errors("401", "404")},
-        })
-        document(f"{base}/{{listing_id}}", "patch", {
-            "summary": f"Edit a {kind} of one's own organization (only given keys change)",
-            "tags": [plural], "parameters": [ID],
-            "requestBody": {"required": True, "content": _json(f"{model}Input")},
-            "responses": {**one, **_errors("400", "401", "403", "404", "409")},
-        })
+        document(
+            base,
+            "get",
+            {
+                "summary": f"Search published {plural} (own drafts with scope=mine)",
+                "tags": [plural],
+                "parameters": _filters(kind),
+                "responses": {
+                    "200": {"description": "one page", "content": _json(f"{model}Page")},
+                    **_errors("400", "401"),
+                },
+            },
+        )
+        document(
+            base,
+            "post",
+            {
+                "summary": f"Create a {kind} (draft, or pending review with submit=true)",
+                "tags": [plural],
+                "requestBody": {"required": True, "content": _json(f"{model}Input")},
+                "responses": {
+                    "201": {"description": "created", "content": _json(model)},
+                    **_errors("400", "401", "403"),
+                },
+            },
+        )
+        document(
+            f"{base}/{{listing_id}}",
+            "get",
+            {
+                "summary": f"One {kind}",
+                "tags": [plural],
+                "parameters": [ID],
+                "responses": {**one, **_errors("401", "404")},
+            },
+        )
+        document(
+            f"{base}/{{listing_id}}",
+            "patch",
+            {
+                "summary": f"Edit a {kind} of one's own organization (only given keys change)",
+                "tags": [plural],
+                "parameters": [ID],
+                "requestBody": {"required": True, "content": _json(f"{model}Input")},
+                "responses": {**one, **_errors("400", "401", "403", "404", "409")},
+            },
+        )
         for action, text in (
             ("submit", "Send a draft or returned listing to review"),
             ("withdraw", "Take a pending or published listing back to draft"),
             ("close", "Close a listing"),
         ):
-            document(f"{base}/{{listing_id}}/{action}", "post", {
-                "summary": text, "tags": [plural], "parameters": [ID],
+            document(
+                f"{base}/{{listing_id}}/{action}",
+                "post",
+                {
+                    "summary": text,
+                    "tags": [plural],
+                    "parameters": [ID],
+                    "responses": {**one, **_errors("400", "401", "403", "404", "409")},
+                },
+            )
+        document(
+            f"{base}/{{listing_id}}/review",
+            "post",
+            {
+                "summary": "Staff: publish, return (reason required) or reject (reason required)",
+                "tags": [plural],
+                "parameters": [ID],
+                "requestBody": {"required": True, "content": _json("Review")},
                 "responses": {**one, **_errors("400", "401", "403", "404", "409")},
-            })
-        document(f"{base}/{{listing_id}}/review", "post", {
-            "summary": "Staff: publish, return (reason required) or reject (reason required)",
-            "tags": [plural], "parameters": [ID],
-            "requestBody": {"required": True, "content": _json("Review")},
-            "responses": {**one, **_errors("400", "401", "403", "404", "409")},
-        })
-        for tail, text in (("events", "The listing's history"),
-                           ("suggestions", "Top active suggestions (staff, brokers, owner)")):
-            document(f"{base}/{{listing_id}}/{tail}", "get", {
-                "summary": text, "tags": [plural], "parameters": [ID],
-                "responses": {"200": {"description": text, "content": {"application/json": {
-                    "schema": {"type": "object", "properties": {"items": {"type": "array"}}}}}},
-                    **_errors("401", "404")},
-            })
+            },
+        )
+        for tail, text in (
+            ("events", "The listing's history"),
+            ("suggestions", "Top active suggestions (staff, brokers, owner)"),
+        ):
+            document(
+                f"{base}/{{listing_id}}/{tail}",
+                "get",
+                {
+                    "summary": text,
+                    "tags": [plural],
+                    "parameters": [ID],
+                    "responses": {
+                        "200": {
+                            "description": text,
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "properties": {"items": {"type": "array"}},
+                                    }
+                                }
+                            },
+                        },
+                        **_errors("401", "404"),
+                    },
+                },
+            )

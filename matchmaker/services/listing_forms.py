@@ -137,7 +137,9 @@ class _Checker:
             return
         unknown = [m for m in items if m not in allowed]
         if unknown:
-            return self.fail(key, f"未知的{LABELS[key]}：{unknown[0]}（可选：{'、'.join(allowed)}）")
+            return self.fail(
+                key, f"未知的{LABELS[key]}：{unknown[0]}（可选：{'、'.join(allowed)}）"
+            )
         self.values[key] = items
 
     def fields(self, required: bool) -> None:

@@ -130,8 +130,10 @@ def template(kind_name: str, fmt: str) -> bytes:
     header = [label + ("*" if key in REQUIRED else "") for key, label in cols]
     rows = [
         [example.get(key, "") for key, _ in cols],
-        ["说明：" + NOTES.get(key, "选填") if i == 0 else NOTES.get(key, "选填")
-         for i, (key, _) in enumerate(cols)],
+        [
+            "说明：" + NOTES.get(key, "选填") if i == 0 else NOTES.get(key, "选填")
+            for i, (key, _) in enumerate(cols)
+        ],
     ]
     return write_table(header, rows, fmt, title=f"{kind.label}导入模板")
 
@@ -146,8 +148,11 @@ def _header_map(kind: Kind, header: list[str]) -> dict[int, str]:
         key = names.get(cell.strip().rstrip("*").strip())
         if key:
             mapping[index] = key
-    missing = [label for key, label in COLUMNS[kind.name] if key in REQUIRED
-               and key not in mapping.values()]
+    missing = [
+        label
+        for key, label in COLUMNS[kind.name]
+        if key in REQUIRED and key not in mapping.values()
+    ]
     if missing:
         raise ServiceError(
             f"表头缺少必填列：{'、'.join(missing)}。请下载并使用平台提供的模板。", field="file"
@@ -187,13 +192,19 @@ def check_file(kind_name: str, user_id: int, filename: str, data: bytes) -> Impo
             if ref in seen_refs:
                 problems.append((labels["external_ref"], f"与第{seen_refs[ref]}行的外部编号重复"))
             seen_refs.setdefault(ref, number)
-            existing = db.session.scalar(select(kind.model.id).where(kind.model.external_ref == ref))
+            existing = db.session.scalar(
+                select(kind.model.id).where(kind.model.external_ref == ref)
+            )
             if existing:
-                problems.append((labels["external_ref"], f"与已有{kind.label}（编号{existing}）的外部编号重复"))
+                problems.append(
+                    (labels["external_ref"], f"与已有{kind.label}（编号{existing}）的外部编号重复")
+                )
         if org is not None and title:
             key = (org.id, title)
             if key in seen_titles:
-                problems.append((labels["title"], f"与第{seen_titles[key]}行重复（同一单位、同一标题）"))
+                problems.append(
+                    (labels["title"], f"与第{seen_titles[key]}行重复（同一单位、同一标题）")
+                )
             seen_titles.setdefault(key, number)
             existing = db.session.scalar(
                 select(kind.model.id).where(
@@ -203,7 +214,12 @@ def check_file(kind_name: str, user_id: int, filename: str, data: bytes) -> Impo
                 )
             )
             if existing:
-                problems.append((labels["title"], f"与已有{kind.label}（编号{existing}）重复：同一单位、同一标题"))
+                problems.append(
+                    (
+                        labels["title"],
+                        f"与已有{kind.label}（编号{existing}）重复：同一单位、同一标题",
+                    )
+                )
         if problems:
             report.problems += [(number, col, msg) for col, msg in problems]
         else:
@@ -249,7 +265,8 @@ def import_file(
         raise ServiceError("导入后的状态无效", field="status")
     if not report.clean and not only_good:
         raise ServiceError(
-            f"文件中有 {report.bad_rows} 行有问题，未导入任何数据；请修改后重新上传，或选择只导入无误的行",
+            f"文件中有 {report.bad_rows} 行有问题，未导入任何数据；"
+            "请修改后重新上传，或选择只导入无误的行",
             field="file",
         )
     now = utcnow()
@@ -257,7 +274,9 @@ def import_file(
     for _number, values, org_id in report.good:
         listing = kind.model(organization_id=org_id, status=status, revision=1, **values)
         if kind.name == "achievement":
-            listing.trl = MATURITY_TRL.get(values.get("maturity")) if values.get("maturity") else None
+            listing.trl = (
+                MATURITY_TRL.get(values.get("maturity")) if values.get("maturity") else None
+            )
         if status in ("pending", "published"):
             listing.submitted_at = now
         if status == "published":
@@ -312,8 +331,19 @@ def suggestions_for_export(user: User, kind_name: str | None = None, listing_id=
 
 
 def export_suggestions(rows, fmt: str) -> bytes:
-    header = ["建议编号", "需求编号", "需求标题", "需求单位", "成果编号", "成果标题", "成果单位",
-              "匹配度", "共同关键词", "同领域", "状态"]
+    header = [
+        "建议编号",
+        "需求编号",
+        "需求标题",
+        "需求单位",
+        "成果编号",
+        "成果标题",
+        "成果单位",
+        "匹配度",
+        "共同关键词",
+        "同领域",
+        "状态",
+    ]
     table = [
         [
             s.id,

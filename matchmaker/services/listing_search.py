@@ -270,9 +270,7 @@ def new_since(user: User, only_my_fields: bool = False, limit: int = 200) -> dic
             link = achievement_fields if kind_name == "achievement" else need_fields
             own_col = link.c.achievement_id if kind_name == "achievement" else link.c.need_id
             stmt = stmt.where(
-                select(own_col)
-                .where(own_col == model.id, link.c.field_id.in_(field_ids))
-                .exists()
+                select(own_col).where(own_col == model.id, link.c.field_id.in_(field_ids)).exists()
             )
         out[kind_name] = db.session.scalars(
             stmt.order_by(model.published_at.desc()).limit(limit)
@@ -300,4 +298,3 @@ def review_queue() -> list[tuple[str, object]]:
             )
         ]
     return sorted(rows, key=lambda pair: pair[1].submitted_at or utcnow())
-

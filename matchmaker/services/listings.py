@@ -249,7 +249,9 @@ def _check(kind: Kind, raw: dict, complete: bool, deadline_changed: bool = True,
             checked.errors.setdefault("external_ref", f"外部编号已被使用：{ref}")
     if checked.errors:
         first = next(iter(checked.errors.values()))
-        raise ServiceError(f"请修改标出的{len(checked.errors)}处问题：{first}", errors=checked.errors)
+        raise ServiceError(
+            f"请修改标出的{len(checked.errors)}处问题：{first}", errors=checked.errors
+        )
     values = checked.values
     values["external_ref"] = values.get("external_ref") or None
     if kind.name == "achievement":
@@ -298,8 +300,10 @@ def update_listing(kind_name: str, listing_id: int, user_id: int, raw: dict):
         raise Conflict(f"{STATUS_LABELS[listing.status]}的{kind.label}不能修改")
     merged = listing_values(kind.name, listing)
     merged.update(_known(kind, raw))
-    deadline_changed = kind.name == "need" and "deadline" in raw and (
-        str(raw.get("deadline") or "")[:10] != str(listing.deadline or "")
+    deadline_changed = (
+        kind.name == "need"
+        and "deadline" in raw
+        and (str(raw.get("deadline") or "")[:10] != str(listing.deadline or ""))
     )
     values = _check(
         kind,

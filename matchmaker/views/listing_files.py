@@ -113,9 +113,7 @@ def import_file(kinds: str):
             raise
         return _render(kind, 400, errors=e.errors or {"file": e.message})
     token = _stash(kind, upload.filename, data)
-    return _render(
-        kind, report=report, token=token, filename=upload.filename, import_status=status
-    )
+    return _render(kind, report=report, token=token, filename=upload.filename, import_status=status)
 
 
 @bp.post(f"/{KINDS}/import/<token>", endpoint="import_confirm")

@@ -12,6 +12,7 @@ from matchmaker.models.listings import MATURITY_TRL, TRANSFER_MODES
 from matchmaker.services import ServiceError
 from matchmaker.services import listings as service
 from matchmaker.services.listing_search import (
+    FILTER_KEYS,
     Filters,
     new_since,
     page_args,
@@ -77,7 +78,7 @@ def index(kinds: str):
     except ServiceError as e:
         errors, filters, page, per_page = e.errors, Filters(), 1, 20
     result = search(kind.name, current_user, filters, page, per_page)
-    args = {k: v for k, v in request.args.items() if k != "page"}
+    args = {k: v for k, v in request.args.items() if k in FILTER_KEYS or k == "per_page"}
     return render_template(
         "listings/list.html",
         result=result,

@@ -12,7 +12,6 @@ creates a scratch database next to the given one and drops it afterwards. Texts 
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import sys
@@ -76,16 +75,28 @@ def build(app, rows: int) -> None:
     title_terms = [text_terms(t) for t in titles]
     body_terms = [text_terms(a) for a in abstracts]
     keyword_terms = [text_terms(" ".join(k)) for k in keywords]
-    print(f"tokenized {len(titles) + len(abstracts)} distinct texts in "
-          f"{time.perf_counter() - started:.1f} s")
+    print(
+        f"tokenized {len(titles) + len(abstracts)} distinct texts in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
     db.create_all()
     ensure_fields()
     field_ids = [f.id for f in all_fields()]
     regions = ["沈阳市", "大连市", "鞍山市", "北京市", "上海市", "深圳市"]
-    orgs = [{"id": i + 1, "kind": rng.choice(["university", "institute"]), "name": f"研究院{i}",
-             "region": rng.choice(regions), "status": "approved", "contact_name": "",
-             "contact_phone": "", "contact_email": "", "created_at": datetime(2026, 1, 1)}
-            for i in range(300)]
+    orgs = [
+        {
+            "id": i + 1,
+            "kind": rng.choice(["university", "institute"]),
+            "name": f"研究院{i}",
+            "region": rng.choice(regions),
+            "status": "approved",
+            "contact_name": "",
+            "contact_phone": "",
+            "contact_email": "",
+            "created_at": datetime(2026, 1, 1),
+        }
+        for i in range(300)
+    ]
     db.session.execute(sa.insert(Organization), orgs)
     db.session.commit()
     started = time.perf_counter()
@@ -94,8 +105,10 @@ def build(app, rows: int) -> None:
     conn = db.session.connection()
 
     placeholder = "%s" if db.engine.dialect.name == "postgresql" else "?"
-    insert_terms = (f"INSERT INTO achievement_terms (listing_id, term, weight) "
-                    f"VALUES ({placeholder}, {placeholder}, {placeholder})")
+    insert_terms = (
+        f"INSERT INTO achievement_terms (listing_id, term, weight) "
+        f"VALUES ({placeholder}, {placeholder}, {placeholder})"
+    )
 
     def flush():
         conn.execute(sa.insert(Achievement.__table__), batch)
@@ -103,7 +116,9 @@ def build(app, rows: int) -> None:
         raw = conn.connection.dbapi_connection
         cursor = raw.cursor()
         if db.engine.dialect.name == "postgresql":
-            with cursor.copy("COPY achievement_terms (listing_id, term, weight) FROM STDIN") as copy:
+            with cursor.copy(
+                "COPY achievement_terms (listing_id, term, weight) FROM STDIN"
+            ) as copy:
                 for row in terms:
                     copy.write_row(row)
         else:
@@ -114,20 +129,36 @@ def build(app, rows: int) -> None:
     for i in range(rows):
         t, a, k = i % len(titles), (i * 7) % len(abstracts), i % len(keywords)
         low = Decimal(rng.randrange(0, 500))
-        batch.append({
-            "id": i + 1, "title": titles[t][:200], "description": abstracts[a],
-            "keywords": keywords[k], "contact_name": "", "contact_phone": "",
-            "status": "published" if i % 10 else "draft", "review_note": "", "revision": 1,
-            "created_at": now, "updated_at": now, "organization_id": 1 + i % len(orgs),
-            "published_at": now - timedelta(minutes=i), "summary": "",
-            "maturity": rng.choice(["研发", "小试", "中试", "批量生产", "产业化", None]),
-            "patents": [], "transfer_modes": rng.sample(["转让", "许可", "作价入股", "合作开发"], 2),
-            "price_min": low, "price_max": low + rng.randrange(0, 300),
-        })
+        batch.append(
+            {
+                "id": i + 1,
+                "title": titles[t][:200],
+                "description": abstracts[a],
+                "keywords": keywords[k],
+                "contact_name": "",
+                "contact_phone": "",
+                "status": "published" if i % 10 else "draft",
+                "review_note": "",
+                "revision": 1,
+                "created_at": now,
+                "updated_at": now,
+                "organization_id": 1 + i % len(orgs),
+                "published_at": now - timedelta(minutes=i),
+                "summary": "",
+                "maturity": rng.choice(["研发", "小试", "中试", "批量生产", "产业化", None]),
+                "patents": [],
+                "transfer_modes": rng.sample(["转让", "许可", "作价入股", "合作开发"], 2),
+                "price_min": low,
+                "price_max": low + rng.randrange(0, 300),
+            }
+        )
         links.append({"achievement_id": i + 1, "field_id": field_ids[i % len(field_ids)]})
         weights = {}
-        for words, weight in ((body_terms[a], BODY), (keyword_terms[k], KEYWORD),
-                              (title_terms[t], TITLE)):
+        for words, weight in (
+            (body_terms[a], BODY),
+            (keyword_terms[k], KEYWORD),
+            (title_terms[t], TITLE),
+        ):
             for w in words:
                 weights[w] = max(weights.get(w, 0), weight)
         terms += [(i + 1, w, v) for w, v in weights.items()]
@@ -139,8 +170,10 @@ def build(app, rows: int) -> None:
     db.session.execute(sa.text("ANALYZE"))
     db.session.commit()
     count = db.session.scalar(sa.select(sa.func.count()).select_from(achievement_terms))
-    print(f"inserted {rows} achievements and {count} search terms in "
-          f"{time.perf_counter() - started:.1f} s")
+    print(
+        f"inserted {rows} achievements and {count} search terms in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
 
 
 def timed(fn, runs: int = 5) -> tuple[float, object]:
@@ -168,20 +201,30 @@ def measure(app) -> None:
         # What a plain implementation does: substring scans of title, keywords and description.
         def run():
             like = f"%{word}%"
-            clause = sa.or_(Achievement.title.like(like), Achievement.description.like(like),
-                            sa.cast(Achievement.keywords, sa.String).like(like))
+            clause = sa.or_(
+                Achievement.title.like(like),
+                Achievement.description.like(like),
+                sa.cast(Achievement.keywords, sa.String).like(like),
+            )
             stmt = sa.select(Achievement).where(Achievement.status == "published", clause)
             total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
             rows = db.session.scalars(
-                stmt.order_by(Achievement.published_at.desc()).limit(20)).all()
+                stmt.order_by(Achievement.published_at.desc()).limit(20)
+            ).all()
             return total, rows
+
         return run
 
     print(f"\n{'query':<34}{'ours ms':>9}{'hits':>8}{'LIKE-scan ms':>14}{'hits':>8}")
     cases = [("(no query) first page", {}, None), ("(no query) page 50", {"page": 50}, None)]
     cases += [(f"q={q}", {"q": q}, q if " " not in q else None) for q in QUERIES]
-    cases.append(("q=机器人 + field + price 100–300", {"q": "机器人", "field": "2", "min": "100",
-                                                    "max": "300"}, None))
+    cases.append(
+        (
+            "q=机器人 + field + price 100–300",
+            {"q": "机器人", "field": "2", "min": "100", "max": "300"},
+            None,
+        )
+    )
     cases.append(("field + mode + region", {"field": "3", "mode": "许可", "region": "沈阳"}, None))
     for label, args, like_word in cases:
         page = args.pop("page", 1)
