@@ -62,10 +62,11 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from matchmaker.commands import demo, users
+    from matchmaker.commands import demo, listings, users
 
     app.cli.add_command(users.users)
     app.cli.add_command(demo.demo)
+    app.cli.add_command(listings.listings)
 
 
 @event.listens_for(Engine, "connect")

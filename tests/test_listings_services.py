@@ -261,3 +261,15 @@ def test_events_are_recorded_for_every_status_change(make_user):
         ("withdrawn", "pending", "draft"),
     ]
     assert db.session.get(Need, row.id).status == "draft"
+
+
+def test_reindex_command_rebuilds_missing_terms(runner, make_achievement):
+    from matchmaker.models.listings import achievement_terms
+
+    row = make_achievement(title="协作机器人关节模组")
+    db.session.execute(achievement_terms.delete())
+    db.session.commit()
+    result = runner.invoke(args=["listings", "reindex"])
+    assert result.exit_code == 0 and '"achievements": 1' in result.output
+    page = search("achievement", None, parse_filters("achievement", {"q": "机器人"}))
+    assert [r.id for r in page.items] == [row.id]

@@ -171,6 +171,21 @@ def reindex(kind: Kind, listings, connection=None) -> None:
         run(insert(kind.terms), rows)
 
 
+def reindex_all(batch: int = 500) -> dict:
+    """Rebuild the search terms of every listing (after a dictionary change or an old import)."""
+    counts = {}
+    for kind in KINDS.values():
+        ids = list(db.session.scalars(select(kind.model.id).order_by(kind.model.id)))
+        for start in range(0, len(ids), batch):
+            rows = db.session.scalars(
+                select(kind.model).where(kind.model.id.in_(ids[start : start + batch]))
+            ).all()
+            reindex(kind, rows)
+            db.session.commit()
+        counts[kind.plural] = len(ids)
+    return counts
+
+
 _INDEXED = ("title", "description", "keywords", "summary")
 
 
