@@ -137,7 +137,8 @@ def _terms_table(name: str, listing_table: str) -> Table:
         Column("term", String(64), primary_key=True),
         # 3 title, 2 keyword, 1 description: the best place a term occurs, for ranking hits.
         Column("weight", Integer, nullable=False, default=1),
-        Index(f"ix_{name}_term_listing", "term", "listing_id"),
+        # Covering: a query term's hits and weights come from the index alone.
+        Index(f"ix_{name}_term_listing", "term", "listing_id", "weight"),
     )
 
 

@@ -235,13 +235,16 @@ def search(kind_name: str, user: User | None, f: Filters, page: int = 1, per_pag
     order = [model.published_at.desc().nulls_last(), model.id.desc()]
     if terms:
         t = kind.terms
-        hits = (
-            select(t.c.listing_id, func.sum(t.c.weight).label("score"))
-            .where(t.c.term.in_(terms))
-            .group_by(t.c.listing_id)
-            .having(func.count() == len(terms))
-            .subquery()
-        )
+        if len(terms) == 1:
+            hits = select(t.c.listing_id, t.c.weight.label("score")).where(t.c.term == terms[0])
+        else:
+            hits = (
+                select(t.c.listing_id, func.sum(t.c.weight).label("score"))
+                .where(t.c.term.in_(terms))
+                .group_by(t.c.listing_id)
+                .having(func.count() == len(terms))
+            )
+        hits = hits.subquery()
         stmt = stmt.join(hits, hits.c.listing_id == model.id)
         if f.sort == "relevance":
             order.insert(0, hits.c.score.desc())

@@ -24,7 +24,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('listing_id', 'term', name=op.f('pk_achievement_terms'))
     )
     with op.batch_alter_table('achievement_terms', schema=None) as batch_op:
-        batch_op.create_index('ix_achievement_terms_term_listing', ['term', 'listing_id'], unique=False)
+        batch_op.create_index('ix_achievement_terms_term_listing', ['term', 'listing_id', 'weight'], unique=False)
 
     op.create_table('listing_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -51,7 +51,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('listing_id', 'term', name=op.f('pk_need_terms'))
     )
     with op.batch_alter_table('need_terms', schema=None) as batch_op:
-        batch_op.create_index('ix_need_terms_term_listing', ['term', 'listing_id'], unique=False)
+        batch_op.create_index('ix_need_terms_term_listing', ['term', 'listing_id', 'weight'], unique=False)
 
     with op.batch_alter_table('achievements', schema=None) as batch_op:
         batch_op.create_index('ix_achievements_status_published_at', ['status', 'published_at'], unique=False)

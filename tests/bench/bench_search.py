@@ -190,9 +190,11 @@ def measure(app) -> None:
     from matchmaker.models import Achievement, User
     from matchmaker.services.listing_search import parse_filters, search
 
-    user = User(login="bench", password_hash="x", role="broker")
-    db.session.add(user)
-    db.session.commit()
+    user = db.session.scalar(sa.select(User).where(User.login == "bench"))
+    if user is None:
+        user = User(login="bench", password_hash="x", role="broker")
+        db.session.add(user)
+        db.session.commit()
 
     def ours(args, page=1):
         return lambda: search("achievement", user, parse_filters("achievement", args), page, 20)
@@ -240,13 +242,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--keep", type=Path, default=None, help="SQLite file to build once and measure again"
+    )
     args = parser.parse_args()
     from config import TestConfig
     from matchmaker.app import create_app
     from matchmaker.extensions import db
 
     with tempfile.TemporaryDirectory() as folder:
-        url, drop = scratch_database(args.database_url, Path(folder))
+        if args.keep:
+            url, drop = f"sqlite:///{args.keep.resolve()}", None
+            reuse = args.keep.exists()
+        else:
+            url, drop = scratch_database(args.database_url, Path(folder))
+            reuse = False
         config = TestConfig()
         config.SQLALCHEMY_DATABASE_URI = url
         config.INSTANCE_DIR = Path(folder)
@@ -254,7 +264,8 @@ def main() -> None:
         try:
             with app.app_context():
                 print(f"database: {db.engine.dialect.name}, rows: {args.rows}")
-                build(app, args.rows)
+                if not reuse:
+                    build(app, args.rows)
                 measure(app)
                 db.session.remove()
                 db.engine.dispose()
