@@ -150,3 +150,28 @@ def test_import_checks_of_one_user_cannot_be_confirmed_by_another(client, login,
     login(make_user("institute"))
     assert client.post(f"/achievements/import/{token}", data={"mode": "all"}).status_code == 404
     assert db.session.query(Achievement).count() == 0 and db.session.query(Need).count() == 0
+
+
+def test_suggestion_exports_follow_the_same_rules(client, login, world, make_need):
+    from matchmaker.models import Suggestion
+
+    owners, drafts, published, intruders = world
+    need = make_need(title="对方需求")
+    db.session.add(
+        Suggestion(
+            need_id=need.id, achievement_id=published["achievements"].id, score=0.3, terms=[]
+        )
+    )
+    db.session.commit()
+    stranger = intruders[0]
+    login(stranger)
+    draft_id, public_id = drafts["achievements"].id, published["achievements"].id
+    url = "/suggestions/export.csv?kind=achievement&listing_id={}"
+    assert client.get(url.format(draft_id)).status_code == 404
+    assert client.get(url.format(public_id)).status_code == 403
+    assert client.get("/suggestions/export.csv").status_code == 403
+    login(owners["achievements"])
+    body = client.get(url.format(public_id)).get_data(as_text=True)
+    assert "对方需求" in body
+    login(intruders[2])  # a broker sees every active suggestion
+    assert "对方需求" in client.get("/suggestions/export.csv").get_data(as_text=True)
