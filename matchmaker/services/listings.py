@@ -423,7 +423,7 @@ def review_listing(kind_name: str, listing_id: int, user_id: int, decision, reas
     listing = load(kind, listing_id)
     if listing is None:
         raise NotFound(f"{kind.label}不存在")
-    if decision not in DECISIONS:
+    if not isinstance(decision, str) or decision not in DECISIONS:
         raise ServiceError("请选择审核结论：发布、退回修改或不通过", field="decision")
     reason = _note(reason)
     if decision != "publish" and not reason:
