@@ -148,3 +148,9 @@ def test_list_paginates(client, login, make_user, make_need):
 def test_unknown_query_arguments_are_ignored(client, login, make_user):
     login(make_user("broker"))
     assert client.get("/needs/?kinds=x&fmt=y&page=1&q=a").status_code == 200
+
+
+def test_staff_see_how_many_listings_wait_for_review(client, login, make_user, make_need):
+    make_need(status="pending")
+    login(make_user("staff"))
+    assert "有 1 条信息等待审核" in client.get("/listings/new-since").get_data(as_text=True)

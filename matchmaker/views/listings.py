@@ -17,6 +17,7 @@ from matchmaker.services.listing_search import (
     new_since,
     page_args,
     parse_filters,
+    pending_count,
     search,
 )
 from matchmaker.services.taxonomy import all_fields
@@ -215,7 +216,10 @@ def detail(kinds: str, listing_id: int):
 def since():
     only_mine = request.args.get("mine", "1" if current_user.fields else "0") == "1"
     found = new_since(current_user, only_my_fields=only_mine)
-    return render_template("listings/new_since.html", found=found, only_mine=only_mine)
+    pending = pending_count() if current_user.role == "staff" else 0
+    return render_template(
+        "listings/new_since.html", found=found, only_mine=only_mine, pending=pending
+    )
 
 
 from matchmaker.views import listing_files  # noqa: E402,F401  (routes register on bp)
