@@ -232,7 +232,8 @@ def search(kind_name: str, user: User | None, f: Filters, page: int = 1, per_pag
     model = kind.model
     stmt = _filtered(kind, user, f)
     terms = query_terms(f.q) if f.q else []
-    order = [model.published_at.desc().nulls_last(), model.id.desc()]
+    # Plain DESC so PostgreSQL can walk the (status, published_at) index backwards.
+    order = [model.published_at.desc(), model.id.desc()]
     if terms:
         t = kind.terms
         if len(terms) == 1:

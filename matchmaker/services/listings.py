@@ -4,15 +4,13 @@ Who may do what is decided here, per record, so every view and API endpoint gets
 Listings another user may not see are reported as not found, so ids reveal nothing.
 """
 
-from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Table, delete, event, insert, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from matchmaker.extensions import db
-from matchmaker.models import Achievement, ListingEvent, Need, Organization, User, utcnow
-from matchmaker.models.listings import MATURITY_TRL, achievement_terms, need_terms
+from matchmaker.models import ListingEvent, Organization, User, utcnow
+from matchmaker.models.listings import MATURITY_TRL
 from matchmaker.services import Conflict, Forbidden, NotFound, ServiceError, signals
 from matchmaker.services.listing_forms import (
     KIND_KEYS,
@@ -21,60 +19,16 @@ from matchmaker.services.listing_forms import (
     check_listing,
     listing_values,
 )
-from matchmaker.services.listing_terms import listing_terms
+from matchmaker.services.listing_index import reindex, reindex_all  # noqa: F401  (hooks)
+from matchmaker.services.listing_kinds import (  # noqa: F401  (re-exported)
+    ACTION_LABELS,
+    KINDS,
+    STATUS_LABELS,
+    Kind,
+    kind_of,
+)
 
-
-@dataclass(frozen=True)
-class Kind:
-    name: str
-    model: type
-    terms: Table
-    role: str  # the poster role
-    org_kinds: tuple[str, ...]
-    label: str
-    plural: str
-
-
-KINDS = {
-    "achievement": Kind(
-        "achievement",
-        Achievement,
-        achievement_terms,
-        "institute",
-        ("university", "institute"),
-        "科技成果",
-        "achievements",
-    ),
-    "need": Kind("need", Need, need_terms, "enterprise", ("enterprise",), "技术需求", "needs"),
-}
-STATUS_LABELS = {
-    "draft": "草稿",
-    "pending": "待审核",
-    "returned": "退回修改",
-    "published": "已发布",
-    "rejected": "未通过",
-    "closed": "已关闭",
-}
-ACTION_LABELS = {
-    "created": "创建",
-    "edited": "修改",
-    "submitted": "提交审核",
-    "withdrawn": "撤回",
-    "closed": "关闭",
-    "published": "审核通过并发布",
-    "returned": "退回修改",
-    "rejected": "审核不通过",
-    "imported": "批量导入",
-}
 EDITABLE = ("draft", "pending", "returned", "published")
-
-
-def kind_of(name: str) -> Kind:
-    """Return the kind named `achievement` or `need` (plural accepted)."""
-    for kind in KINDS.values():
-        if name in (kind.name, kind.plural):
-            return kind
-    raise NotFound("未知的信息类型")
 
 
 def _user(user_id: int | None) -> User | None:
@@ -154,81 +108,6 @@ def _record(kind: Kind, listing, action: str, from_status, actor: User | None, n
             note=note,
         )
     )
-
-
-def reindex(kind: Kind, listings, connection=None) -> None:
-    """Replace the search terms of listings (one or many) with those of their current text."""
-    run = (connection or db.session).execute
-    listings = listings if isinstance(listings, (list, tuple, set)) else [listings]
-    rows = []
-    for listing in listings:
-        terms = listing_terms(listing.title, listing.keywords, _body(kind, listing))
-        rows += [{"listing_id": listing.id, "term": t, "weight": w} for t, w in terms.items()]
-    ids = [listing.id for listing in listings]
-    for start in range(0, len(ids), 500):
-        run(delete(kind.terms).where(kind.terms.c.listing_id.in_(ids[start : start + 500])))
-    if rows:
-        run(insert(kind.terms), rows)
-
-
-def reindex_all(batch: int = 500) -> dict:
-    """Rebuild the search terms of every listing (after a dictionary change or an old import)."""
-    counts = {}
-    for kind in KINDS.values():
-        ids = list(db.session.scalars(select(kind.model.id).order_by(kind.model.id)))
-        for start in range(0, len(ids), batch):
-            rows = db.session.scalars(
-                select(kind.model).where(kind.model.id.in_(ids[start : start + batch]))
-            ).all()
-            reindex(kind, rows)
-            db.session.commit()
-        counts[kind.plural] = len(ids)
-    return counts
-
-
-_INDEXED = ("title", "description", "keywords", "summary")
-
-
-@event.listens_for(Session, "before_flush")
-def _note_text_changes(session, flush_context, instances) -> None:
-    # Whoever writes a listing (a service, an import, a test builder, the demo seed), its search
-    # terms follow its text, in the same transaction.
-    stale = session.info.setdefault("listings_to_index", set())
-    for obj in list(session.new) + list(session.dirty):
-        if not isinstance(obj, (Achievement, Need)):
-            continue
-        state = inspect(obj)
-        if obj in session.new or any(
-            name in state.attrs and state.attrs[name].history.has_changes() for name in _INDEXED
-        ):
-            stale.add(obj)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_text_changes(session) -> None:
-    session.info.pop("listings_to_index", None)
-
-
-@event.listens_for(Session, "after_flush")
-def _index_changed_text(session, flush_context) -> None:
-    stale = session.info.pop("listings_to_index", set())
-    if not stale:
-        return
-    connection = session.connection()
-    for kind in KINDS.values():
-        rows = [
-            obj
-            for obj in stale
-            if isinstance(obj, kind.model) and obj.id is not None and obj not in session.deleted
-        ]
-        if rows:
-            reindex(kind, rows, connection)
-
-
-def _body(kind: Kind, listing) -> str:
-    if kind.name == "achievement" and listing.summary:
-        return f"{listing.summary}\n{listing.description or ''}"
-    return listing.description or ""
 
 
 def poster_organization(user: User, kind: Kind, organization_id=None) -> Organization:

@@ -245,6 +245,11 @@ def main() -> None:
     parser.add_argument(
         "--keep", type=Path, default=None, help="SQLite file to build once and measure again"
     )
+    parser.add_argument(
+        "--in-place",
+        action="store_true",
+        help="use --database-url itself (no scratch database); build only if it is empty",
+    )
     args = parser.parse_args()
     from config import TestConfig
     from matchmaker.app import create_app
@@ -254,6 +259,11 @@ def main() -> None:
         if args.keep:
             url, drop = f"sqlite:///{args.keep.resolve()}", None
             reuse = args.keep.exists()
+        elif args.in_place:
+            url, drop = args.database_url, None
+            probe = sa.create_engine(url)
+            reuse = sa.inspect(probe).has_table("achievements")
+            probe.dispose()
         else:
             url, drop = scratch_database(args.database_url, Path(folder))
             reuse = False
