@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import String, and_, cast, false, func, or_, select
+from sqlalchemy import String, and_, cast, false, func, select
 
 from matchmaker.extensions import db
 from matchmaker.models import Field, Organization, User, utcnow
@@ -193,12 +193,11 @@ def _filtered(kind: Kind, user: User | None, f: Filters):
     if f.field_id is not None:
         link = achievement_fields if kind.name == "achievement" else need_fields
         own_col = link.c.achievement_id if kind.name == "achievement" else link.c.need_id
-        children = select(Field.id).where(Field.parent_id == f.field_id)
+        ids = [f.field_id] + list(
+            db.session.scalars(select(Field.id).where(Field.parent_id == f.field_id))
+        )
         stmt = stmt.where(
-            select(own_col)
-            .where(own_col == model.id)
-            .where(or_(link.c.field_id == f.field_id, link.c.field_id.in_(children)))
-            .exists()
+            select(own_col).where(own_col == model.id, link.c.field_id.in_(ids)).exists()
         )
     if kind.name == "achievement":
         if f.maturity:
