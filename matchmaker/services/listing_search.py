@@ -189,7 +189,13 @@ def _filtered(kind: Kind, user: User | None, f: Filters):
     model = kind.model
     stmt = select(model).where(_visible(kind, user, f))
     if f.region or f.org_kind:
-        stmt = stmt.join(Organization, Organization.id == model.organization_id)
+        # Organizations are few: resolve them first, so the planner never joins on a guess.
+        orgs = select(Organization.id)
+        if f.region:
+            orgs = orgs.where(Organization.region.contains(f.region, autoescape=True))
+        if f.org_kind:
+            orgs = orgs.where(Organization.kind == f.org_kind)
+        stmt = stmt.where(model.organization_id.in_(list(db.session.scalars(orgs))))
     if f.field_id is not None:
         link = achievement_fields if kind.name == "achievement" else need_fields
         own_col = link.c.achievement_id if kind.name == "achievement" else link.c.need_id
@@ -216,10 +222,6 @@ def _filtered(kind: Kind, user: User | None, f: Filters):
         stmt = stmt.where(func.coalesce(high_col, low_col) >= f.low)
     if f.high is not None:
         stmt = stmt.where(func.coalesce(low_col, high_col) <= f.high)
-    if f.region:
-        stmt = stmt.where(Organization.region.contains(f.region, autoescape=True))
-    if f.org_kind:
-        stmt = stmt.where(Organization.kind == f.org_kind)
     if f.since is not None:
         stmt = stmt.where(model.published_at >= datetime.combine(f.since, datetime.min.time()))
     return stmt
