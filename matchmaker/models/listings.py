@@ -79,7 +79,7 @@ class Achievement(ListingColumns, Base):
     __tablename__ = "achievements"
     __table_args__ = (
         # Lists show published listings newest first.
-        Index("ix_achievements_status_published_at", "status", "published_at"),
+        Index("ix_achievements_status_published_at", "status", "published_at", "id"),
         CheckConstraint(in_list("status", LISTING_STATUSES), name="status"),
         CheckConstraint(
             "maturity IS NULL OR " + in_list("maturity", MATURITY_TRL), name="maturity"
@@ -105,7 +105,7 @@ class Achievement(ListingColumns, Base):
 class Need(ListingColumns, Base):
     __tablename__ = "needs"
     __table_args__ = (
-        Index("ix_needs_status_published_at", "status", "published_at"),
+        Index("ix_needs_status_published_at", "status", "published_at", "id"),
         CheckConstraint(in_list("status", LISTING_STATUSES), name="status"),
         CheckConstraint("budget_min IS NULL OR budget_min >= 0", name="budget_min"),
         CheckConstraint(

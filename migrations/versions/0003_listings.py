@@ -54,9 +54,9 @@ def upgrade():
         batch_op.create_index('ix_need_terms_term_listing', ['term', 'listing_id', 'weight'], unique=False)
 
     with op.batch_alter_table('achievements', schema=None) as batch_op:
-        batch_op.create_index('ix_achievements_status_published_at', ['status', 'published_at'], unique=False)
+        batch_op.create_index('ix_achievements_status_published_at', ['status', 'published_at', 'id'], unique=False)
     with op.batch_alter_table('needs', schema=None) as batch_op:
-        batch_op.create_index('ix_needs_status_published_at', ['status', 'published_at'], unique=False)
+        batch_op.create_index('ix_needs_status_published_at', ['status', 'published_at', 'id'], unique=False)
     # ### end Alembic commands ###
 
 
