@@ -168,8 +168,8 @@ def build(app, rows: int) -> None:
         flush()
     db.session.commit()
     # A live database is vacuumed and analyzed by autovacuum; do it now rather than wait.
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as autocommit:
+        autocommit.execute(
             sa.text("VACUUM ANALYZE" if db.engine.dialect.name == "postgresql" else "ANALYZE")
         )
     count = db.session.scalar(sa.select(sa.func.count()).select_from(achievement_terms))
