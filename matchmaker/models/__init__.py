@@ -18,7 +18,7 @@ from matchmaker.models.fairs import (
     Meeting,
     MustMeet,
 )
-from matchmaker.models.listings import Achievement, Need
+from matchmaker.models.listings import Achievement, ListingEvent, Need
 from matchmaker.models.matching import (
     MatchChunk,
     MatchRun,
@@ -36,6 +36,7 @@ __all__ = [
     "FairParticipant",
     "FairRegistration",
     "Field",
+    "ListingEvent",
     "LoginAttempt",
     "MatchChunk",
     "MatchRun",

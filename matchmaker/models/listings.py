@@ -9,6 +9,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -17,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
-from matchmaker.models.accounts import Field, Organization
+from matchmaker.models.accounts import Field, Organization, User
 from matchmaker.models.base import Base, in_list, utcnow
 
 LISTING_STATUSES = ("draft", "pending", "returned", "published", "rejected", "closed")
@@ -77,6 +78,8 @@ class ListingColumns:
 class Achievement(ListingColumns, Base):
     __tablename__ = "achievements"
     __table_args__ = (
+        # Lists show published listings newest first.
+        Index("ix_achievements_status_published_at", "status", "published_at", "id"),
         CheckConstraint(in_list("status", LISTING_STATUSES), name="status"),
         CheckConstraint(
             "maturity IS NULL OR " + in_list("maturity", MATURITY_TRL), name="maturity"
@@ -102,6 +105,7 @@ class Achievement(ListingColumns, Base):
 class Need(ListingColumns, Base):
     __tablename__ = "needs"
     __table_args__ = (
+        Index("ix_needs_status_published_at", "status", "published_at", "id"),
         CheckConstraint(in_list("status", LISTING_STATUSES), name="status"),
         CheckConstraint("budget_min IS NULL OR budget_min >= 0", name="budget_min"),
         CheckConstraint(
@@ -117,3 +121,50 @@ class Need(ListingColumns, Base):
     is_bottleneck: Mapped[bool] = mapped_column(Boolean, default=False)
 
     fields: Mapped[list[Field]] = relationship(secondary=need_fields, order_by=Field.id)
+
+
+def _terms_table(name: str, listing_table: str) -> Table:
+    # An inverted index of search terms (jieba tokens plus their dictionary sub-words), so
+    # full-text search is an indexed equality lookup on SQLite and PostgreSQL alike.
+    return Table(
+        name,
+        Base.metadata,
+        Column(
+            "listing_id",
+            ForeignKey(f"{listing_table}.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        Column("term", String(64), primary_key=True),
+        # 3 title, 2 keyword, 1 description: the best place a term occurs, for ranking hits.
+        Column("weight", Integer, nullable=False, default=1),
+        # Covering: a query term's hits and weights come from the index alone.
+        Index(f"ix_{name}_term_listing", "term", "listing_id", "weight"),
+    )
+
+
+achievement_terms = _terms_table("achievement_terms", "achievements")
+need_terms = _terms_table("need_terms", "needs")
+
+LISTING_KINDS = ("achievement", "need")
+
+
+class ListingEvent(Base):
+    """History of a listing: creation, edits, submissions, review decisions; never rewritten."""
+
+    __tablename__ = "listing_events"
+    __table_args__ = (
+        CheckConstraint(in_list("kind", LISTING_KINDS), name="kind"),
+        Index("ix_listing_events_kind_listing", "kind", "listing_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    listing_id: Mapped[int]
+    action: Mapped[str] = mapped_column(String(20))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    actor: Mapped[User | None] = relationship()

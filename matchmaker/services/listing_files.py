@@ -1,226 +1,196 @@
-"""Bulk loading of listing files: one JSON listing a line, published under generated organizations.
+"""Reading listing spreadsheets safely, and writing exports that spreadsheets cannot execute.
 
-A line is `{"id", "title", "description", "keywords": [...], "field", "org"?}`. Every line of
-every file is checked before anything is written, then all rows go in with a few bulk inserts
-in one transaction, so a bad line leaves the database as it was.
+An upload is treated as hostile: its size is capped, an .xlsx zip is measured (entry count and
+uncompressed size) before openpyxl opens it, openpyxl parses XML through defusedxml, and rows are
+counted while they stream so a sheet cannot make us read more than the cap.
 """
 
-import json
-from dataclasses import dataclass
-from pathlib import Path
+import csv
+import io
+import warnings
+import zipfile
+from collections.abc import Iterator
+from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import insert, select
+import openpyxl
 
-from matchmaker.extensions import db
-from matchmaker.models import Achievement, Field, Need, Organization, utcnow
-from matchmaker.models.listings import achievement_fields, need_fields
 from matchmaker.services import ServiceError
 
-MAX_LENGTHS = {"id": 80, "title": 200, "field": 60, "org": 120}
-# SQLite refuses statements with more bound parameters than this; PostgreSQL does not mind.
-CHUNK = 500
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 5000
+MAX_ZIP_ENTRIES = 100
+MAX_UNZIPPED = 60 * 1024 * 1024
+MAX_BLANK_ROWS = 1000
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-@dataclass(frozen=True)
-class Kind:
-    name: str
-    model: type
-    links: object
-    link_column: str
-    org_kind: str
-    generated_org: str  # name of the organization a line without "org" gets
+class FileProblem(ServiceError):
+    """The file as a whole cannot be read; reported against the upload field."""
+
+    def __init__(self, message: str):
+        super().__init__(message, field="file")
 
 
-ACHIEVEMENT = Kind("achievement", Achievement, achievement_fields, "achievement_id",
-                   "institute", "成果持有单位（{ref}）")
-NEED = Kind("need", Need, need_fields, "need_id", "enterprise", "需求发布单位（{ref}）")
-
-
-@dataclass
-class ListingLine:
-    ref: str
-    title: str
-    description: str
-    keywords: list[str]
-    field: str
-    org: str | None
-
-
-def read_listing_file(path: Path | str) -> list[ListingLine]:
-    """Parse and check every line of a listing file; a problem names the file and line."""
-    path = Path(path)
-    lines, first_line_of = [], {}
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                text = raw.decode("utf-8-sig" if number == 1 else "utf-8").strip()
-                if not text:
-                    continue
-                line = _parse_line(text)
-                if line.ref in first_line_of:
-                    raise ValueError(f"id {line.ref} 与第{first_line_of[line.ref]}行重复")
-            except (ValueError, UnicodeDecodeError) as e:
-                raise ServiceError(f"{path}:{number}: {e}") from None
-            first_line_of[line.ref] = number
-            lines.append(line)
-    return lines
-
-
-def _parse_line(text: str) -> ListingLine:
-    try:
-        row = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"不是有效的JSON（{e.msg}）") from None
-    if not isinstance(row, dict):
-        raise ValueError("每行应是一个JSON对象")
-    ref = row.get("id")
-    if isinstance(ref, int) and not isinstance(ref, bool):
-        ref = str(ref)
-    line = ListingLine(
-        ref=_text(ref, "id", required=True),
-        title=_text(row.get("title", ""), "title"),
-        description=_text(row.get("description", ""), "description"),
-        keywords=_keywords(row.get("keywords", [])),
-        field=_text(row.get("field"), "field", required=True),
-        org=_text(row.get("org"), "org") or None,
-    )
-    if not line.title and not line.description:
-        raise ValueError("title 和 description 不能都为空")
-    return line
-
-
-def _text(value, name: str, required: bool = False) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ValueError(f"{name} 应为字符串")
-    value = value.strip()
-    if required and not value:
-        raise ValueError(f"缺少 {name}")
-    if name in MAX_LENGTHS and len(value) > MAX_LENGTHS[name]:
-        raise ValueError(f"{name} 超过{MAX_LENGTHS[name]}个字符")
+def neutralize(value):
+    """Make a text cell inert in spreadsheets: a leading = + - @ tab or CR gets a quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
     return value
 
 
-def _keywords(value) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(k, str) for k in value):
-        raise ValueError("keywords 应为字符串数组")
-    return [k.strip() for k in value if k.strip()]
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value).strip()
 
 
-def load_listing_files(
-    achievements: Path | str | None = None, needs: Path | str | None = None
-) -> dict:
-    """Load achievement and/or need files as published listings; return what was added."""
-    batches = [
-        (kind, read_listing_file(path))
-        for kind, path in ((ACHIEVEMENT, achievements), (NEED, needs))
-        if path is not None
-    ]
-    counts = {"organizations_added": 0, "fields_added": 0}
-    for kind, _ in batches:
-        counts[f"{kind.name}s_added"] = counts[f"{kind.name}s_skipped"] = 0
+def read_rows(filename: str, data: bytes, max_rows: int = MAX_ROWS) -> Iterator[list[str]]:
+    """Yield the rows of a .csv or .xlsx upload as lists of text, header first."""
+    name = (filename or "").lower()
+    if not data:
+        raise FileProblem("文件是空的，请选择填好的模板文件")
+    if len(data) > MAX_BYTES:
+        raise FileProblem(f"文件太大（上限 {MAX_BYTES // 1024 // 1024} MB），请分批导入")
+    if name.endswith(".csv"):
+        rows = _csv_rows(data)
+    elif name.endswith(".xlsx"):
+        rows = _xlsx_rows(data)
+    elif name.endswith(".xls"):
+        raise FileProblem("不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 或 CSV")
+    else:
+        raise FileProblem("只支持 .xlsx 或 .csv 文件")
+    return _capped(rows, max_rows)
+
+
+def _capped(rows: Iterator[list[str]], max_rows: int) -> Iterator[list[str]]:
+    filled = blank = 0
+    for row in rows:
+        if not any(row):
+            blank += 1
+            if blank > MAX_BLANK_ROWS:
+                raise FileProblem(f"文件中空行过多（超过 {MAX_BLANK_ROWS} 行），请删除空行后再试")
+            continue
+        filled += 1
+        if filled > max_rows + 1:  # +1 for the header
+            raise FileProblem(f"数据行数超过上限 {max_rows} 行，请分批导入")
+        yield row
+
+
+def _decode(data: bytes) -> str:
+    if b"\x00" in data[:8192]:
+        raise FileProblem("文件不是文本格式的 CSV（可能是其他类型的文件改了扩展名）")
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data[3:].decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise FileProblem("无法识别 CSV 文件的编码，请另存为 UTF-8 或 GB18030（GBK）编码")
+
+
+def _csv_rows(data: bytes) -> Iterator[list[str]]:
+    text = _decode(data)
     try:
-        new_batches = []
-        for kind, lines in batches:
-            new = _without_loaded(kind, lines)
-            counts[f"{kind.name}s_skipped"] = len(lines) - len(new)
-            new_batches.append((kind, new))
-        all_new = [(kind, line) for kind, lines in new_batches for line in lines]
-        field_ids = _field_ids({line.field for _, line in all_new}, counts)
-        org_ids = _organization_ids(all_new, counts)
-        for kind, lines in new_batches:
-            counts[f"{kind.name}s_added"] = _insert_listings(kind, lines, org_ids, field_ids)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return counts
+        for row in csv.reader(io.StringIO(text, newline="")):
+            yield [cell.strip() for cell in row]
+    except csv.Error as e:
+        raise FileProblem(f"CSV 格式有误：{e}") from None
 
 
-def _chunks(items: list, size: int = CHUNK):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _check_zip(data: bytes) -> None:
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise FileProblem("不是有效的 .xlsx 文件（文件已损坏或不是 Excel 格式）")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise FileProblem("不是有效的 .xlsx 文件（压缩包已损坏）") from None
+    if len(entries) > MAX_ZIP_ENTRIES:
+        raise FileProblem(f".xlsx 文件内部条目过多（{len(entries)} 个），已拒绝")
+    if sum(e.file_size for e in entries) > MAX_UNZIPPED:
+        raise FileProblem(".xlsx 文件解压后过大，已拒绝（可能是压缩炸弹）")
+    if not any(e.filename == "xl/workbook.xml" for e in entries):
+        raise FileProblem("不是有效的 .xlsx 文件（缺少工作簿）")
 
 
-def _without_loaded(kind: Kind, lines: list[ListingLine]) -> list[ListingLine]:
-    column = kind.model.external_ref
-    loaded = set()
-    for part in _chunks([line.ref for line in lines]):
-        loaded.update(db.session.scalars(select(column).where(column.in_(part))))
-    return [line for line in lines if line.ref not in loaded]
+def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
+    _check_zip(data)
+    if not openpyxl.DEFUSEDXML:
+        raise FileProblem("服务器未启用安全的 XML 解析，暂不能导入 .xlsx，请改用 CSV")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as e:  # any parser failure of a hostile or broken file is the user's problem
+        raise FileProblem(f"无法读取 .xlsx 文件：{type(e).__name__}") from None
+    try:
+        if not book.worksheets:
+            raise FileProblem(".xlsx 文件中没有工作表")
+        sheet = book.worksheets[0]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                for row in sheet.iter_rows(values_only=True):
+                    yield [_cell_text(v) for v in row]
+        except FileProblem:
+            raise
+        except Exception as e:
+            raise FileProblem(f"无法读取 .xlsx 文件内容：{type(e).__name__}") from None
+    finally:
+        book.close()
 
 
-def _field_ids(names: set[str], counts: dict) -> dict[str, int]:
-    ids = dict(db.session.execute(select(Field.name, Field.id).where(Field.name.in_(names))).all())
-    missing = sorted(names - ids.keys())
-    if missing:
-        rows = db.session.execute(
-            insert(Field).returning(Field.name, Field.id),
-            [{"name": name, "position": 1000} for name in missing],
-        )
-        ids.update(dict(rows.all()))
-    counts["fields_added"] = len(missing)
-    return ids
+def _export_value(value):
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (list, tuple)):
+        return neutralize("、".join(str(v) for v in value))
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return neutralize(value) if isinstance(value, str) else value
 
 
-def _org_name(kind: Kind, line: ListingLine) -> str:
-    return line.org or kind.generated_org.format(ref=line.ref)
+def write_table(header: list[str], rows, fmt: str, title: str = "导出") -> bytes:
+    """Write rows as .csv (UTF-8 with BOM, for Excel) or .xlsx, with formula cells neutralized."""
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow([neutralize(h) for h in header])
+        for row in rows:
+            writer.writerow([_export_value(v) for v in row])
+        return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+    if fmt != "xlsx":
+        raise ServiceError("导出格式应为 xlsx 或 csv", field="format")
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet(title[:31])
+    sheet.append([neutralize(h) for h in header])
+    for row in rows:
+        sheet.append([_export_value(v) for v in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
-def _organization_ids(all_new: list[tuple[Kind, ListingLine]], counts: dict) -> dict:
-    kinds: dict[str, str] = {}  # name -> kind of the first line that names it
-    for kind, line in all_new:
-        kinds.setdefault(_org_name(kind, line), kind.org_kind)
-    ids: dict[str, int] = {}
-    for part in _chunks(list(kinds)):
-        ids.update(
-            db.session.execute(
-                select(Organization.name, Organization.id).where(Organization.name.in_(part))
-            ).all()
-        )
-    missing = [name for name in kinds if name not in ids]
-    now = utcnow()
-    for part in _chunks(missing):
-        rows = db.session.execute(
-            insert(Organization).returning(Organization.name, Organization.id),
-            [
-                {"name": name, "kind": kinds[name], "status": "approved", "created_at": now}
-                for name in part
-            ],
-        )
-        ids.update(dict(rows.all()))
-    counts["organizations_added"] = len(missing)
-    return ids
-
-
-def _insert_listings(kind: Kind, lines: list[ListingLine], org_ids: dict, field_ids: dict) -> int:
-    now = utcnow()
-    for part in _chunks(lines):
-        rows = db.session.execute(
-            insert(kind.model).returning(kind.model.external_ref, kind.model.id),
-            [
-                {
-                    "external_ref": line.ref,
-                    "title": line.title,
-                    "description": line.description,
-                    "keywords": line.keywords,
-                    "organization_id": org_ids[_org_name(kind, line)],
-                    "status": "published",
-                    "created_at": now,
-                    "updated_at": now,
-                    "submitted_at": now,
-                    "published_at": now,
-                }
-                for line in part
-            ],
-        )
-        listing_ids = dict(rows.all())
-        db.session.execute(
-            kind.links.insert(),
-            [
-                {kind.link_column: listing_ids[line.ref], "field_id": field_ids[line.field]}
-                for line in part
-            ],
-        )
-    return len(lines)
+MIMETYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}

@@ -1,0 +1,161 @@
+"""Spreadsheet pages for listings: import with a check report, template download, exports."""
+
+import json
+import secrets
+import time
+from pathlib import Path
+
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from matchmaker.auth import roles_required
+from matchmaker.extensions import db
+from matchmaker.services import Forbidden, NotFound, ServiceError
+from matchmaker.services import listing_import as importer
+from matchmaker.services import listings as service
+from matchmaker.services.listing_files import MAX_BYTES, MAX_ROWS, MIMETYPES
+from matchmaker.services.listing_search import parse_filters, search
+from matchmaker.views.listings import KINDS, bp
+
+EXPORT_LIMIT = 10000
+UPLOAD_TTL = 24 * 3600
+
+
+def _download(data: bytes, fmt: str, name: str) -> Response:
+    from urllib.parse import quote
+
+    filename = f"{name}.{fmt}"
+    return Response(
+        data,
+        mimetype=MIMETYPES[fmt],
+        headers={
+            "Content-Disposition": f"attachment; filename=export.{fmt}; "
+            f"filename*=UTF-8''{quote(filename)}",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@bp.get(f"/{KINDS}/import/template.<any(xlsx, csv):fmt>")
+@roles_required()
+def template(kinds: str, fmt: str):
+    kind = service.kind_of(kinds)
+    return _download(importer.template(kind.name, fmt), fmt, f"{kind.label}导入模板")
+
+
+def _uploads() -> Path:
+    path = Path(current_app.instance_path) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    for old in path.iterdir():
+        if now - old.stat().st_mtime > UPLOAD_TTL:
+            old.unlink(missing_ok=True)
+    return path
+
+
+def _stash(kind, filename: str, data: bytes) -> str:
+    token = secrets.token_hex(16)
+    folder = _uploads()
+    (folder / f"{token}.bin").write_bytes(data)
+    meta = {"user_id": current_user.id, "kind": kind.name, "filename": filename}
+    (folder / f"{token}.json").write_text(json.dumps(meta, ensure_ascii=False))
+    return token
+
+
+def _unstash(kind, token: str) -> tuple[str, bytes]:
+    if not token.isalnum() or len(token) != 32:
+        raise NotFound("导入任务不存在或已过期，请重新上传")
+    folder = _uploads()
+    try:
+        meta = json.loads((folder / f"{token}.json").read_text())
+        data = (folder / f"{token}.bin").read_bytes()
+    except (OSError, ValueError):
+        raise NotFound("导入任务不存在或已过期，请重新上传") from None
+    if meta.get("user_id") != current_user.id or meta.get("kind") != kind.name:
+        raise NotFound("导入任务不存在或已过期，请重新上传")
+    return meta["filename"], data
+
+
+def _render(kind, status=200, **context):
+    statuses = ["pending", "draft"] + (["published"] if current_user.role == "staff" else [])
+    return render_template(
+        "listings/import.html",
+        kind=kind,
+        kinds=kind.plural,
+        statuses=statuses,
+        columns=importer.COLUMNS[kind.name],
+        required=importer.REQUIRED,
+        notes=importer.NOTES,
+        max_rows=MAX_ROWS,
+        max_mb=MAX_BYTES // 1024 // 1024,
+        errors=context.pop("errors", {}),
+        **context,
+    ), status
+
+
+@bp.route(f"/{KINDS}/import", methods=["GET", "POST"], endpoint="import_")
+@roles_required("institute", "enterprise", "staff")
+def import_file(kinds: str):
+    kind = service.kind_of(kinds)
+    if current_user.role not in ("staff", kind.role):
+        raise Forbidden(f"当前角色不能导入{kind.label}")
+    if request.method == "GET":
+        return _render(kind)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _render(kind, 400, errors={"file": "请选择要上传的 .xlsx 或 .csv 文件"})
+    data = upload.stream.read(MAX_BYTES + 1)
+    status = request.form.get("status", "pending")
+    try:
+        report = importer.check_file(kind.name, current_user.id, upload.filename, data)
+    except ServiceError as e:
+        if e.status == 403:
+            raise
+        return _render(kind, 400, errors=e.errors or {"file": e.message})
+    token = _stash(kind, upload.filename, data)
+    return _render(kind, report=report, token=token, filename=upload.filename, import_status=status)
+
+
+@bp.post(f"/{KINDS}/import/<token>", endpoint="import_confirm")
+@roles_required("institute", "enterprise", "staff")
+def import_confirm(kinds: str, token: str):
+    kind = service.kind_of(kinds)
+    filename, data = _unstash(kind, token)
+    only_good = request.form.get("mode") == "good"
+    status = request.form.get("status", "pending")
+    try:
+        report, created = importer.import_file(
+            kind.name, current_user.id, filename, data, status=status, only_good=only_good
+        )
+    except ServiceError as e:
+        if e.status == 403:
+            raise
+        db.session.rollback()
+        flash(e.message, "danger")
+        return redirect(url_for("listings.import_", kinds=kind.plural))
+    for suffix in (".bin", ".json"):
+        (_uploads() / f"{token}{suffix}").unlink(missing_ok=True)
+    skipped = f"，跳过有问题的 {report.bad_rows} 行" if report.bad_rows else ""
+    flash(f"已导入 {len(created)} 条{kind.label}{skipped}", "success")
+    scope = {} if current_user.role == "staff" else {"scope": "mine"}
+    if current_user.role == "staff" and status != "published":
+        scope = {"status": status}
+    return redirect(url_for("listings.index", kinds=kind.plural, **scope))
+
+
+@bp.get(f"/{KINDS}/export.<any(xlsx, csv):fmt>")
+@roles_required()
+def export(kinds: str, fmt: str):
+    kind = service.kind_of(kinds)
+    filters = parse_filters(kind.name, request.args)
+    rows = search(kind.name, current_user, filters, 1, EXPORT_LIMIT).items
+    return _download(importer.export_listings(kind.name, rows, fmt), fmt, kind.label)
+
+
+@bp.get("/suggestions/export.<any(xlsx, csv):fmt>")
+@roles_required()
+def export_suggestions(fmt: str):
+    kind = request.args.get("kind") or None
+    listing_id = request.args.get("listing_id", type=int)
+    rows = importer.suggestions_for_export(current_user, kind, listing_id)
+    return _download(importer.export_suggestions(rows, fmt), fmt, "匹配建议")

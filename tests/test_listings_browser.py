@@ -1,0 +1,124 @@
+"""A real browser drives the main path: post → submit → staff publishes → found in search.
+
+Suggestions come from the jobs worker, which this test does not run: it inserts one Suggestion
+row directly once the listing is published, then checks the detail page shows it.
+"""
+
+import os
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from matchmaker.extensions import db
+from matchmaker.models import Achievement, Suggestion
+from tests.conftest import PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def live_url(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def page(live_url):
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        pytest.skip("Debian chromium not installed (apt-get install -y chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(base_url=live_url, locale="zh-CN")
+        context.set_default_timeout(15000)
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def sign_in(page, user):
+    page.goto("/auth/login")
+    page.fill("#login-form input[name=login]", user.login)
+    page.fill("#login-form input[name=password]", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_load_state()
+
+
+def sign_out(page):
+    page.click("header .who button:has-text('退出')")
+    page.wait_for_load_state()
+
+
+@pytest.mark.slow
+def test_institute_posts_staff_publishes_and_it_is_found(page, make_user, make_need):
+    poster = make_user("institute", display_name="赵研究员")
+    staff = make_user("staff", display_name="王科长")
+    need = make_need(title="焊接机器人视觉引导需求")
+
+    sign_in(page, poster)
+    page.click("nav >> text=科技成果")
+    page.click("text=发布科技成果")
+    page.fill("input[name=title]", "七轴协作机器人关节模组")
+    page.check("label.check:has-text('机器人与智能制造') input")
+    page.fill("input[name=keywords]", "协作机器人、力控")
+    page.click("button[value=submit]")
+    page.wait_for_load_state()
+    assert "请修改下方标出的" in page.content()  # description missing: error next to the field
+    assert "请填写详细介绍" in page.inner_text("[data-field=description]")
+    page.fill("textarea[name=description]", "集成力矩传感器与谐波减速器的一体化协作机器人关节。")
+    page.select_option("select[name=maturity]", "中试")
+    page.fill("input[name=price_min]", "50")
+    page.fill("input[name=price_max]", "120")
+    page.click("button[value=submit]")
+    page.wait_for_load_state()
+    assert "待审核" in page.inner_text("h1")
+    sign_out(page)
+
+    sign_in(page, staff)
+    page.click("nav >> text=发布审核")
+    page.click("tr:has-text('七轴协作机器人关节模组') >> text=审核")
+    page.click("button:has-text('通过并发布')")
+    page.wait_for_load_state()
+    assert "已发布" in page.content()
+
+    achievement = db.session.query(Achievement).one()
+    assert achievement.status == "published"
+    db.session.add(
+        Suggestion(
+            need_id=need.id,
+            achievement_id=achievement.id,
+            score=0.61,
+            terms=[["机器人", 0.5], ["视觉", 0.2]],
+            same_field=True,
+        )
+    )
+    db.session.commit()
+    suggestion_id = db.session.query(Suggestion.id).scalar()
+
+    page.click("nav >> text=科技成果")
+    page.fill("input[name=q]", "机器人")
+    page.click("#search-form button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator("article.listing mark", has_text="机器人").count() >= 1
+    page.click("article.listing h2 a")
+    page.wait_for_load_state()
+    suggestions = page.inner_text("#suggestions")
+    assert "焊接机器人视觉引导需求" in suggestions and "0.61" in suggestions
+    assert page.locator(f"#suggestions a[href='/pairs/{suggestion_id}']").count() == 1
+    if os.environ.get("LISTINGS_SCREENSHOT"):
+        page.screenshot(path=os.environ["LISTINGS_SCREENSHOT"], full_page=True)
