@@ -1,4 +1,4 @@
-"""Bulk loading of listing files: one JSON listing a line, published under generated organizations.
+"""Bulk loading of JSON-lines listing files, published under generated organizations.
 
 A line is `{"id", "title", "description", "keywords": [...], "field", "org"?}`. Every line of
 every file is checked before anything is written, then all rows go in with a few bulk inserts
