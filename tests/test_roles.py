@@ -57,8 +57,12 @@ PARAM_TABLES = {
     "registration_id": "fair_registrations",
     "entry_id": "vocabulary_entries",
 }
-LISTING_TABLES = {"achievement": "achievements", "achievements": "achievements",
-                  "need": "needs", "needs": "needs"}
+LISTING_TABLES = {
+    "achievement": "achievements",
+    "achievements": "achievements",
+    "need": "needs",
+    "needs": "needs",
+}
 # Values for string parameters that name no row.
 STRING_PARAMS = {"token": "no-such-token", "fmt": "csv", "format": "csv"}
 # Rows that belong to one user: each role gets its own (a notification is only its owner's).
@@ -117,16 +121,27 @@ def build_world(make_org, make_user, make_achievement, make_need) -> World:
     db.session.add(run)
     db.session.flush()
     chunk = MatchChunk(run_id=run.id, direction="need", position=0, listing_ids=[need.id])
-    pair = Suggestion(need=need, achievement=achievement, score=0.5, run_id=run.id,
-                      broker_id=w.users["broker"].id, terms=[["焊接", 1.0]])
+    pair = Suggestion(
+        need=need,
+        achievement=achievement,
+        score=0.5,
+        run_id=run.id,
+        broker_id=w.users["broker"].id,
+        terms=[["焊接", 1.0]],
+    )
     db.session.add_all([chunk, pair])
     db.session.flush()
     fair = Fair(name="春季对接会", held_on=date.today() + timedelta(days=30), status="open")
     db.session.add(fair)
     db.session.flush()
     meeting = Meeting(fair_id=fair.id, suggestion_id=pair.id, slot=0, table_no=1)
-    contract = Contract(suggestion_id=pair.id, contract_type="技术开发", amount=100,
-                        signed_on=date.today(), recorded_by_id=w.users["broker"].id)
+    contract = Contract(
+        suggestion_id=pair.id,
+        contract_type="技术开发",
+        amount=100,
+        signed_on=date.today(),
+        recorded_by_id=w.users["broker"].id,
+    )
     event = PairEvent(suggestion_id=pair.id, to_state="suggested")
     email = OutboxEmail(to_address="a@example.com", subject="s", body="b")
     db.session.add_all([meeting, contract, event, email])
@@ -139,10 +154,19 @@ def build_world(make_org, make_user, make_achievement, make_need) -> World:
     for role, user in w.users.items():
         w.tokens[role] = issue_token(user.login)
     w.rows.update(
-        organizations=target_org.id, users=target_user.id, achievements=achievement.id,
-        needs=need.id, suggestions=pair.id, match_runs=run.id, match_chunks=chunk.id,
-        fairs=fair.id, meetings=meeting.id, contracts=contract.id, pair_events=event.id,
-        outbox_emails=email.id, fields=field_by_name("机器人与智能制造").id,
+        organizations=target_org.id,
+        users=target_user.id,
+        achievements=achievement.id,
+        needs=need.id,
+        suggestions=pair.id,
+        match_runs=run.id,
+        match_chunks=chunk.id,
+        fairs=fair.id,
+        meetings=meeting.id,
+        contracts=contract.id,
+        pair_events=event.id,
+        outbox_emails=email.id,
+        fields=field_by_name("机器人与智能制造").id,
         api_tokens=db.session.scalar(sa.text("SELECT min(id) FROM api_tokens")),
     )
     return w
@@ -166,20 +190,24 @@ def table_for(name: str, values: dict, rule) -> str:
     guess = name.removesuffix("_id") + "s"
     if name.endswith("_id") and guess in Base.metadata.tables:
         return guess
-    pytest.fail(f"{rule.rule}: URL parameter <{name}> names no known table; "
-                f"add it to PARAM_TABLES in tests/test_roles.py")
+    pytest.fail(
+        f"{rule.rule}: URL parameter <{name}> names no known table; "
+        f"add it to PARAM_TABLES in tests/test_roles.py"
+    )
 
 
 def concrete_urls(rule, world: World, role: str | None) -> list[tuple[str, tuple]]:
-    """Every URL of a rule (each option of an any() part, ids of rows that exist) and its options."""
+    """Every URL of a rule (each option of an any() part, ids of rows that exist), with options."""
     needed = sorted(rule.arguments - set(rule.defaults or {}))
     choices = [
-        sorted(rule._converters[n].items) if isinstance(rule._converters[n], AnyConverter) else [None]
+        sorted(rule._converters[n].items)
+        if isinstance(rule._converters[n], AnyConverter)
+        else [None]
         for n in needed
     ]
     urls = []
     for combo in product(*choices):
-        values = {n: v for n, v in zip(needed, combo) if v is not None}
+        values = {n: v for n, v in zip(needed, combo, strict=True) if v is not None}
         options = tuple(values.values())
         for name in needed:
             if name in values:
@@ -187,7 +215,9 @@ def concrete_urls(rule, world: World, role: str | None) -> list[tuple[str, tuple
             if isinstance(rule._converters[name], IntegerConverter):
                 table = table_for(name, values, rule)
                 key = (table, role or "staff")
-                row_id = world.per_role.get(key) if table in PER_ROLE_TABLES else world.rows.get(table)
+                row_id = (
+                    world.per_role.get(key) if table in PER_ROLE_TABLES else world.rows.get(table)
+                )
                 if row_id is None:
                     pytest.fail(f"{rule.rule}: no row in table {table}; add one in build_world")
                 values[name] = row_id
@@ -242,7 +272,9 @@ def test_each_role_reaches_exactly_the_endpoints_it_is_allowed(app, world):
             # Refused identities first: they must change nothing before the allowed ones act.
             for role in [None, *sorted(set(ROLES) - allowed), *sorted(allowed)]:
                 for url, options in concrete_urls(rule, world, role):
-                    calls.append((method != "GET", role in allowed, rule, method, role, url, options))
+                    calls.append(
+                        (method != "GET", role in allowed, rule, method, role, url, options)
+                    )
     calls.sort(key=lambda c: (c[0], c[1]))
     assert calls, "no protected endpoint found"
     problems = []

@@ -31,8 +31,14 @@ class Kind:
     generated_org: str  # name of the organization a line without "org" gets
 
 
-ACHIEVEMENT = Kind("achievement", Achievement, achievement_fields, "achievement_id",
-                   "institute", "成果持有单位（{ref}）")
+ACHIEVEMENT = Kind(
+    "achievement",
+    Achievement,
+    achievement_fields,
+    "achievement_id",
+    "institute",
+    "成果持有单位（{ref}）",
+)
 NEED = Kind("need", Need, need_fields, "need_id", "enterprise", "需求发布单位（{ref}）")
 
 

@@ -56,14 +56,24 @@ def row_by_row(app, achievements: Path, needs: Path) -> float:
 
     start = time.perf_counter()
     with app.app_context():
-        for model, path, kind in ((Achievement, achievements, "institute"), (Need, needs, "enterprise")):
+        for model, path, kind in (
+            (Achievement, achievements, "institute"),
+            (Need, needs, "enterprise"),
+        ):
             for line in path.read_text(encoding="utf-8").splitlines():
                 row = json.loads(line)
                 org = Organization(name=f"{kind}-{row['id']}", kind=kind, status="approved")
-                db.session.add(model(external_ref=row["id"], title=row["title"],
-                                     description=row["description"], keywords=row["keywords"],
-                                     organization=org, status="published",
-                                     fields=[field_by_name(row["field"], create=True)]))
+                db.session.add(
+                    model(
+                        external_ref=row["id"],
+                        title=row["title"],
+                        description=row["description"],
+                        keywords=row["keywords"],
+                        organization=org,
+                        status="published",
+                        fields=[field_by_name(row["field"], create=True)],
+                    )
+                )
         db.session.commit()
     return time.perf_counter() - start
 
@@ -79,7 +89,9 @@ def main() -> int:
         workdir = Path(tmp)
         achievements = workdir / "achievements.jsonl"
         with (EVAL / "achievements.jsonl").open(encoding="utf-8") as source:
-            achievements.write_text("".join(next(source) for _ in range(args.lines)), encoding="utf-8")
+            achievements.write_text(
+                "".join(next(source) for _ in range(args.lines)), encoding="utf-8"
+            )
         needs = EVAL / "needs.jsonl"
         files = ["demo", "load", "--achievements", str(achievements), "--needs", str(needs)]
         app = fresh_app(workdir, "bulk.db")
