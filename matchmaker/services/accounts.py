@@ -72,7 +72,12 @@ def create_organization(
     if errors:
         raise ServiceError(next(iter(errors.values())), errors=errors)
     org = Organization(
-        name=name, kind=kind, credit_code=credit_code or None, region=region, status=status, **contact
+        name=name,
+        kind=kind,
+        credit_code=credit_code or None,
+        region=region,
+        status=status,
+        **contact,
     )
     db.session.add(org)
     db.session.flush()
@@ -281,7 +286,7 @@ def list_users(role: str | None = None, query: str = "") -> list[User]:
 
 
 def set_user_active(user_id: int, active: bool, actor_id: int) -> User:
-    """Staff deactivate or reactivate an account; a deactivated user can neither sign in nor use tokens."""
+    """Staff deactivate or reactivate an account (deactivated: no sign-in, no API tokens)."""
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("用户不存在")

@@ -24,8 +24,13 @@ DEMO_DATA = Path(__file__).resolve().parent.parent / "demo" / "shenyang.json"
 REF_PREFIX = "demo:"
 DEMO_USERS = (
     ("staff", "staff", "王科长", "沈阳市科技成果转化服务中心", ()),
-    ("broker", "broker", "李经纪", "沈阳市科技成果转化服务中心",
-     ("机器人与智能制造", "IC装备", "新材料", "高端装备", "航空装备", "新一代人工智能")),
+    (
+        "broker",
+        "broker",
+        "李经纪",
+        "沈阳市科技成果转化服务中心",
+        ("机器人与智能制造", "IC装备", "新材料", "高端装备", "航空装备", "新一代人工智能"),
+    ),
     ("institute", "institute", "赵研究员", "东北智能制造研究院", ()),
     ("enterprise", "enterprise", "陈总工", "沈阳华拓精密装备有限公司", ()),
 )
@@ -38,7 +43,7 @@ def load_demo_data(path: Path = DEMO_DATA) -> dict:
 
 
 def seed(today: date | None = None) -> dict:
-    """Load taxonomy, demo organizations, accounts and published listings; add only what is missing."""
+    """Load taxonomy, demo organizations, accounts and published listings; add what is missing."""
     data = load_demo_data()
     ensure_fields()
     orgs, orgs_added = _seed_organizations(data["organizations"])

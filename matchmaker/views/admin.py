@@ -10,7 +10,12 @@ from matchmaker.services.taxonomy import all_fields
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-ROLE_LABELS = {"institute": "科研机构", "enterprise": "企业", "broker": "技术经纪人", "staff": "工作人员"}
+ROLE_LABELS = {
+    "institute": "科研机构",
+    "enterprise": "企业",
+    "broker": "技术经纪人",
+    "staff": "工作人员",
+}
 
 
 def _back():

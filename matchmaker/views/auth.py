@@ -7,13 +7,17 @@ from sqlalchemy import select
 from matchmaker.auth import redirect_next, roles_required
 from matchmaker.extensions import db
 from matchmaker.models import Organization
-from matchmaker.models.accounts import ORG_KINDS
 from matchmaker.services import ServiceError
 from matchmaker.services import accounts as service
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
-ORG_KIND_LABELS = {"university": "高校", "institute": "科研院所", "enterprise": "企业", "agency": "技术转移机构"}
+ORG_KIND_LABELS = {
+    "university": "高校",
+    "institute": "科研院所",
+    "enterprise": "企业",
+    "agency": "技术转移机构",
+}
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -14,22 +14,34 @@ SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "eval" /
 
 def write_lines(path: Path, rows: list) -> str:
     path.write_text(
-        "".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in rows),
+        "".join(
+            (r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in rows
+        ),
         encoding="utf-8",
     )
     return str(path)
 
 
 def achievement(ref, **kw):
-    row = {"id": ref, "title": f"成果{ref}", "description": "一种焊接机器人焊缝跟踪方法。",
-           "keywords": ["焊接", "机器人"], "field": "机器人与智能制造"}
+    row = {
+        "id": ref,
+        "title": f"成果{ref}",
+        "description": "一种焊接机器人焊缝跟踪方法。",
+        "keywords": ["焊接", "机器人"],
+        "field": "机器人与智能制造",
+    }
     row.update(kw)
     return row
 
 
 def need(ref, **kw):
-    row = {"id": ref, "title": f"需求{ref}", "description": "寻求厚板焊接自动化方案。",
-           "keywords": ["焊接"], "field": "机器人与智能制造"}
+    row = {
+        "id": ref,
+        "title": f"需求{ref}",
+        "description": "寻求厚板焊接自动化方案。",
+        "keywords": ["焊接"],
+        "field": "机器人与智能制造",
+    }
     row.update(kw)
     return row
 
@@ -43,18 +55,29 @@ def load(runner, *args):
 
 
 def test_load_adds_published_listings_and_prints_counts(runner, tmp_path):
-    a = write_lines(tmp_path / "a.jsonl", [achievement("A1"), achievement("A2", org="辽沈理工大学"),
-                                           achievement("A3", org="辽沈理工大学")])
+    a = write_lines(
+        tmp_path / "a.jsonl",
+        [
+            achievement("A1"),
+            achievement("A2", org="辽沈理工大学"),
+            achievement("A3", org="辽沈理工大学"),
+        ],
+    )
     n = write_lines(tmp_path / "n.jsonl", [need("N1", field="量子信息")])
     result = load(runner, "--achievements", a, "--needs", n)
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == {
-        "organizations_added": 3, "fields_added": 1,
-        "achievements_added": 3, "achievements_skipped": 0,
-        "needs_added": 1, "needs_skipped": 0,
+        "organizations_added": 3,
+        "fields_added": 1,
+        "achievements_added": 3,
+        "achievements_skipped": 0,
+        "needs_added": 1,
+        "needs_skipped": 0,
     }
     shared = db.session.scalar(select(Organization).where(Organization.name == "辽沈理工大学"))
-    rows = db.session.scalars(select(Achievement).where(Achievement.organization_id == shared.id)).all()
+    rows = db.session.scalars(
+        select(Achievement).where(Achievement.organization_id == shared.id)
+    ).all()
     assert sorted(r.external_ref for r in rows) == ["A2", "A3"]
     a1 = db.session.scalar(select(Achievement).where(Achievement.external_ref == "A1"))
     assert a1.status == "published" and a1.published_at is not None
@@ -96,12 +119,14 @@ def test_ids_are_unique_per_kind_not_across_kinds(runner, tmp_path):
         (json.dumps({"id": "A1", "title": "重复", "field": "新材料"}), "与第1行重复"),
     ],
 )
-def test_a_bad_line_is_reported_by_number_and_nothing_is_loaded(runner, tmp_path, bad_line, message):
+def test_a_bad_line_is_reported_by_number_and_nothing_is_loaded(
+    runner, tmp_path, bad_line, message
+):
     good = write_lines(tmp_path / "n.jsonl", [need("N1")])
     a = write_lines(tmp_path / "a.jsonl", [achievement("A1"), achievement("A2"), bad_line])
     result = load(runner, "--needs", good, "--achievements", a)
     assert result.exit_code == 2
-    assert f"a.jsonl:3: " in result.output and message in result.output
+    assert "a.jsonl:3: " in result.output and message in result.output
     assert "Traceback" not in result.output
     assert count(Achievement) == 0 and count(Need) == 0 and count(Organization) == 0
 
