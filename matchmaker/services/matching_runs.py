@@ -244,7 +244,7 @@ def _rank(version: str, direction: str, ids: list[int]) -> list:
 
 
 def write_chunk(chunk_id: int, run_id: int, direction: str, matches: list, version: str) -> bool:
-    """In one transaction: mark the chunk done, count it, upsert its pairs, maybe finish."""
+    """In one transaction: mark the chunk done, upsert its pairs, count it, maybe finish."""
     done = db.session.execute(
         update(MatchChunk).where(MatchChunk.id == chunk_id, MatchChunk.status != "done")
         .values(status="done", error="", updated_at=utcnow())
@@ -253,6 +253,8 @@ def write_chunk(chunk_id: int, run_id: int, direction: str, matches: list, versi
     if not done.rowcount:
         db.session.rollback()
         return False
+    store.upsert_matches(matches, direction, run_id, version)
+    # The run row is locked last and briefly, so chunks on several workers write in parallel.
     counted = db.session.execute(
         update(MatchRun).where(MatchRun.id == run_id, MatchRun.status == "running")
         .values(chunks_done=MatchRun.chunks_done + 1, heartbeat_at=utcnow())
@@ -261,7 +263,6 @@ def write_chunk(chunk_id: int, run_id: int, direction: str, matches: list, versi
     if not counted.rowcount:  # cancelled or failed meanwhile: write nothing of this chunk
         db.session.rollback()
         return False
-    store.upsert_matches(matches, direction, run_id, version)
     progress = db.session.execute(
         select(MatchRun.chunks_done, MatchRun.chunks_total).where(MatchRun.id == run_id)
     ).one()
