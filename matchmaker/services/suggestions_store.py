@@ -112,20 +112,53 @@ def upsert_matches(
 def _upsert_postgres(rows, direction, run_id, model_version, incremental, now) -> int:
     """One statement per batch: the pairs travel as arrays and are unnested server-side."""
     arrays = {
-        "need_id": Integer, "achievement_id": Integer, "score": Float, "need_rank": Integer,
-        "achievement_rank": Integer, "terms": Text, "same_field": Boolean,
+        "need_id": Integer,
+        "achievement_id": Integer,
+        "score": Float,
+        "need_rank": Integer,
+        "achievement_rank": Integer,
+        "terms": Text,
+        "same_field": Boolean,
     }
-    source = func.unnest(*[
-        bindparam(f"p_{name}", type_=postgresql.ARRAY(kind)) for name, kind in arrays.items()
-    ]).table_valued(*arrays).render_derived()
+    source = (
+        func.unnest(
+            *[bindparam(f"p_{name}", type_=postgresql.ARRAY(kind)) for name, kind in arrays.items()]
+        )
+        .table_valued(*arrays)
+        .render_derived()
+    )
     c = source.c
     stmt = postgresql.insert(S).from_select(
-        [*arrays, "model_version", "run_id", "active", "source", "state", "created_at",
-         "updated_at", "state_changed_at", "lock_version"],
-        select(c.need_id, c.achievement_id, c.score, c.need_rank, c.achievement_rank,
-               cast(c.terms, JSON), c.same_field, literal(model_version), literal(run_id),
-               true(), literal("matcher"), literal("suggested"), literal(now), literal(now),
-               literal(now), literal(1)),
+        [
+            *arrays,
+            "model_version",
+            "run_id",
+            "active",
+            "source",
+            "state",
+            "created_at",
+            "updated_at",
+            "state_changed_at",
+            "lock_version",
+        ],
+        select(
+            c.need_id,
+            c.achievement_id,
+            c.score,
+            c.need_rank,
+            c.achievement_rank,
+            cast(c.terms, JSON),
+            c.same_field,
+            literal(model_version),
+            literal(run_id),
+            true(),
+            literal("matcher"),
+            literal("suggested"),
+            literal(now),
+            literal(now),
+            literal(now),
+            literal(1),
+        ),
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=[S.c.need_id, S.c.achievement_id],
@@ -150,8 +183,9 @@ def _update_set(new, direction: str, run_id: int, incremental: bool, now: dateti
         "updated_at": now,
     }
     if direction == "need":
-        values.update(score=new.score, need_rank=new.need_rank, terms=new.terms,
-                      same_field=new.same_field)
+        values.update(
+            score=new.score, need_rank=new.need_rank, terms=new.terms, same_field=new.same_field
+        )
         # A pair from an earlier run loses its stale achievement-side rank; within this run
         # the achievement chunk may already have written it.
         if not incremental:
@@ -187,20 +221,26 @@ def retire_unranked(run_id: int, started_at: datetime) -> int:
 
 def retire_for_listing(kind: str, listing_id: int, keep_ids: Iterable[int] = ()) -> int:
     """Retire a listing's untouched active pairs except those with the given other-side ids."""
-    own, other = (S.c.need_id, S.c.achievement_id) if kind == "need" else (
-        S.c.achievement_id, S.c.need_id)
+    own, other = (
+        (S.c.need_id, S.c.achievement_id) if kind == "need" else (S.c.achievement_id, S.c.need_id)
+    )
     keep = [int(x) for x in keep_ids]
     condition = [own == listing_id, S.c.active.is_(True), untouched()]
     if keep:
         condition.append(other.not_in(keep))
     result = db.session.execute(
-        update(S).where(*condition).values(active=false(), updated_at=utcnow())
+        update(S)
+        .where(*condition)
+        .values(active=false(), updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     return result.rowcount or 0
 
 
 def count_for_run(run_id: int) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(S).where(S.c.run_id == run_id, S.c.active.is_(True))
-    ) or 0
+    return (
+        db.session.scalar(
+            select(func.count()).select_from(S).where(S.c.run_id == run_id, S.c.active.is_(True))
+        )
+        or 0
+    )
