@@ -22,7 +22,7 @@ def celery_settings(broker_url: str) -> dict:
         "include": ["workers.tasks"],
         "task_ignore_result": True,
         # Only the health check's ping keeps a result (task_ignore_result covers the rest).
-        "result_backend": broker_url.replace("redis+socket://", "socket://", 1),
+        "result_backend": broker_url,
         "result_expires": 300,
         # A publish to a dead broker fails in seconds instead of hanging a web request.
         "task_publish_retry_policy": {

@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 
 import redis
-from sqlalchemy import insert, select as sql_select
+from sqlalchemy import insert
+from sqlalchemy import select as sql_select
 
 from matchmaker.extensions import db
 from matchmaker.models import Achievement, Need
@@ -58,9 +59,24 @@ class RedisServer:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [redis_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir), "--protected-mode", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            [
+                redis_binary(),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+                "--protected-mode",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -86,10 +102,25 @@ class Worker:
     def start(self) -> Worker:
         handle = open(self.log, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker",
-             "--concurrency=1", "--loglevel=INFO", "-n", f"{self.name}@%h",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=self.env, stdout=handle, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers.celery_app",
+                "worker",
+                "--concurrency=1",
+                "--loglevel=INFO",
+                "-n",
+                f"{self.name}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         handle.close()
@@ -187,25 +218,32 @@ class TcpProxy:
 
 
 def seed_corpus(make_org, n_achievements: int = 300, n_needs: int = 300) -> None:
-    """Publish a few hundred listings: corpus texts when the shared data is there, else synthetic."""
+    """Publish a few hundred listings: corpus texts if the shared data is there, else synthetic."""
     achievements, needs = _texts(n_achievements, n_needs)
     fields = [field_by_name(n, create=True) for n in ("机器人与智能制造", "新材料", "生物医药")]
     orgs = [make_org(kind="institute").id for _ in range(6)] + [
-        make_org(kind="enterprise").id for _ in range(6)]
+        make_org(kind="enterprise").id for _ in range(6)
+    ]
     for model, link, column, rows, refs in (
         (Achievement, achievement_fields, "achievement_id", achievements, "A"),
         (Need, need_fields, "need_id", needs, "N"),
     ):
         values = [
-            {"title": r["title"][:200], "description": r.get("description", ""),
-             "keywords": r.get("keywords", []), "status": "published",
-             "organization_id": orgs[i % len(orgs)], "external_ref": f"{refs}-{i}"}
+            {
+                "title": r["title"][:200],
+                "description": r.get("description", ""),
+                "keywords": r.get("keywords", []),
+                "status": "published",
+                "organization_id": orgs[i % len(orgs)],
+                "external_ref": f"{refs}-{i}",
+            }
             for i, r in enumerate(rows)
         ]
         db.session.execute(insert(model), values)
         ids = db.session.scalars(sql_select(model.id).order_by(model.id)).all()
-        db.session.execute(insert(link), [{column: x, "field_id": fields[i % 3].id}
-                                          for i, x in enumerate(ids)])
+        db.session.execute(
+            insert(link), [{column: x, "field_id": fields[i % 3].id} for i, x in enumerate(ids)]
+        )
     db.session.commit()
 
 
@@ -213,18 +251,29 @@ def _texts(n_achievements: int, n_needs: int):
     papers = CORPUS / "csl_dev_papers.jsonl"
     if papers.exists():
         rows = [json.loads(line) for line in papers.read_text(encoding="utf-8").splitlines()]
-        achievements = [{"title": r["title"][:12], "description": r["abstract"],
-                         "keywords": r.get("keywords", [])} for r in rows[:n_achievements]]
-        needs = [{"title": r["title"], "keywords": r.get("keywords", [])[:2]}
-                 for r in rows[n_achievements : n_achievements + n_needs]]
+        achievements = [
+            {
+                "title": r["title"][:12],
+                "description": r["abstract"],
+                "keywords": r.get("keywords", []),
+            }
+            for r in rows[:n_achievements]
+        ]
+        needs = [
+            {"title": r["title"], "keywords": r.get("keywords", [])[:2]}
+            for r in rows[n_achievements : n_achievements + n_needs]
+        ]
         if len(achievements) == n_achievements and len(needs) == n_needs:
             return achievements, needs
-    words = ("碳化硅 功率器件 散热 封装 锂电池 正极材料 循环寿命 机器人 视觉定位 抓取 水稻 育种 抗病 "
-             "污水处理 膜生物反应器 光刻胶 半导体 传感器 无人机 控制算法 疫苗 抗体 纳米材料 催化剂 "
-             "储能 氢燃料 电解槽 数控机床 工业软件 芯片设计").split()
+    words = (
+        "碳化硅 功率器件 散热 封装 锂电池 正极材料 循环寿命 机器人 视觉定位 抓取 水稻 育种 抗病 "
+        "污水处理 膜生物反应器 光刻胶 半导体 传感器 无人机 控制算法 疫苗 抗体 纳米材料 催化剂 "
+        "储能 氢燃料 电解槽 数控机床 工业软件 芯片设计"
+    ).split()
     rng = random.Random(4)
     make = lambda n: ["".join(rng.sample(words, 3)) for _ in range(n)]  # noqa: E731
-    achievements = [{"title": t, "description": "，".join(rng.sample(words, 8))}
-                    for t in make(n_achievements)]
+    achievements = [
+        {"title": t, "description": "，".join(rng.sample(words, 8))} for t in make(n_achievements)
+    ]
     needs = [{"title": t, "description": "，".join(rng.sample(words, 4))} for t in make(n_needs)]
     return achievements, needs

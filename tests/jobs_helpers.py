@@ -3,15 +3,39 @@
 from matchmaker.services import matching_incremental, matching_runs
 
 ACHIEVEMENT_TEXTS = [
-    ("碳化硅功率器件封装技术", "面向新能源汽车的碳化硅功率模块封装与散热设计，降低热阻。", ["碳化硅", "功率器件"]),
-    ("锂电池正极材料制备工艺", "高镍三元正极材料的共沉淀制备与包覆改性，提升循环寿命。", ["锂电池", "正极材料"]),
-    ("工业机器人视觉定位系统", "基于深度学习的机器人视觉定位与抓取，适用于柔性装配产线。", ["机器人", "视觉定位"]),
+    (
+        "碳化硅功率器件封装技术",
+        "面向新能源汽车的碳化硅功率模块封装与散热设计，降低热阻。",
+        ["碳化硅", "功率器件"],
+    ),
+    (
+        "锂电池正极材料制备工艺",
+        "高镍三元正极材料的共沉淀制备与包覆改性，提升循环寿命。",
+        ["锂电池", "正极材料"],
+    ),
+    (
+        "工业机器人视觉定位系统",
+        "基于深度学习的机器人视觉定位与抓取，适用于柔性装配产线。",
+        ["机器人", "视觉定位"],
+    ),
     ("水稻抗病育种分子标记", "利用分子标记辅助选择培育抗稻瘟病水稻新品种。", ["水稻", "育种"]),
-    ("污水处理膜生物反应器", "膜生物反应器处理工业废水，出水稳定达标，能耗低。", ["污水处理", "膜"]),
-    ("光刻胶国产化配方", "半导体光刻胶树脂与光敏剂配方，分辨率达到深紫外要求。", ["光刻胶", "半导体"]),
+    (
+        "污水处理膜生物反应器",
+        "膜生物反应器处理工业废水，出水稳定达标，能耗低。",
+        ["污水处理", "膜"],
+    ),
+    (
+        "光刻胶国产化配方",
+        "半导体光刻胶树脂与光敏剂配方，分辨率达到深紫外要求。",
+        ["光刻胶", "半导体"],
+    ),
 ]
 NEED_TEXTS = [
-    ("新能源汽车功率模块散热难题", "我公司生产电机控制器，碳化硅功率模块散热不佳，寻求封装散热方案。", ["散热", "碳化硅"]),
+    (
+        "新能源汽车功率模块散热难题",
+        "我公司生产电机控制器，碳化硅功率模块散热不佳，寻求封装散热方案。",
+        ["散热", "碳化硅"],
+    ),
     ("动力电池循环寿命提升", "需要提升三元锂电池正极材料的循环寿命和安全性。", ["锂电池"]),
     ("装配线机器人视觉抓取", "柔性装配产线需要机器人视觉定位抓取系统。", ["机器人"]),
     ("工业废水达标处理", "化工园区工业废水处理需要低能耗的膜处理工艺。", ["废水"]),
@@ -55,11 +79,23 @@ def seed_listings(make_achievement, make_need, make_org, n_repeat=1, fields=("�
     achievements, needs = [], []
     for r in range(n_repeat):
         for i, (title, desc, kw) in enumerate(ACHIEVEMENT_TEXTS):
-            achievements.append(make_achievement(
-                title=f"{title}{'' if r == 0 else r}", description=desc, keywords=kw,
-                fields=[fields[i % len(fields)]], external_ref=f"A-{r}-{i}"))
+            achievements.append(
+                make_achievement(
+                    title=f"{title}{'' if r == 0 else r}",
+                    description=desc,
+                    keywords=kw,
+                    fields=[fields[i % len(fields)]],
+                    external_ref=f"A-{r}-{i}",
+                )
+            )
         for i, (title, desc, kw) in enumerate(NEED_TEXTS):
-            needs.append(make_need(
-                title=f"{title}{'' if r == 0 else r}", description=desc, keywords=kw,
-                fields=[fields[i % len(fields)]], external_ref=f"N-{r}-{i}"))
+            needs.append(
+                make_need(
+                    title=f"{title}{'' if r == 0 else r}",
+                    description=desc,
+                    keywords=kw,
+                    fields=[fields[i % len(fields)]],
+                    external_ref=f"N-{r}-{i}",
+                )
+            )
     return achievements, needs

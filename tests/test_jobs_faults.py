@@ -22,7 +22,9 @@ from tests.jobs_helpers import RecordingQueue
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not using_postgres(), reason="fault tests need TEST_DATABASE_URL=postgresql://..."),
+    pytest.mark.skipif(
+        not using_postgres(), reason="fault tests need TEST_DATABASE_URL=postgresql://..."
+    ),
 ]
 CHUNK = 10
 STALE = 4
@@ -58,8 +60,9 @@ def jobs(app, tmp_path, redis_server, make_org, monkeypatch):
         )
         worker = Worker(env, tmp_path / "worker.log", f"w{len(workers)}").start()
         workers.append(worker)
-        wait_for(lambda: worker_health.check(timeout=1)["ok"], 40, "a worker to answer ping",
-                 tmp_path)
+        wait_for(
+            lambda: worker_health.check(timeout=1)["ok"], 40, "a worker to answer ping", tmp_path
+        )
         return worker
 
     yield start_worker
@@ -102,8 +105,12 @@ def status(run_id):
 
 
 def finish(run_id, seconds=45, tmp_path=None):
-    wait_for(lambda: status(run_id)["status"] in ("succeeded", "failed", "cancelled"), seconds,
-             f"run {run_id} to end", tmp_path)
+    wait_for(
+        lambda: status(run_id)["status"] in ("succeeded", "failed", "cancelled"),
+        seconds,
+        f"run {run_id} to end",
+        tmp_path,
+    )
     return status(run_id)
 
 
@@ -142,8 +149,12 @@ def test_redis_restarted_mid_run_the_run_completes_without_loss_or_duplicates(
     info = finish(run.id, tmp_path=tmp_path)
     assert info["status"] == "succeeded", info
     assert list(matching_export.current_rows()) == expected
-    pairs = db.session.execute(select(func.count(), func.count(func.distinct(
-        Suggestion.need_id * 1_000_000 + Suggestion.achievement_id)))).one()
+    pairs = db.session.execute(
+        select(
+            func.count(),
+            func.count(func.distinct(Suggestion.need_id * 1_000_000 + Suggestion.achievement_id)),
+        )
+    ).one()
     assert pairs[0] == pairs[1] == len(expected)
 
 
@@ -215,14 +226,23 @@ def test_cancel_mid_run_stops_within_seconds_and_leaves_no_half_written_chunk(
     done = [c for c in chunks if c.status == "done"]
     assert len(done) == run_row.chunks_done
     for chunk in chunks:
-        rank_col = Suggestion.need_rank if chunk.direction == "need" else Suggestion.achievement_rank
+        rank_col = (
+            Suggestion.need_rank if chunk.direction == "need" else Suggestion.achievement_rank
+        )
         own_col = Suggestion.need_id if chunk.direction == "need" else Suggestion.achievement_id
-        written = set(db.session.execute(
-            select(Suggestion.need_id, Suggestion.achievement_id)
-            .where(own_col.in_(chunk.listing_ids), rank_col.is_not(None))).all())
+        written = set(
+            db.session.execute(
+                select(Suggestion.need_id, Suggestion.achievement_id).where(
+                    own_col.in_(chunk.listing_ids), rank_col.is_not(None)
+                )
+            ).all()
+        )
         if chunk.status == "done":
-            ranked = (matcher.rank_needs(need_ids=chunk.listing_ids) if chunk.direction == "need"
-                      else matcher.rank_achievements(achievement_ids=chunk.listing_ids))
+            ranked = (
+                matcher.rank_needs(need_ids=chunk.listing_ids)
+                if chunk.direction == "need"
+                else matcher.rank_achievements(achievement_ids=chunk.listing_ids)
+            )
             assert written == {(m.need_id, m.achievement_id) for m in ranked}
         else:
             assert written == set(), f"chunk {chunk.id} ({chunk.status}) left rows behind"

@@ -28,9 +28,11 @@ def matched(queue, make_achievement, make_need, make_org):
 
 
 def active_for_need(need_id):
-    return db.session.scalars(select(Suggestion).where(
-        Suggestion.need_id == need_id, Suggestion.active.is_(True)
-    ).order_by(Suggestion.need_rank.is_(None), Suggestion.need_rank, Suggestion.score.desc())).all()
+    return db.session.scalars(
+        select(Suggestion)
+        .where(Suggestion.need_id == need_id, Suggestion.active.is_(True))
+        .order_by(Suggestion.need_rank.is_(None), Suggestion.need_rank, Suggestion.score.desc())
+    ).all()
 
 
 # -- incremental ---------------------------------------------------------------------------
@@ -100,10 +102,20 @@ def test_cli_export_writes_every_current_suggestion_as_jsonl(runner, matched, tm
     active = db.session.scalar(select(db.func.count()).where(Suggestion.active.is_(True)))
     assert len(lines) == active > 0
     first = lines[0]
-    assert set(first) == {"need_id", "achievement_id", "need_ref", "achievement_ref", "score",
-                          "need_rank", "achievement_rank", "model_version"}
+    assert set(first) == {
+        "need_id",
+        "achievement_id",
+        "need_ref",
+        "achievement_ref",
+        "score",
+        "need_rank",
+        "achievement_rank",
+        "model_version",
+    }
     refs = {n.id: n.external_ref for n in needs}
-    assert first["need_ref"] == refs[first["need_id"]] and first["model_version"] == run.model_version
+    assert (
+        first["need_ref"] == refs[first["need_id"]] and first["model_version"] == run.model_version
+    )
 
 
 def test_cli_rematch_prints_the_run_id_and_refuses_a_second(runner, queue, matched):
@@ -155,14 +167,16 @@ def test_runs_pages_are_for_staff_only(client, login, make_user, role):
 
 def test_vocabulary_page_adds_removes_and_explains_bad_input(client, login, make_user):
     login(make_user("staff"))
-    ok = client.post("/runs/vocabulary", data={"kind": "term", "word": "碳化硅衬底"},
-                     follow_redirects=True)
+    ok = client.post(
+        "/runs/vocabulary", data={"kind": "term", "word": "碳化硅衬底"}, follow_redirects=True
+    )
     assert "已添加领域词“碳化硅衬底”" in ok.get_data(as_text=True)
     duplicate = client.post("/runs/vocabulary", data={"kind": "term", "word": "碳化硅衬底"})
     assert duplicate.status_code == 400 and "已存在" in duplicate.get_data(as_text=True)
     blank = client.post("/runs/vocabulary", data={"kind": "stopword", "word": "  "})
     assert 'data-field="word"' in blank.get_data(as_text=True) and "请输入词语" in blank.get_data(
-        as_text=True)
+        as_text=True
+    )
     from matchmaker.services import vocabulary
 
     entry = vocabulary.entries()[0]

@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from matchmaker.extensions import db
-from matchmaker.matching import Listing, Matcher, MatchConfig
+from matchmaker.matching import Listing, MatchConfig, Matcher
 from matchmaker.models import MatchChunk, MatchRun, PairEvent, Suggestion
 from matchmaker.models.base import utcnow
 from matchmaker.services import Conflict, matching_export, matching_runs, vocabulary
@@ -40,12 +40,17 @@ def pairs():
 
 def engine_pairs(achievements, needs, top_k=10):
     def plain(x):
-        return Listing(x.id, x.title, x.description, tuple(x.keywords), x.fields[0].name,
-                       x.organization_id)
+        return Listing(
+            x.id, x.title, x.description, tuple(x.keywords), x.fields[0].name, x.organization_id
+        )
 
-    matcher = Matcher(MatchConfig()).fit([plain(a) for a in achievements], [plain(n) for n in needs])
-    return {(m.need_id, m.achievement_id): (round(m.score, 6), m.need_rank, m.achievement_rank)
-            for m in matcher.rank(top_k)}
+    matcher = Matcher(MatchConfig()).fit(
+        [plain(a) for a in achievements], [plain(n) for n in needs]
+    )
+    return {
+        (m.need_id, m.achievement_id): (round(m.score, 6), m.need_rank, m.achievement_rank)
+        for m in matcher.rank(top_k)
+    }
 
 
 def test_full_rematch_writes_the_engines_pairs_and_finishes_the_run(queue, corpus):
@@ -117,17 +122,25 @@ def test_broker_decisions_survive_a_rematch(queue, corpus, make_user):
     achievements, needs = corpus
     rematch(queue)
     broker = make_user("broker")
-    top = {n.id: db.session.scalars(
-        select(Suggestion).where(Suggestion.need_id == n.id).order_by(Suggestion.need_rank)).first()
-        for n in needs[:2]}
+    top = {
+        n.id: db.session.scalars(
+            select(Suggestion).where(Suggestion.need_id == n.id).order_by(Suggestion.need_rank)
+        ).first()
+        for n in needs[:2]
+    }
     recommended, dismissed = top[needs[0].id], top[needs[1].id]
     recommended.state, recommended.broker_id = "recommended", broker.id
     dismissed.state, dismissed.reason = "dismissed", "不相关"
-    db.session.add(PairEvent(suggestion=dismissed, from_state="suggested", to_state="dismissed",
-                             actor_id=broker.id))
+    db.session.add(
+        PairEvent(
+            suggestion=dismissed, from_state="suggested", to_state="dismissed", actor_id=broker.id
+        )
+    )
     db.session.commit()
-    before = {s.id: (s.state, s.score, s.run_id, s.lock_version, len(s.events))
-              for s in (recommended, dismissed)}
+    before = {
+        s.id: (s.state, s.score, s.run_id, s.lock_version, len(s.events))
+        for s in (recommended, dismissed)
+    }
     # The need texts change so much that the old pairs are no longer ranked at all.
     for need in needs[:2]:
         need.title, need.description, need.keywords = "完全无关的题目", "无关内容", []
@@ -192,8 +205,11 @@ def test_chunk_over_the_retry_cap_fails_the_run_in_words(app, queue, corpus):
     _, run_id = queue.sent.pop()
     matching_runs.plan_run(run_id)
     chunk_id = queue.sent[0][1]
-    db.session.execute(update(MatchChunk).where(MatchChunk.id == chunk_id)
-                       .values(attempts=2, error="数据库连接中断"))
+    db.session.execute(
+        update(MatchChunk)
+        .where(MatchChunk.id == chunk_id)
+        .values(attempts=2, error="数据库连接中断")
+    )
     db.session.commit()
     assert matching_runs.run_chunk(chunk_id) == "failed"
     run = db.session.get(MatchRun, run_id)

@@ -22,6 +22,8 @@ def _fresh_process(**_):
 
 def _warm_up() -> None:
     """Load jieba and the current model once per process, not on the first task."""
+    import sklearn.feature_extraction.text  # noqa: F401  (first fit should not pay the import)
+
     from matchmaker.matching.tokenizer import get_tokenizer
     from matchmaker.services import model_store
 

@@ -67,36 +67,88 @@ def cancel_run(run_id: int):
 from matchmaker.api.openapi import SPEC  # noqa: E402
 
 SPEC["components"]["schemas"]["MatchRun"] = RUN_SCHEMA
-document("/api/v1/runs", "get", {
-    "summary": "List matching runs, newest first (re-queues stuck runs first)",
-    "tags": ["runs"],
-    "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
-                                                               "maximum": 500}}],
-    "responses": {"200": {"description": "runs", "content": {"application/json": {"schema": {
-        "type": "object", "properties": {"runs": {"type": "array", "items": RUN_SCHEMA}}}}}},
-        "400": {"description": "bad limit", "content": _error}, **_denied},
-})
-document("/api/v1/runs", "post", {
-    "summary": "Start a full rematch (kind full) or a model rebuild and rematch (kind rebuild)",
-    "tags": ["runs"],
-    "requestBody": {"required": False, "content": {"application/json": {"schema": {
-        "type": "object", "properties": {"kind": {"type": "string", "enum": ["full", "rebuild"]}}}}}},
-    "responses": {"202": {"description": "queued", "content": _run},
-                  "400": {"description": "bad kind or broker down", "content": _error},
-                  "409": {"description": "a full run is already active", "content": _error},
-                  **_denied},
-})
+document(
+    "/api/v1/runs",
+    "get",
+    {
+        "summary": "List matching runs, newest first (re-queues stuck runs first)",
+        "tags": ["runs"],
+        "parameters": [
+            {
+                "name": "limit",
+                "in": "query",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 500},
+            }
+        ],
+        "responses": {
+            "200": {
+                "description": "runs",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {"runs": {"type": "array", "items": RUN_SCHEMA}},
+                        }
+                    }
+                },
+            },
+            "400": {"description": "bad limit", "content": _error},
+            **_denied,
+        },
+    },
+)
+document(
+    "/api/v1/runs",
+    "post",
+    {
+        "summary": "Start a full rematch (kind full) or a model rebuild and rematch (kind rebuild)",
+        "tags": ["runs"],
+        "requestBody": {
+            "required": False,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"kind": {"type": "string", "enum": ["full", "rebuild"]}},
+                    }
+                }
+            },
+        },
+        "responses": {
+            "202": {"description": "queued", "content": _run},
+            "400": {"description": "bad kind or broker down", "content": _error},
+            "409": {"description": "a full run is already active", "content": _error},
+            **_denied,
+        },
+    },
+)
 _path_id = [{"name": "run_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
-document("/api/v1/runs/{run_id}", "get", {
-    "summary": "One run's status and progress (0.0–1.0)",
-    "tags": ["runs"], "parameters": _path_id,
-    "responses": {"200": {"description": "the run", "content": _run},
-                  "404": {"description": "no such run", "content": _error}, **_denied},
-})
-document("/api/v1/runs/{run_id}/cancel", "post", {
-    "summary": "Cancel a queued or running run",
-    "tags": ["runs"], "parameters": _path_id,
-    "responses": {"200": {"description": "cancelled", "content": _run},
-                  "404": {"description": "no such run", "content": _error},
-                  "409": {"description": "the run already ended", "content": _error}, **_denied},
-})
+document(
+    "/api/v1/runs/{run_id}",
+    "get",
+    {
+        "summary": "One run's status and progress (0.0–1.0)",
+        "tags": ["runs"],
+        "parameters": _path_id,
+        "responses": {
+            "200": {"description": "the run", "content": _run},
+            "404": {"description": "no such run", "content": _error},
+            **_denied,
+        },
+    },
+)
+document(
+    "/api/v1/runs/{run_id}/cancel",
+    "post",
+    {
+        "summary": "Cancel a queued or running run",
+        "tags": ["runs"],
+        "parameters": _path_id,
+        "responses": {
+            "200": {"description": "cancelled", "content": _run},
+            "404": {"description": "no such run", "content": _error},
+            "409": {"description": "the run already ended", "content": _error},
+            **_denied,
+        },
+    },
+)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
+
 from matchmaker.commands import echo_json, fail
 from matchmaker.services import ServiceError, matching_export, matching_runs, worker_health
 
@@ -14,11 +15,19 @@ TERMINAL = ("succeeded", "failed", "cancelled")
 
 @matching.command("rematch")
 @click.option("--wait", is_flag=True, help="Wait for the run to end and print a JSON summary.")
-@click.option("--timeout", type=float, default=3600, show_default=True,
-              help="With --wait: give up after this many seconds.")
+@click.option(
+    "--timeout",
+    type=float,
+    default=3600,
+    show_default=True,
+    help="With --wait: give up after this many seconds.",
+)
 @click.option("--rebuild", is_flag=True, help="Refit the model with the current vocabulary.")
-@click.option("--if-empty", is_flag=True,
-              help="Do nothing when suggestions exist or nothing is published (for make run).")
+@click.option(
+    "--if-empty",
+    is_flag=True,
+    help="Do nothing when suggestions exist or nothing is published (for make run).",
+)
 def rematch(wait: bool, timeout: float, rebuild: bool, if_empty: bool) -> None:
     """Start a full rematch of all published listings; print the run id."""
     if if_empty and not matching_export.needs_first_rematch():
@@ -39,8 +48,12 @@ def rematch(wait: bool, timeout: float, rebuild: bool, if_empty: bool) -> None:
         if time.monotonic() > deadline:
             fail(f"run {run.id} still {info['status']} after {timeout:g} s")
         time.sleep(0.2)
-    echo_json({key: info[key] for key in
-               ("run_id", "status", "needs", "achievements", "suggestions", "seconds")})
+    echo_json(
+        {
+            key: info[key]
+            for key in ("run_id", "status", "needs", "achievements", "suggestions", "seconds")
+        }
+    )
     if info["status"] != "succeeded":
         fail(info["error"] or info["status"], code=1)
 
@@ -93,5 +106,3 @@ def health(timeout: float) -> None:
     echo_json(answer)
     if not answer["ok"]:
         raise SystemExit(1)
-
-

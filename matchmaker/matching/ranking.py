@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -18,6 +19,11 @@ class Side:
     fields: np.ndarray  # int codes, -1 when undeclared
     orgs: np.ndarray  # int codes, -1 when unknown
     order: np.ndarray  # position of each id in sorted id order, for deterministic ties
+
+    @cached_property
+    def transposed(self) -> sp.csr_matrix:
+        """The vectors transposed, computed once per side (match_listing calls come often)."""
+        return self.vectors.T.tocsr()
 
 
 def top_k(
@@ -34,7 +40,7 @@ def top_k(
     n_queries, n_candidates = queries.vectors.shape[0], candidates.vectors.shape[0]
     if n_queries == 0 or n_candidates == 0 or k <= 0:
         return
-    transposed = candidates.vectors.T.tocsr()
+    transposed = candidates.transposed
     step = max(1, min(n_queries, chunk_cells // max(n_candidates, 1)))
     starts = range(0, n_queries, step)
 

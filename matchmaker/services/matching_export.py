@@ -16,9 +16,16 @@ def current_rows():
     """Yield every active suggestion as the export's plain dict, ordered by pair."""
     need, achievement = aliased(Need), aliased(Achievement)
     query = (
-        select(Suggestion.need_id, Suggestion.achievement_id, need.external_ref,
-               achievement.external_ref, Suggestion.score, Suggestion.need_rank,
-               Suggestion.achievement_rank, Suggestion.model_version)
+        select(
+            Suggestion.need_id,
+            Suggestion.achievement_id,
+            need.external_ref,
+            achievement.external_ref,
+            Suggestion.score,
+            Suggestion.need_rank,
+            Suggestion.achievement_rank,
+            Suggestion.model_version,
+        )
         .join(need, need.id == Suggestion.need_id)
         .join(achievement, achievement.id == Suggestion.achievement_id)
         .where(Suggestion.active.is_(True))
@@ -53,5 +60,6 @@ def write_jsonl(path: Path) -> int:
 def needs_first_rematch() -> bool:
     """True when listings are published on both sides but no suggestion exists yet."""
     has = lambda model: db.session.scalar(  # noqa: E731
-        select(exists().where(model.status == "published")))
+        select(exists().where(model.status == "published"))
+    )
     return has(Need) and has(Achievement) and not db.session.scalar(select(exists(Suggestion.id)))

@@ -15,9 +15,9 @@ from sqlalchemy import update
 from matchmaker.extensions import db
 from matchmaker.models import MatchChunk, MatchRun
 from matchmaker.models.base import utcnow
-from matchmaker.services import model_store
 from matchmaker.services import matching_inputs as inputs_service
 from matchmaker.services import matching_runs as runs
+from matchmaker.services import model_store
 from matchmaker.services import suggestions_store as store
 from matchmaker.services.signals import listing_published, listing_withdrawn
 
@@ -33,9 +33,16 @@ def queue_listing_match(kind: str, listing_id: int) -> int | None:
     if not version:
         return None  # nothing to score against until the first full rematch
     now = utcnow()
-    run = MatchRun(kind="incremental", status="queued", model_version=version, heartbeat_at=now,
-                   created_at=now, chunks_total=1,
-                   needs=int(kind == "need"), achievements=int(kind == "achievement"))
+    run = MatchRun(
+        kind="incremental",
+        status="queued",
+        model_version=version,
+        heartbeat_at=now,
+        created_at=now,
+        chunks_total=1,
+        needs=int(kind == "need"),
+        achievements=int(kind == "achievement"),
+    )
     db.session.add(run)
     db.session.flush()
     chunk = MatchChunk(run_id=run.id, direction=kind, position=0, listing_ids=[listing_id])
@@ -76,8 +83,9 @@ def match_listing(chunk_id: int) -> str:
         from matchmaker.matching import listing_tokens
 
         tokens = (row.revision, listing_tokens(listing, matcher.config))
-        matches = matcher.match_listing(replace(listing, tokens=tuple(tokens[1])), kind=kind,
-                                        top_k=runs._cfg("MATCH_TOP_K"))
+        matches = matcher.match_listing(
+            replace(listing, tokens=tuple(tokens[1])), kind=kind, top_k=runs._cfg("MATCH_TOP_K")
+        )
     db.session.rollback()  # nothing of this read is written through the ORM
     written = _write(chunk_id, run_id, kind, listing_id, matches, version, tokens)
     return "written" if written else "skipped"
@@ -85,8 +93,10 @@ def match_listing(chunk_id: int) -> str:
 
 def _write(chunk_id, run_id, kind, listing_id, matches, version, tokens) -> bool:
     done = db.session.execute(
-        update(MatchChunk).where(MatchChunk.id == chunk_id, MatchChunk.status != "done")
-        .values(status="done", updated_at=utcnow()).execution_options(synchronize_session=False)
+        update(MatchChunk)
+        .where(MatchChunk.id == chunk_id, MatchChunk.status != "done")
+        .values(status="done", updated_at=utcnow())
+        .execution_options(synchronize_session=False)
     )
     if not done.rowcount:
         db.session.rollback()
@@ -98,9 +108,16 @@ def _write(chunk_id, run_id, kind, listing_id, matches, version, tokens) -> bool
         inputs_service.write_tokens({kind: [(listing_id, tokens[0], tokens[1])]})
     now = utcnow()
     db.session.execute(
-        update(MatchRun).where(MatchRun.id == run_id)
-        .values(status="succeeded", chunks_done=1, suggestions=len(matches), finished_at=now,
-                heartbeat_at=now, model_version=version)
+        update(MatchRun)
+        .where(MatchRun.id == run_id)
+        .values(
+            status="succeeded",
+            chunks_done=1,
+            suggestions=len(matches),
+            finished_at=now,
+            heartbeat_at=now,
+            model_version=version,
+        )
         .execution_options(synchronize_session=False)
     )
     db.session.commit()

@@ -16,8 +16,10 @@ from matchmaker.models import Achievement, Field, Need
 from matchmaker.models.listings import achievement_fields, need_fields
 from matchmaker.services import model_store
 
-MODELS = {"need": (Need, need_fields, "need_id"), "achievement": (Achievement, achievement_fields,
-                                                                    "achievement_id")}
+MODELS = {
+    "need": (Need, need_fields, "need_id"),
+    "achievement": (Achievement, achievement_fields, "achievement_id"),
+}
 
 
 @dataclass
@@ -41,13 +43,21 @@ def _load_side(kind, config, field_names, reuse_tokens, on_progress):
     from matchmaker.matching import Listing, listing_tokens
 
     model, link, column = MODELS[kind]
-    primary = (
-        select(func.min(link.c.field_id)).where(link.c[column] == model.id).scalar_subquery()
-    )
+    primary = select(func.min(link.c.field_id)).where(link.c[column] == model.id).scalar_subquery()
     extra = [model.summary] if kind == "achievement" else []
     rows = db.session.execute(
-        select(model.id, model.title, model.description, model.keywords, model.organization_id,
-               model.revision, model.tokens, model.tokens_revision, primary, *extra)
+        select(
+            model.id,
+            model.title,
+            model.description,
+            model.keywords,
+            model.organization_id,
+            model.revision,
+            model.tokens,
+            model.tokens_revision,
+            primary,
+            *extra,
+        )
         .where(model.status == "published")
         .order_by(model.id)
     ).all()
@@ -60,8 +70,17 @@ def _load_side(kind, config, field_names, reuse_tokens, on_progress):
             stale.append((row.id, row.revision, tokens))
             if on_progress and len(stale) % 2000 == 0:
                 on_progress()
-        listings.append(Listing(listing.id, listing.title, listing.description, listing.keywords,
-                                listing.field, listing.org, tuple(tokens)))
+        listings.append(
+            Listing(
+                listing.id,
+                listing.title,
+                listing.description,
+                listing.keywords,
+                listing.field,
+                listing.org,
+                tuple(tokens),
+            )
+        )
     return listings, stale
 
 
@@ -74,8 +93,14 @@ def to_listing(row, field: str | None, summary: str = ""):
     keywords = row.keywords or []
     if isinstance(keywords, str):
         keywords = [keywords]
-    return Listing(id=row.id, title=row.title or "", description=description,
-                   keywords=tuple(keywords), field=field, org=row.organization_id)
+    return Listing(
+        id=row.id,
+        title=row.title or "",
+        description=description,
+        keywords=tuple(keywords),
+        field=field,
+        org=row.organization_id,
+    )
 
 
 def listing_for(kind: str, listing_id: int):
@@ -97,8 +122,11 @@ def write_tokens(stale: dict) -> None:
         stmt = (
             update(table)
             .where(table.c.id == bindparam("b_id"), table.c.revision == bindparam("b_rev"))
-            .values(tokens=bindparam("b_tokens"), tokens_revision=bindparam("b_rev"),
-                    updated_at=table.c.updated_at)
+            .values(
+                tokens=bindparam("b_tokens"),
+                tokens_revision=bindparam("b_rev"),
+                updated_at=table.c.updated_at,
+            )
         )
         for start in range(0, len(items), 2000):
             batch = items[start : start + 2000]

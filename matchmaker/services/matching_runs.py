@@ -51,8 +51,14 @@ def start_rematch(kind: str = "full", user_id: int | None = None) -> MatchRun:
     if kind not in ("full", "rebuild"):
         raise ServiceError("未知的任务类型", field="kind")
     now = utcnow()
-    run = MatchRun(kind=kind, status="queued", exclusive_slot=SLOT, requested_by_id=user_id,
-                   heartbeat_at=now, created_at=now)
+    run = MatchRun(
+        kind=kind,
+        status="queued",
+        exclusive_slot=SLOT,
+        requested_by_id=user_id,
+        heartbeat_at=now,
+        created_at=now,
+    )
     db.session.add(run)
     try:
         db.session.commit()
@@ -60,7 +66,9 @@ def start_rematch(kind: str = "full", user_id: int | None = None) -> MatchRun:
         db.session.rollback()
         active = db.session.scalar(select(MatchRun).where(MatchRun.exclusive_slot == SLOT))
         which = f"#{active.id}（{STATUS_LABELS[active.status]}）" if active else ""
-        raise Conflict(f"已有全量匹配任务{which}在进行，请等它结束或先取消，再启动新的匹配") from None
+        raise Conflict(
+            f"已有全量匹配任务{which}在进行，请等它结束或先取消，再启动新的匹配"
+        ) from None
     try:
         send("plan_run", run.id)
     except Exception as exc:  # noqa: BLE001 - the broker being down is reported on the run
@@ -76,8 +84,9 @@ def cancel_run(run_id: int) -> MatchRun:
     result = db.session.execute(
         update(MatchRun)
         .where(MatchRun.id == run_id, MatchRun.status.in_(ACTIVE))
-        .values(status="cancelled", finished_at=utcnow(), exclusive_slot=None,
-                error="已由工作人员取消")
+        .values(
+            status="cancelled", finished_at=utcnow(), exclusive_slot=None, error="已由工作人员取消"
+        )
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
@@ -95,9 +104,14 @@ def get_run(run_id: int) -> MatchRun:
 
 
 def list_runs(limit: int = 50, kinds=("full", "rebuild", "incremental")) -> list[MatchRun]:
-    return list(db.session.scalars(
-        select(MatchRun).where(MatchRun.kind.in_(kinds)).order_by(MatchRun.id.desc()).limit(limit)
-    ))
+    return list(
+        db.session.scalars(
+            select(MatchRun)
+            .where(MatchRun.kind.in_(kinds))
+            .order_by(MatchRun.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def describe(run: MatchRun) -> dict:
@@ -168,8 +182,11 @@ def _plan(run_id: int) -> list[int]:
         return []
     inputs_service.write_tokens(data.stale_tokens)
     run = db.session.get(MatchRun, run_id)
-    existing = list(db.session.scalars(
-        select(MatchChunk).where(MatchChunk.run_id == run_id).order_by(MatchChunk.id)))
+    existing = list(
+        db.session.scalars(
+            select(MatchChunk).where(MatchChunk.run_id == run_id).order_by(MatchChunk.id)
+        )
+    )
     if existing:  # planned already by an earlier delivery: queue what is left
         db.session.commit()
         return [c.id for c in existing if c.status != "done"]
@@ -178,8 +195,14 @@ def _plan(run_id: int) -> list[int]:
     for direction, listings in (("need", data.needs), ("achievement", data.achievements)):
         ids = [x.id for x in listings]
         for position, start in enumerate(range(0, len(ids), size)):
-            chunks.append(MatchChunk(run_id=run_id, direction=direction, position=position,
-                                     listing_ids=ids[start : start + size]))
+            chunks.append(
+                MatchChunk(
+                    run_id=run_id,
+                    direction=direction,
+                    position=position,
+                    listing_ids=ids[start : start + size],
+                )
+            )
     db.session.add_all(chunks)
     run.model_version = version
     run.needs, run.achievements = len(data.needs), len(data.achievements)
@@ -191,16 +214,22 @@ def _plan(run_id: int) -> list[int]:
 
 
 def _beat(run_id: int) -> None:
-    db.session.execute(update(MatchRun).where(MatchRun.id == run_id, MatchRun.status.in_(ACTIVE))
-                       .values(heartbeat_at=utcnow()).execution_options(synchronize_session=False))
+    db.session.execute(
+        update(MatchRun)
+        .where(MatchRun.id == run_id, MatchRun.status.in_(ACTIVE))
+        .values(heartbeat_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
 
 
 def _lock_active(run_id: int) -> bool:
     """Lock the run row for this transaction if it is still running."""
     result = db.session.execute(
-        update(MatchRun).where(MatchRun.id == run_id, MatchRun.status == "running")
-        .values(heartbeat_at=utcnow()).execution_options(synchronize_session=False)
+        update(MatchRun)
+        .where(MatchRun.id == run_id, MatchRun.status == "running")
+        .values(heartbeat_at=utcnow())
+        .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)
 
@@ -218,13 +247,21 @@ def run_chunk(chunk_id: int) -> str:
     chunk.attempts += 1
     if chunk.attempts > _cfg("MATCH_MAX_ATTEMPTS"):
         chunk.status = "failed"
-        _fail(run.id, f"第 {chunk.position + 1} 块（{_direction(chunk)}）重试 "
-                      f"{chunk.attempts - 1} 次仍失败：{chunk.error or '工作进程中断'}")
+        _fail(
+            run.id,
+            f"第 {chunk.position + 1} 块（{_direction(chunk)}）重试 "
+            f"{chunk.attempts - 1} 次仍失败：{chunk.error or '工作进程中断'}",
+        )
         db.session.commit()
         return "failed"
     chunk.status = "running"
     run.heartbeat_at = utcnow()
-    direction, ids, version, run_id = chunk.direction, list(chunk.listing_ids), run.model_version, run.id
+    direction, ids, version, run_id = (
+        chunk.direction,
+        list(chunk.listing_ids),
+        run.model_version,
+        run.id,
+    )
     db.session.commit()
     try:
         matches = _rank(version, direction, ids)
@@ -244,24 +281,27 @@ def _rank(version: str, direction: str, ids: list[int]) -> list:
 
 
 def write_chunk(chunk_id: int, run_id: int, direction: str, matches: list, version: str) -> bool:
-    """In one transaction: mark the chunk done, count it, upsert its pairs, maybe finish."""
+    """In one transaction: mark the chunk done, upsert its pairs, count it, maybe finish."""
     done = db.session.execute(
-        update(MatchChunk).where(MatchChunk.id == chunk_id, MatchChunk.status != "done")
+        update(MatchChunk)
+        .where(MatchChunk.id == chunk_id, MatchChunk.status != "done")
         .values(status="done", error="", updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     if not done.rowcount:
         db.session.rollback()
         return False
+    store.upsert_matches(matches, direction, run_id, version)
+    # The run row is locked last and briefly, so chunks on several workers write in parallel.
     counted = db.session.execute(
-        update(MatchRun).where(MatchRun.id == run_id, MatchRun.status == "running")
+        update(MatchRun)
+        .where(MatchRun.id == run_id, MatchRun.status == "running")
         .values(chunks_done=MatchRun.chunks_done + 1, heartbeat_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     if not counted.rowcount:  # cancelled or failed meanwhile: write nothing of this chunk
         db.session.rollback()
         return False
-    store.upsert_matches(matches, direction, run_id, version)
     progress = db.session.execute(
         select(MatchRun.chunks_done, MatchRun.chunks_total).where(MatchRun.id == run_id)
     ).one()
@@ -273,10 +313,12 @@ def write_chunk(chunk_id: int, run_id: int, direction: str, matches: list, versi
 
 def _record_chunk_error(chunk_id: int, exc: Exception) -> None:
     try:
-        db.session.execute(update(MatchChunk).where(MatchChunk.id == chunk_id,
-                                                    MatchChunk.status != "done")
-                           .values(status="pending", error=str(exc)[:500])
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            update(MatchChunk)
+            .where(MatchChunk.id == chunk_id, MatchChunk.status != "done")
+            .values(status="pending", error=str(exc)[:500])
+            .execution_options(synchronize_session=False)
+        )
         db.session.commit()
     except Exception:  # noqa: BLE001 - the database may be the thing that failed
         db.session.rollback()
@@ -300,7 +342,8 @@ def _finish(run_id: int) -> None:
 def _fail(run_id: int, message: str) -> None:
     """Mark a run failed with a message in words; the caller commits."""
     db.session.execute(
-        update(MatchRun).where(MatchRun.id == run_id, MatchRun.status.in_(ACTIVE))
+        update(MatchRun)
+        .where(MatchRun.id == run_id, MatchRun.status.in_(ACTIVE))
         .values(status="failed", error=message[:2000], finished_at=utcnow(), exclusive_slot=None)
         .execution_options(synchronize_session=False)
     )
@@ -320,8 +363,10 @@ def reconcile() -> list[tuple[str, int]]:
     cap = _cfg("MATCH_MAX_ATTEMPTS")
     query = (
         select(MatchRun)
-        .where(MatchRun.status.in_(ACTIVE),
-               func.coalesce(MatchRun.heartbeat_at, MatchRun.created_at) < stale_before)
+        .where(
+            MatchRun.status.in_(ACTIVE),
+            func.coalesce(MatchRun.heartbeat_at, MatchRun.created_at) < stale_before,
+        )
         .with_for_update(skip_locked=True)
     )
     sends: list[tuple[str, int]] = []
@@ -338,8 +383,11 @@ def reconcile() -> list[tuple[str, int]]:
 
 
 def _recover(run: MatchRun, cap: int) -> list[tuple[str, int]]:
-    chunks = list(db.session.scalars(
-        select(MatchChunk).where(MatchChunk.run_id == run.id, MatchChunk.status != "done")))
+    chunks = list(
+        db.session.scalars(
+            select(MatchChunk).where(MatchChunk.run_id == run.id, MatchChunk.status != "done")
+        )
+    )
     if run.kind == "incremental":
         if run.attempts >= cap or not chunks:
             _fail(run.id, "增量匹配多次中断，已放弃")
@@ -353,7 +401,10 @@ def _recover(run: MatchRun, cap: int) -> list[tuple[str, int]]:
     worn = [c for c in chunks if c.attempts >= cap]
     if worn:
         c = worn[0]
-        _fail(run.id, f"第 {c.position + 1} 块（{_direction(c)}）已尝试 {c.attempts} 次仍未完成："
-                      f"{c.error or '工作进程中断'}")
+        _fail(
+            run.id,
+            f"第 {c.position + 1} 块（{_direction(c)}）已尝试 {c.attempts} 次仍未完成："
+            f"{c.error or '工作进程中断'}",
+        )
         return []
     return [("run_chunk", c.id) for c in chunks]

@@ -74,7 +74,7 @@ def current_version() -> str | None:
     return db.session.scalar(
         select(MatchRun.model_version)
         .where(MatchRun.kind.in_(("full", "rebuild")), MatchRun.status == "succeeded")
-        .order_by(MatchRun.finished_at.desc(), MatchRun.id.desc())
+        .order_by(MatchRun.finished_at.desc().nulls_last(), MatchRun.id.desc())
         .limit(1)
     )
 

@@ -11,10 +11,30 @@ comes first, and however often a chunk is delivered, the row ends up the same.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import and_, case, exists, false, func, not_, or_, select, true, update
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    Integer,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    exists,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from matchmaker.extensions import db
@@ -71,14 +91,86 @@ def upsert_matches(
     ]
     # One lock order for every writer, so two chunks writing shared pairs cannot deadlock.
     rows.sort(key=lambda r: (r["need_id"], r["achievement_id"]))
+    if not rows:
+        return 0
+    if db.session.get_bind().dialect.name == "postgresql":
+        return _upsert_postgres(rows, direction, run_id, model_version, incremental, now)
+    stmt = _insert()
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[S.c.need_id, S.c.achievement_id],
+        set_=_update_set(stmt.excluded, direction, run_id, incremental, now),
+        where=untouched(),
+    )
+    # executemany: compiled once; psycopg pipelines the rows instead of one round trip each
+    # (a multi-row VALUES of thousands of parameters costs more to build and parse).
+    connection = db.session.connection()
     for start in range(0, len(rows), _BATCH):
-        stmt = _insert().values(rows[start : start + _BATCH])
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[S.c.need_id, S.c.achievement_id],
-            set_=_update_set(stmt.excluded, direction, run_id, incremental, now),
-            where=untouched(),
+        connection.execute(stmt, rows[start : start + _BATCH])
+    return len(rows)
+
+
+def _upsert_postgres(rows, direction, run_id, model_version, incremental, now) -> int:
+    """One statement per batch: the pairs travel as arrays and are unnested server-side."""
+    arrays = {
+        "need_id": Integer,
+        "achievement_id": Integer,
+        "score": Float,
+        "need_rank": Integer,
+        "achievement_rank": Integer,
+        "terms": Text,
+        "same_field": Boolean,
+    }
+    source = (
+        func.unnest(
+            *[bindparam(f"p_{name}", type_=postgresql.ARRAY(kind)) for name, kind in arrays.items()]
         )
-        db.session.execute(stmt)
+        .table_valued(*arrays)
+        .render_derived()
+    )
+    c = source.c
+    stmt = postgresql.insert(S).from_select(
+        [
+            *arrays,
+            "model_version",
+            "run_id",
+            "active",
+            "source",
+            "state",
+            "created_at",
+            "updated_at",
+            "state_changed_at",
+            "lock_version",
+        ],
+        select(
+            c.need_id,
+            c.achievement_id,
+            c.score,
+            c.need_rank,
+            c.achievement_rank,
+            cast(c.terms, JSON),
+            c.same_field,
+            literal(model_version),
+            literal(run_id),
+            true(),
+            literal("matcher"),
+            literal("suggested"),
+            literal(now),
+            literal(now),
+            literal(now),
+            literal(1),
+        ),
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[S.c.need_id, S.c.achievement_id],
+        set_=_update_set(stmt.excluded, direction, run_id, incremental, now),
+        where=untouched(),
+    )
+    connection = db.session.connection()
+    for start in range(0, len(rows), 5000):
+        batch = rows[start : start + 5000]
+        params = {f"p_{name}": [r[name] for r in batch] for name in arrays}
+        params["p_terms"] = [json.dumps(r["terms"], ensure_ascii=False) for r in batch]
+        connection.execute(stmt, params)
     return len(rows)
 
 
@@ -91,8 +183,9 @@ def _update_set(new, direction: str, run_id: int, incremental: bool, now: dateti
         "updated_at": now,
     }
     if direction == "need":
-        values.update(score=new.score, need_rank=new.need_rank, terms=new.terms,
-                      same_field=new.same_field)
+        values.update(
+            score=new.score, need_rank=new.need_rank, terms=new.terms, same_field=new.same_field
+        )
         # A pair from an earlier run loses its stale achievement-side rank; within this run
         # the achievement chunk may already have written it.
         if not incremental:
@@ -128,20 +221,26 @@ def retire_unranked(run_id: int, started_at: datetime) -> int:
 
 def retire_for_listing(kind: str, listing_id: int, keep_ids: Iterable[int] = ()) -> int:
     """Retire a listing's untouched active pairs except those with the given other-side ids."""
-    own, other = (S.c.need_id, S.c.achievement_id) if kind == "need" else (
-        S.c.achievement_id, S.c.need_id)
+    own, other = (
+        (S.c.need_id, S.c.achievement_id) if kind == "need" else (S.c.achievement_id, S.c.need_id)
+    )
     keep = [int(x) for x in keep_ids]
     condition = [own == listing_id, S.c.active.is_(True), untouched()]
     if keep:
         condition.append(other.not_in(keep))
     result = db.session.execute(
-        update(S).where(*condition).values(active=false(), updated_at=utcnow())
+        update(S)
+        .where(*condition)
+        .values(active=false(), updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     return result.rowcount or 0
 
 
 def count_for_run(run_id: int) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(S).where(S.c.run_id == run_id, S.c.active.is_(True))
-    ) or 0
+    return (
+        db.session.scalar(
+            select(func.count()).select_from(S).where(S.c.run_id == run_id, S.c.active.is_(True))
+        )
+        or 0
+    )

@@ -22,7 +22,9 @@ def check(timeout: float = 10.0) -> dict:
     try:
         answer = result.get(timeout=timeout, interval=0.05)
     except CeleryTimeout:
-        return _answer(False, started, f"{timeout:g} 秒内没有工作进程响应，请检查 Celery worker 是否在运行")
+        return _answer(
+            False, started, f"{timeout:g} 秒内没有工作进程响应，请检查 Celery worker 是否在运行"
+        )
     except Exception as exc:  # noqa: BLE001
         return _answer(False, started, f"等待工作进程响应时出错：{exc}")
     finally:

@@ -4,8 +4,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from matchmaker.auth import roles_required
-from matchmaker.services import ServiceError, matching_runs, vocabulary, worker_health
-from matchmaker.services import matching_incremental  # noqa: F401  (connects listing receivers)
+from matchmaker.services import (
+    ServiceError,
+    matching_incremental,  # noqa: F401  (connects listing receivers)
+    matching_runs,
+    vocabulary,
+    worker_health,
+)
 
 bp = Blueprint("runs", __name__)
 
@@ -15,8 +20,12 @@ bp = Blueprint("runs", __name__)
 def index():
     matching_runs.reconcile()
     runs = matching_runs.list_runs(limit=int(request.args.get("limit", 50) or 50))
-    return render_template("runs/index.html", runs=runs, labels=matching_runs.STATUS_LABELS,
-                           kinds=matching_runs.KIND_LABELS)
+    return render_template(
+        "runs/index.html",
+        runs=runs,
+        labels=matching_runs.STATUS_LABELS,
+        kinds=matching_runs.KIND_LABELS,
+    )
 
 
 @bp.post("/runs/start")
@@ -49,8 +58,7 @@ def cancel(run_id: int):
 def progress():
     ids = [int(x) for x in request.args.get("ids", "").split(",") if x.strip().isdigit()]
     matching_runs.reconcile()
-    runs = [matching_runs.describe(matching_runs.get_run(i)) for i in ids[:100]
-            if _exists(i)]
+    runs = [matching_runs.describe(matching_runs.get_run(i)) for i in ids[:100] if _exists(i)]
     return {"runs": runs}
 
 
@@ -73,11 +81,18 @@ def vocabulary_page():
         except ServiceError as e:
             errors = e.errors or {"word": e.message}
         else:
-            flash(f"已添加{vocabulary.KIND_LABELS[entry.kind]}“{entry.word}”；重建模型后生效",
-                  "success")
+            flash(
+                f"已添加{vocabulary.KIND_LABELS[entry.kind]}“{entry.word}”；重建模型后生效",
+                "success",
+            )
             return redirect(url_for("runs.vocabulary_page"))
-    return render_template("runs/vocabulary.html", entries=vocabulary.entries(), errors=errors,
-                           form=form, labels=vocabulary.KIND_LABELS), (400 if errors else 200)
+    return render_template(
+        "runs/vocabulary.html",
+        entries=vocabulary.entries(),
+        errors=errors,
+        form=form,
+        labels=vocabulary.KIND_LABELS,
+    ), (400 if errors else 200)
 
 
 @bp.post("/runs/vocabulary/<int:entry_id>/delete")
