@@ -59,7 +59,7 @@ BLUEPRINTS = (
     "dashboard",
 )
 # One click group per feature, each in matchmaker/commands/<name>.py named like the module.
-COMMAND_GROUPS = ("users", "demo", "matching", "pairs", "fairs")
+COMMAND_GROUPS = ("users", "demo", "listings", "matching", "pairs", "fairs")
 
 
 def register_blueprints(app: Flask) -> None:

@@ -158,3 +158,18 @@ def test_load_thousands_of_shared_eval_lines(runner, tmp_path):
     assert counts["achievements_added"] == 2000 and counts["needs_added"] == 1000
     assert count(Achievement) == 2000
     assert db.session.scalar(select(func.count(Field.id)).where(Field.position == 1000)) >= 1
+
+
+def test_loaded_listings_are_found_by_search(runner, tmp_path):
+    from matchmaker.services.listing_search import parse_filters, search
+
+    a = write_lines(
+        tmp_path / "a.jsonl",
+        [
+            achievement("A1", title="协作机器人关节模组", keywords=["协作机器人"]),
+            achievement("A2", title="秸秆炭化炉", description="秸秆连续炭化成套设备。", keywords=["秸秆"]),
+        ],
+    )
+    assert load(runner, "--achievements", a).exit_code == 0
+    page = search("achievement", None, parse_filters("achievement", {"q": "机器人"}))
+    assert [r.external_ref for r in page.items] == ["A1"]

@@ -19,6 +19,7 @@ from matchmaker.models import (
     Base,
     Contract,
     Fair,
+    FairRegistration,
     MatchChunk,
     MatchRun,
     Meeting,
@@ -26,6 +27,7 @@ from matchmaker.models import (
     OutboxEmail,
     PairEvent,
     Suggestion,
+    VocabularyEntry,
 )
 from matchmaker.models.accounts import ROLES
 from matchmaker.services.accounts import issue_token
@@ -144,7 +146,9 @@ def build_world(make_org, make_user, make_achievement, make_need) -> World:
     )
     event = PairEvent(suggestion_id=pair.id, to_state="suggested")
     email = OutboxEmail(to_address="a@example.com", subject="s", body="b")
-    db.session.add_all([meeting, contract, event, email])
+    registration = FairRegistration(fair_id=fair.id, need_id=need.id)
+    entry = VocabularyEntry(kind="term", word="协作焊接")
+    db.session.add_all([meeting, contract, event, email, registration, entry])
     for role, user in w.users.items():
         note = Notification(user_id=user.id, kind="test", message="通知")
         db.session.add(note)
@@ -166,6 +170,8 @@ def build_world(make_org, make_user, make_achievement, make_need) -> World:
         contracts=contract.id,
         pair_events=event.id,
         outbox_emails=email.id,
+        fair_registrations=registration.id,
+        vocabulary_entries=entry.id,
         fields=field_by_name("机器人与智能制造").id,
         api_tokens=db.session.scalar(sa.text("SELECT min(id) FROM api_tokens")),
     )

@@ -8,13 +8,15 @@ in one transaction, so a bad line leaves the database as it was.
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 from sqlalchemy import insert, select
 
 from matchmaker.extensions import db
 from matchmaker.models import Achievement, Field, Need, Organization, utcnow
 from matchmaker.models.listings import achievement_fields, need_fields
-from matchmaker.services import ServiceError
+from matchmaker.services import ServiceError, listing_index
+from matchmaker.services.listing_kinds import KINDS as SEARCH_KINDS
 
 MAX_LENGTHS = {"id": 80, "title": 200, "field": 60, "org": 120}
 # SQLite refuses statements with more bound parameters than this; PostgreSQL does not mind.
@@ -226,6 +228,20 @@ def _insert_listings(kind: Kind, lines: list[ListingLine], org_ids: dict, field_
             kind.links.insert(),
             [
                 {kind.link_column: listing_ids[line.ref], "field_id": field_ids[line.field]}
+                for line in part
+            ],
+        )
+        # Bulk inserts bypass the ORM flush that keeps search terms in step, so index here.
+        listing_index.reindex(
+            SEARCH_KINDS[kind.name],
+            [
+                SimpleNamespace(
+                    id=listing_ids[line.ref],
+                    title=line.title,
+                    keywords=line.keywords,
+                    description=line.description,
+                    summary="",
+                )
                 for line in part
             ],
         )
