@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import event
+from werkzeug.routing import IntegerConverter
 from sqlalchemy.engine import Engine
 
 from config import Config
@@ -17,12 +18,20 @@ def create_app(config: object | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_object(config or Config())
     app.instance_path = str(app.config["INSTANCE_DIR"])
+    # Ids beyond a 32-bit integer column cannot exist; answer 404 before the database overflows.
+    app.url_map.converters["int"] = DatabaseIdConverter
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)
     return app
+
+
+class DatabaseIdConverter(IntegerConverter):
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _instance_secret(instance: Path) -> str:

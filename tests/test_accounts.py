@@ -155,3 +155,10 @@ def test_forms_refuse_posts_without_csrf_token(app, make_user):
     response = app.test_client().post("/auth/login", data={"login": user.login, "password": PASSWORD})
     assert response.status_code == 400
     assert "CSRF" in response.get_data(as_text=True)
+
+
+def test_ids_beyond_the_integer_column_are_not_found(client, make_user, login):
+    login(make_user("staff"))
+    response = client.get("/api/v1/pairs/3295197466")
+    assert response.status_code == 404
+    assert response.json["message"]

@@ -3,6 +3,7 @@
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 
+from matchmaker.extensions import db
 from matchmaker.services import ServiceError
 
 MESSAGES = {
@@ -35,6 +36,12 @@ def render_error(status: int, message: str | None = None, errors: dict | None = 
 def register_error_handlers(app: Flask) -> None:
     for status in MESSAGES:
         app.register_error_handler(status, lambda e, s=status: render_error(s))
+
+    @app.errorhandler(500)
+    def server_error(e):
+        # A failed statement leaves the transaction aborted; the error page must not reuse it.
+        db.session.rollback()
+        return render_error(500)
 
     @app.errorhandler(CSRFError)
     def csrf_error(e):
