@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import signal
 import statistics
 import sys
 import tempfile
@@ -407,6 +408,8 @@ def main() -> int:
     parser.add_argument("--big", default="", help="e.g. 100000x20000: time 1 vs 2 workers")
     args = parser.parse_args()
     shared_data()
+    # so `timeout` or Ctrl-C still stop the workers and redis-server this benchmark started
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     with tempfile.TemporaryDirectory(prefix="bench_jobs_") as tmp:
         bench = Bench(Path(tmp))
         try:
