@@ -180,10 +180,14 @@ def run_rematch(timeout: float = 7200) -> dict:
 
     run = matching_runs.start_rematch()
     seen = []
-    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    planned = None
+    deadline = started + timeout
     while True:
         info = matching_runs.status(run.id)
         seen.append(info["progress"])
+        if planned is None and info["chunks_total"]:
+            planned = time.monotonic() - started
         if info["status"] not in ("queued", "running"):
             break
         if time.monotonic() > deadline:
@@ -196,6 +200,7 @@ def run_rematch(timeout: float = 7200) -> dict:
     row = db.session.get(MatchRun, run.id)
     info["seconds"] = (row.finished_at - row.created_at).total_seconds()
     info["progress_steps"] = len(set(seen))
+    info["planning"] = planned if planned is not None else info["seconds"]
     return info
 
 
@@ -387,7 +392,9 @@ def big(bench: Bench, n_achievements: int, n_needs: int) -> None:
         bench.stop_workers()
         times[workers] = info["seconds"]
         print(
-            f"{workers} worker(s): {info['seconds']:8.1f} s  {info['suggestions']:,} pairs, "
+            f"{workers} worker(s): {info['seconds']:8.1f} s (planning and fit "
+            f"{info['planning']:.1f} s, chunks {info['seconds'] - info['planning']:.1f} s)  "
+            f"{info['suggestions']:,} pairs, "
             f"{info['chunks_total']} chunks, {info['progress_steps']} distinct progress values seen"
         )
     ratio = times[2] / times[1]
