@@ -277,3 +277,17 @@ def test_tokens_are_cached_per_listing_revision(queue, corpus):
 def test_rematch_with_nothing_published_succeeds_empty(queue):
     run = rematch(queue)
     assert run.status == "succeeded" and run.chunks_total == 0 and run.suggestions == 0
+
+
+def test_a_run_no_worker_ever_picks_up_fails_in_words_instead_of_waiting_forever(
+    app, queue, corpus
+):
+    run = matching_runs.start_rematch()
+    stale = utcnow() - timedelta(seconds=app.config["MATCH_STALE_SECONDS"] + 5)
+    for _ in range(2 * app.config["MATCH_MAX_ATTEMPTS"] + 1):
+        db.session.execute(update(MatchRun).values(heartbeat_at=stale))
+        db.session.commit()
+        matching_runs.reconcile()
+    info = matching_runs.status(run.id)
+    assert info["status"] == "failed" and "Celery worker" in info["error"]
+    assert matching_runs.start_rematch().id != run.id  # the slot is free again

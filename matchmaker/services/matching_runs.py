@@ -150,8 +150,8 @@ def plan_run(run_id: int) -> None:
     if run is None or run.status not in ACTIVE:
         db.session.rollback()
         return
-    run.attempts += 1
-    if run.attempts > _cfg("MATCH_MAX_ATTEMPTS"):
+    run.attempts += 1  # deliveries of the plan plus the reconciler's re-queues
+    if run.attempts > 2 * _cfg("MATCH_MAX_ATTEMPTS"):
         _fail(run_id, f"模型准备已尝试 {run.attempts - 1} 次仍未完成，任务终止")
         db.session.commit()
         return
@@ -388,15 +388,17 @@ def _recover(run: MatchRun, cap: int) -> list[tuple[str, int]]:
             select(MatchChunk).where(MatchChunk.run_id == run.id, MatchChunk.status != "done")
         )
     )
+    # Every re-queue counts, so a run that no worker ever picks up ends too, with a reason.
+    run.attempts += 1
+    if run.attempts > 2 * cap:
+        _fail(run.id, f"已重新排队 {run.attempts - 1} 次仍无进展，请检查 Celery worker 是否在运行")
+        return []
     if run.kind == "incremental":
-        if run.attempts >= cap or not chunks:
-            _fail(run.id, "增量匹配多次中断，已放弃")
+        if not chunks:
+            _fail(run.id, "增量匹配的任务记录缺失，已放弃")
             return []
         return [("match_listing", chunks[0].id)]
     if run.chunks_total == 0:
-        if run.attempts >= cap:
-            _fail(run.id, f"模型准备已中断 {run.attempts} 次，任务终止")
-            return []
         return [("plan_run", run.id)]
     worn = [c for c in chunks if c.attempts >= cap]
     if worn:
