@@ -17,6 +17,8 @@ from matchmaker.models import Base
 from matchmaker.services import accounts
 from matchmaker.services.taxonomy import ensure_fields, field_by_name
 
+pytest_plugins = ["tests.browser"]
+
 PASSWORD = "correct-horse-42"
 _serial = count(1)
 

@@ -1,61 +1,15 @@
 """A real browser runs a fair: staff create, register, preview and publish; a company reads its
 agenda; the dashboard shows the funnel."""
 
-import os
-import threading
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from matchmaker.extensions import db
 from matchmaker.models import Meeting, Suggestion
-from tests.conftest import PASSWORD
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.browser import login_page
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def live_server(app):
-    """Serve the test app on a free port chosen by the OS."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-
-
-@pytest.fixture
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian chromium is not installed (apt-get install -y chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def _login(browser, base: str, login: str):
-    page = browser.new_context().new_page()
-    page.goto(f"{base}/auth/login")
-    page.fill("input[name=login]", login)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button:has-text('登录')")
-    page.wait_for_load_state()
-    return page
 
 
 @pytest.fixture
@@ -90,7 +44,7 @@ def demo_like(make_user, make_org, make_need, make_achievement):
 
 
 def test_staff_run_a_fair_and_a_company_reads_its_agenda(live_server, browser, demo_like):
-    staff = _login(browser, live_server, demo_like["staff"].login)
+    staff = login_page(browser, live_server, demo_like["staff"].login)
     staff.goto(f"{live_server}/fairs/new")
     staff.fill("input[name=name]", "沈阳智能制造专场对接会")
     staff.fill("input[name=held_on]", "2026-12-18")
@@ -116,7 +70,7 @@ def test_staff_run_a_fair_and_a_company_reads_its_agenda(live_server, browser, d
     assert staff.locator("#agenda tr.meeting").count() == 6
     assert db.session.scalar(select(func.count(Meeting.id))) == 6
 
-    company = _login(browser, live_server, demo_like["company"].login)
+    company = login_page(browser, live_server, demo_like["company"].login)
     company.goto(f"{live_server}/fairs/")
     company.click("text=沈阳智能制造专场对接会")
     company.wait_for_load_state()

@@ -5,50 +5,20 @@ row directly once the listing is published, then checks the detail page shows it
 """
 
 import os
-import shutil
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from matchmaker.extensions import db
 from matchmaker.models import Achievement, Suggestion
 from tests.conftest import PASSWORD
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 
 @pytest.fixture
-def live_url(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-
-
-@pytest.fixture
-def page(live_url):
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        pytest.skip("Debian chromium not installed (apt-get install -y chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(base_url=live_url, locale="zh-CN")
-        context.set_default_timeout(15000)
-        yield context.new_page()
-        context.close()
-        browser.close()
+def page(live_server, browser):
+    context = browser.new_context(base_url=live_server, locale="zh-CN")
+    context.set_default_timeout(15000)
+    yield context.new_page()
+    context.close()
 
 
 def sign_in(page, user):

@@ -1,27 +1,13 @@
 """A real browser walks one pair from suggestion to signed contract: broker, company, institute."""
 
-import os
-import threading
 from datetime import date
 
 import pytest
-from werkzeug.serving import make_server
 
 from matchmaker.extensions import db
 from matchmaker.models import Suggestion
 from matchmaker.services.taxonomy import field_by_name
-from tests.conftest import PASSWORD
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.browser import login_page
 
 pytestmark = pytest.mark.slow
 
@@ -36,38 +22,6 @@ def cheap_password_hashing(monkeypatch):
     monkeypatch.setattr(
         accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     )
-
-
-@pytest.fixture
-def live_server(app):
-    """Serve the test app on a free port chosen by the OS."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-
-
-@pytest.fixture
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian chromium is not installed (apt-get install -y chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def _login(browser, base: str, login: str):
-    page = browser.new_context().new_page()
-    page.goto(f"{base}/auth/login")
-    page.fill("input[name=login]", login)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button:has-text('登录')")
-    page.wait_for_load_state()
-    return page
 
 
 def test_pair_goes_from_suggestion_to_contract_in_a_real_browser(
@@ -89,7 +43,7 @@ def test_pair_goes_from_suggestion_to_contract_in_a_real_browser(
     db.session.commit()
     pair_id = pair.id
 
-    brk = _login(browser, live_server, broker.login)
+    brk = login_page(browser, live_server, broker.login)
     brk.goto(f"{live_server}/workbench")
     brk.click(f"tr[data-pair='{pair_id}'] a")
     brk.fill("#recommend-form textarea[name=note]", "双方技术高度契合")
@@ -97,7 +51,7 @@ def test_pair_goes_from_suggestion_to_contract_in_a_real_browser(
     assert brk.get_attribute("#pair-state", "data-state") == "recommended"
 
     for user in (company_user, institute_user):
-        party = _login(browser, live_server, user.login)
+        party = login_page(browser, live_server, user.login)
         party.goto(f"{live_server}/my/pairs")
         party.click(f"tr[data-pair='{pair_id}'] button.accept")
         party.wait_for_load_state()
