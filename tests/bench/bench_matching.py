@@ -80,19 +80,24 @@ def _cached(achievements: list[dict], needs: list[dict]) -> None:
     started = time.perf_counter()
     a, n = listings(achievements), listings(needs)
     tokenizing = time.perf_counter() - started
-    started = time.perf_counter()
-    matcher = Matcher().fit(a, n)
-    fitting = time.perf_counter() - started
-    started = time.perf_counter()
-    matcher.rank_needs(top_k=10)
-    one_way = time.perf_counter() - started
-    started = time.perf_counter()
-    matcher.rank(top_k=10)
-    both = time.perf_counter() - started
+    fitting, one_way, both = [], [], []
+    for _ in range(3):
+        # A fresh fit each time, so the timed ranking includes the feedback expansion it triggers.
+        started = time.perf_counter()
+        matcher = Matcher().fit(a, n)
+        fitting.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        matcher.rank_needs(top_k=10)
+        one_way.append(time.perf_counter() - started)
+        matcher = Matcher().fit(a, n)
+        started = time.perf_counter()
+        matcher.rank(top_k=10)
+        both.append(time.perf_counter() - started)
+    median = statistics.median
     print(f"{'tokenize all listings in-process':<48}{tokenizing:8.2f} s")
-    print(f"{'fit TF-IDF from cached tokens':<48}{fitting:8.2f} s")
-    print(f"{'rank needs top 10 (cached tokens, fitted)':<48}{one_way:8.2f} s")
-    print(f"{'rank both directions top 10 + merge':<48}{both:8.2f} s")
+    print(f"{'fit TF-IDF from cached tokens':<48}{median(fitting):8.2f} s")
+    print(f"{'rank needs top 10 + explain (fresh fit)':<48}{median(one_way):8.2f} s   target < 0.30 s")
+    print(f"{'rank both directions top 10 + explain + merge':<48}{median(both):8.2f} s   target < 0.30 s")
 
 
 def main() -> None:
