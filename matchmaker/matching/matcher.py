@@ -96,8 +96,15 @@ class Matcher:
     def _combine(self, words, chars) -> sp.csr_matrix:
         weight = self.config.char_weight
         if chars is None:
-            return words.tocsr()
-        return sp.hstack([words * math.sqrt(1 - weight), chars * math.sqrt(weight)], format="csr")
+            return self._cap(words.tocsr())
+        matrix = sp.hstack([words * math.sqrt(1 - weight), chars * math.sqrt(weight)], format="csr")
+        return self._cap(matrix)
+
+    def _cap(self, matrix) -> sp.csr_matrix:
+        """Keep each listing's heaviest features only (config.doc_features; 0 keeps all)."""
+        if self.config.doc_features <= 0:
+            return matrix
+        return _normalize_rows(_top_per_row(matrix, self.config.doc_features)).astype(np.float32)
 
     def _vectorize(self, listings: Sequence[Listing]) -> sp.csr_matrix:
         docs = [self._tokens(x) for x in listings]
@@ -339,15 +346,30 @@ def _normalize_rows(matrix) -> sp.csr_matrix:
     return sp.csr_matrix(sp.diags(1.0 / norms) @ matrix)
 
 
-def _top_per_row(matrix: sp.csr_matrix, n: int) -> sp.csr_matrix:
-    """Keep the n largest entries of each row."""
-    if n <= 0:
+def _top_per_row(matrix, n: int, chunk_cells: int = 8_000_000) -> sp.csr_matrix:
+    """Keep the n largest entries of each row (entries tied with the n-th stay)."""
+    matrix = sp.csr_matrix(matrix)
+    counts = np.diff(matrix.indptr)
+    if n <= 0 or counts.max(initial=0) <= n:
         return matrix
-    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
-    order = np.lexsort((-matrix.data, rows))
-    rows, cols, data = rows[order], matrix.indices[order], matrix.data[order]
-    keep = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left") < n
-    return sp.csr_matrix((data[keep], (rows[keep], cols[keep])), shape=matrix.shape)
+    keep = np.ones(matrix.nnz, dtype=bool)
+    heavy = np.flatnonzero(counts > n)
+    step = max(1, chunk_cells // int(counts.max()))
+    for start in range(0, len(heavy), step):
+        rows = heavy[start : start + step]
+        sizes = counts[rows]
+        segment = np.repeat(np.arange(len(rows)), sizes)
+        position = np.arange(len(segment)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        elements = np.repeat(matrix.indptr[rows], sizes) + position
+        padded = np.full((len(rows), int(sizes.max())), -np.inf, dtype=np.float64)
+        padded[segment, position] = matrix.data[elements]
+        width = padded.shape[1]
+        kth = np.partition(padded, width - n, axis=1)[:, width - n]
+        keep[elements] = matrix.data[elements] >= kth[segment]
+    row_of = np.repeat(np.arange(matrix.shape[0]), counts)
+    indptr = np.zeros(matrix.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row_of[keep], minlength=matrix.shape[0]), out=indptr[1:])
+    return sp.csr_matrix((matrix.data[keep], matrix.indices[keep], indptr), shape=matrix.shape)
 
 
 def _pairs(top: TopK):

@@ -10,9 +10,8 @@ without one), so the product splits into one smaller product per field.
 
 from __future__ import annotations
 
-from collections import deque
+import multiprocessing as mp
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +43,7 @@ class _Block:
     rows: np.ndarray  # global row positions of the block
     cols: np.ndarray  # global column positions of the block's field group
     transposed: sp.csr_matrix  # the group's column vectors, transposed
+    shared_orgs: bool  # whether any organization appears on both sides of the group
 
 
 def top_k_both(
@@ -62,38 +62,70 @@ def top_k_both(
     n_rows, n_cols = rows.vectors.shape[0], cols.vectors.shape[0]
     row_best = _Best(n_rows, k_rows) if k_rows > 0 else None
     col_best = _Best(n_cols, k_cols) if k_cols > 0 else None
-    blocks = _blocks(rows, cols, cross_field_factor, row_mask, col_mask, chunk_cells)
+    blocks = list(_blocks(rows, cols, cross_field_factor, row_mask, col_mask, chunk_cells))
 
     def score(block: _Block):
         return _score_block(block, rows, cols, k_rows, k_cols, min_score, cross_field_factor)
 
-    for block, (row_top, col_top) in _bounded_map(score, blocks, n_jobs):
-        if row_top is not None:
-            row_best.merge(block.rows, *row_top)
-        if col_top is not None:
-            col_best.merge(block.cols, *col_top)
+    def run(part: list[_Block]) -> tuple[_Best | None, _Best | None]:
+        own_rows = _Best(n_rows, k_rows) if k_rows > 0 else None
+        own_cols = _Best(n_cols, k_cols) if k_cols > 0 else None
+        for block in part:
+            row_top, col_top = score(block)
+            if row_top is not None:
+                own_rows.merge(block.rows, *row_top)
+            if col_top is not None:
+                own_cols.merge(block.cols, *col_top)
+        return own_rows, own_cols
+
+    for part_rows, part_cols in _run_parts(run, blocks, n_jobs):
+        if part_rows is not None:
+            row_best.absorb(part_rows)
+        if part_cols is not None:
+            col_best.absorb(part_cols)
     return (
         row_best.result() if row_best is not None else None,
         col_best.result() if col_best is not None else None,
     )
 
 
-def _bounded_map(function, items: Iterator, n_jobs: int):
-    """Yield (item, function(item)) in order, keeping at most n_jobs + 1 blocks in flight."""
-    if n_jobs <= 1:
-        for item in items:
-            yield item, function(item)
+def _run_parts(run, blocks: list[_Block], n_jobs: int):
+    """Run the blocks in this process and, for large products, in forked workers (2 cores: 2 parts).
+
+    scipy's sparse product holds the GIL, so threads would not help; forked workers share the
+    vectors copy-on-write and send back only their top-k arrays.
+    """
+    cells = sum(len(b.rows) * len(b.cols) for b in blocks)
+    if n_jobs <= 1 or len(blocks) < 2 or cells < 20_000_000 or "fork" not in mp.get_all_start_methods():
+        yield run(blocks)
         return
-    with ThreadPoolExecutor(n_jobs) as pool:
-        pending: deque = deque()
-        for item in items:
-            pending.append((item, pool.submit(function, item)))
-            if len(pending) > n_jobs:
-                item, future = pending.popleft()
-                yield item, future.result()
-        while pending:
-            item, future = pending.popleft()
-            yield item, future.result()
+    # Interleave blocks so every part gets a share of each field group.
+    parts = [blocks[i::n_jobs] for i in range(n_jobs)]
+    context = mp.get_context("fork")
+    workers = []
+    for part in parts[1:]:
+        receiver, sender = context.Pipe(duplex=False)
+        worker = context.Process(target=_send_part, args=(run, part, sender), daemon=True)
+        worker.start()
+        sender.close()
+        workers.append((worker, receiver))
+    try:
+        yield run(parts[0])
+        for worker, receiver in workers:
+            try:
+                yield receiver.recv()
+            except EOFError:
+                raise RuntimeError("ranking worker stopped unexpectedly") from None
+    finally:
+        for worker, _ in workers:
+            worker.join(timeout=5)
+            if worker.is_alive():
+                worker.terminate()
+
+
+def _send_part(run, part, sender) -> None:
+    sender.send(run(part))
+    sender.close()
 
 
 def _blocks(rows, cols, factor, row_mask, col_mask, chunk_cells) -> Iterator[_Block]:
@@ -113,26 +145,29 @@ def _blocks(rows, cols, factor, row_mask, col_mask, chunk_cells) -> Iterator[_Bl
         if len(group_rows) == 0 or len(group_cols) == 0:
             continue
         transposed = cols.vectors[group_cols].T.tocsr()
+        row_orgs, col_orgs = rows.orgs[group_rows], cols.orgs[group_cols]
+        shared = np.intersect1d(row_orgs[row_orgs >= 0], col_orgs[col_orgs >= 0]).size > 0
         step = max(1, chunk_cells // len(group_cols))
         for start in range(0, len(group_rows), step):
-            yield _Block(group_rows[start : start + step], group_cols, transposed)
+            yield _Block(group_rows[start : start + step], group_cols, transposed, shared)
 
 
 def _score_block(block: _Block, rows, cols, k_rows, k_cols, min_score, factor):
     """Score one block sparsely and return its rows' and columns' top k as packed keys."""
     product = (rows.vectors[block.rows] @ block.transposed).tocsr()
     local_rows = np.repeat(np.arange(len(block.rows), dtype=np.int64), np.diff(product.indptr))
-    global_rows, local_cols = block.rows[local_rows], product.indices
-    global_cols = block.cols[local_cols]
+    local_cols = product.indices
     values = product.data.astype(np.float32, copy=False)
-    row_fields, col_fields = rows.fields[global_rows], cols.fields[global_cols]
     if factor not in (0.0, 1.0):
+        row_fields, col_fields = rows.fields[block.rows[local_rows]], cols.fields[block.cols[local_cols]]
         cross = (row_fields != col_fields) & (row_fields >= 0) & (col_fields >= 0)
         values = np.where(cross, values * np.float32(factor), values)
-    row_orgs = rows.orgs[global_rows]
-    keep = (values > 0) & (values >= min_score) & ~((row_orgs >= 0) & (row_orgs == cols.orgs[global_cols]))
+    keep = values >= max(min_score, np.finfo(np.float32).tiny)
+    if block.shared_orgs:
+        row_orgs = rows.orgs[block.rows[local_rows]]
+        keep &= ~((row_orgs >= 0) & (row_orgs == cols.orgs[block.cols[local_cols]]))
     values, local_rows, local_cols = values[keep], local_rows[keep], local_cols[keep]
-    global_rows, global_cols = global_rows[keep], global_cols[keep]
+    global_rows, global_cols = block.rows[local_rows], block.cols[local_cols]
     bits = np.ascontiguousarray(values).view(np.int32).astype(np.int64) << 32
     row_top = col_top = None
     if k_rows > 0:
@@ -192,6 +227,11 @@ class _Best:
         picked = np.argpartition(keys, width - self.k, axis=1)[:, width - self.k :]
         self.keys[positions] = np.take_along_axis(keys, picked, axis=1)
         self.partners[positions] = np.take_along_axis(partners, picked, axis=1)
+
+    def absorb(self, other: _Best) -> None:
+        """Merge another running best (over the same positions) into this one."""
+        filled = np.flatnonzero(other.keys.any(axis=1))
+        self.merge(filled, other.keys[filled], other.partners[filled])
 
     def result(self) -> TopK:
         order = np.argsort(-self.keys, axis=1, kind="stable")

@@ -57,27 +57,37 @@ def build(n_achievements: int, n_needs: int, seed: int = 7):
 
 
 def run_one(n_achievements: int) -> None:
-    from matchmaker.matching import Matcher, MatchConfig
+    from matchmaker.matching import Matcher
 
     n_needs = min(max(n_achievements // 10, 1), 100_000)
     started = time.perf_counter()
     achievements, needs = build(n_achievements, n_needs)
     built = time.perf_counter() - started
-    config = MatchConfig(chunk_cells=32_000_000)
+    config = bulk_config()
     started = time.perf_counter()
     matcher = Matcher(config, n_jobs=2).fit(achievements, needs)
+    del achievements, needs
     fitted = time.perf_counter() - started
     started = time.perf_counter()
-    per_need = matcher.rank_needs(top_k=20)
-    per_achievement = matcher.rank_achievements(top_k=20)
+    tops = matcher.rank_bulk(top_k=20)
     ranked = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    found = {kind: int((top.index >= 0).sum()) for kind, top in tops.items()}
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
     print(
         f"{n_achievements:>9} x {n_needs:>7}: build {built:6.1f} s, fit {fitted:6.1f} s, "
-        f"rank top20 both ways {ranked:7.1f} s ({len(per_need)}+{len(per_achievement)} matches), "
-        f"peak RSS {peak:.2f} GiB",
+        f"rank top20 both ways {ranked:7.1f} s, fit+rank {fitted + ranked:7.1f} s "
+        f"({found['need']}+{found['achievement']} pairs), "
+        f"peak RSS {own:.2f} GiB (+ largest worker {children:.2f} GiB)",
         flush=True,
     )
+
+
+def bulk_config():
+    """The configuration used at this scale (see matchmaker.matching.listing.bulk_config)."""
+    from matchmaker.matching import MatchConfig
+
+    return MatchConfig.bulk()
 
 
 def main(argv: list[str]) -> None:
