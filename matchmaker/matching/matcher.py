@@ -15,7 +15,7 @@ from .explain import explain_products, gram_containment
 from .ranking import Side, TopK, top_k_both
 from .tokenizer import dictionary_version
 
-MODEL_VERSION = "1"
+MODEL_VERSION = "2"
 KINDS = ("need", "achievement")
 
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-_LOW = 2**31 - 1  # ids in sorted order are packed reversed, so the smaller id wins a tie
+_LOW = 2**31 - 1
+PARALLEL_MIN_CELLS = 20_000_000  # smaller products finish before a forked worker would start  # ids in sorted order are packed reversed, so the smaller id wins a tie
 
 
 @dataclass
@@ -96,7 +97,7 @@ def _run_parts(run, blocks: list[_Block], n_jobs: int):
     vectors copy-on-write and send back only their top-k arrays.
     """
     cells = sum(len(b.rows) * len(b.cols) for b in blocks)
-    if n_jobs <= 1 or len(blocks) < 2 or cells < 20_000_000 or "fork" not in mp.get_all_start_methods():
+    if n_jobs <= 1 or len(blocks) < 2 or cells < PARALLEL_MIN_CELLS or "fork" not in mp.get_all_start_methods():
         yield run(blocks)
         return
     # Interleave blocks so every part gets a share of each field group.
