@@ -64,6 +64,7 @@ def run_one(n_achievements: int) -> None:
     achievements, needs = build(n_achievements, n_needs)
     built = time.perf_counter() - started
     config = bulk_config()
+    cpu_started = _cpu()
     started = time.perf_counter()
     matcher = Matcher(config, n_jobs=2).fit(achievements, needs)
     del achievements, needs
@@ -71,16 +72,23 @@ def run_one(n_achievements: int) -> None:
     started = time.perf_counter()
     tops = matcher.rank_bulk(top_k=20)
     ranked = time.perf_counter() - started
+    cpu = _cpu() - cpu_started
     found = {kind: int((top.index >= 0).sum()) for kind, top in tops.items()}
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
     print(
         f"{n_achievements:>9} x {n_needs:>7}: build {built:6.1f} s, fit {fitted:6.1f} s, "
-        f"rank top20 both ways {ranked:7.1f} s, fit+rank {fitted + ranked:7.1f} s "
+        f"rank top20 both ways {ranked:7.1f} s, fit+rank {fitted + ranked:7.1f} s (cpu {cpu:.0f} s) "
         f"({found['need']}+{found['achievement']} pairs), "
         f"peak RSS {own:.2f} GiB (+ largest worker {children:.2f} GiB)",
         flush=True,
     )
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished workers (the machine may be shared)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def bulk_config():
