@@ -1,11 +1,10 @@
-"""Behaviour of the engine's fast paths: tokenizer cache, bulk ranking, one-pass ranking, workers."""
+"""Behaviour of the engine's fast paths: tokenizer cache, bulk and one-pass ranking, workers."""
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from matchmaker.matching import Listing, Matcher, MatchConfig
-from matchmaker.matching import ranking
+from matchmaker.matching import Listing, MatchConfig, Matcher, ranking
 from matchmaker.matching import tokenizer as tokenizer_module
 from matchmaker.matching.matcher import _top_per_row
 
@@ -21,13 +20,22 @@ TOPICS = [
 
 def corpus(n_achievements=60, n_needs=24):
     achievements = [
-        Listing(id=f"A{i:02d}", title=TOPICS[i % 6][0], description=TOPICS[(i * 5) % 6][1] + TOPICS[i % 6][1],
-                field=TOPICS[i % 6][2], org=f"inst-{i % 7}")
+        Listing(
+            id=f"A{i:02d}",
+            title=TOPICS[i % 6][0],
+            description=TOPICS[(i * 5) % 6][1] + TOPICS[i % 6][1],
+            field=TOPICS[i % 6][2],
+            org=f"inst-{i % 7}",
+        )
         for i in range(n_achievements)
     ]
     needs = [
-        Listing(id=f"N{i:02d}", title=TOPICS[i % 6][0] + TOPICS[(i + 1) % 6][0][:2], field=TOPICS[i % 6][2],
-                org=f"inst-{i % 3}" if i % 4 == 0 else f"firm-{i}")
+        Listing(
+            id=f"N{i:02d}",
+            title=TOPICS[i % 6][0] + TOPICS[(i + 1) % 6][0][:2],
+            field=TOPICS[i % 6][2],
+            org=f"inst-{i % 3}" if i % 4 == 0 else f"firm-{i}",
+        )
         for i in range(n_needs)
     ]
     return achievements, needs
@@ -54,11 +62,15 @@ def test_tokenizer_cache_is_written_once_and_reused(fresh_tokenizer, monkeypatch
     assert list(fresh_tokenizer.glob("jieba-*.bin")) == files
 
 
-def test_tokenizer_cache_is_rebuilt_when_the_dictionary_version_changes(fresh_tokenizer, tmp_path, monkeypatch):
+def test_tokenizer_cache_is_rebuilt_when_the_dictionary_version_changes(
+    fresh_tokenizer, tmp_path, monkeypatch
+):
     tokenizer_module.get_tokenizer()
     old = set(fresh_tokenizer.glob("jieba-*.bin"))
     changed = tmp_path / "domain_dict.txt"
-    text = tokenizer_module.DICT_PATH.read_text(encoding="utf-8").replace("# version: 1", "# version: 2")
+    text = tokenizer_module.DICT_PATH.read_text(encoding="utf-8").replace(
+        "# version: 1", "# version: 2"
+    )
     changed.write_text(text + "\n量子磁力计阵列\n", encoding="utf-8")
     monkeypatch.setattr(tokenizer_module, "DICT_PATH", changed)
     tokenizer_module.load_dictionary.cache_clear()
@@ -66,7 +78,9 @@ def test_tokenizer_cache_is_rebuilt_when_the_dictionary_version_changes(fresh_to
     rebuilt = tokenizer_module.get_tokenizer()
     new = set(fresh_tokenizer.glob("jieba-*.bin")) - old
     assert len(new) == 1
-    assert next(iter(old)).name.startswith("jieba-1.") and next(iter(new)).name.startswith("jieba-2.")
+    assert next(iter(old)).name.startswith("jieba-1.") and next(iter(new)).name.startswith(
+        "jieba-2."
+    )
     assert "量子磁力计阵列" in rebuilt.FREQ
 
 
@@ -124,10 +138,18 @@ def test_bulk_config_ranks_same_topic_first():
 
 def test_forked_workers_give_the_same_result_as_one_process(monkeypatch):
     rng = np.random.default_rng(3)
-    rows = ranking.Side(sp.random(300, 50, density=0.2, format="csr", dtype=np.float32, random_state=rng),
-                        rng.integers(-1, 3, 300), rng.integers(-1, 20, 300), rng.permutation(300))
-    cols = ranking.Side(sp.random(80, 50, density=0.2, format="csr", dtype=np.float32, random_state=rng),
-                        rng.integers(-1, 3, 80), rng.integers(-1, 20, 80), rng.permutation(80))
+    rows = ranking.Side(
+        sp.random(300, 50, density=0.2, format="csr", dtype=np.float32, random_state=rng),
+        rng.integers(-1, 3, 300),
+        rng.integers(-1, 20, 300),
+        rng.permutation(300),
+    )
+    cols = ranking.Side(
+        sp.random(80, 50, density=0.2, format="csr", dtype=np.float32, random_state=rng),
+        rng.integers(-1, 3, 80),
+        rng.integers(-1, 20, 80),
+        rng.permutation(80),
+    )
     single = ranking.top_k_both(rows, cols, 4, 6, 0.0, 0.0, chunk_cells=2000, n_jobs=1)
     monkeypatch.setattr(ranking, "PARALLEL_MIN_CELLS", 0)
     forked = ranking.top_k_both(rows, cols, 4, 6, 0.0, 0.0, chunk_cells=2000, n_jobs=2)
@@ -142,13 +164,19 @@ def test_top_k_matches_a_dense_reference_with_ties_broken_by_order():
     dense[dense < 0.4] = 0
     zeros = np.zeros(40, dtype=np.int64)
     rows = ranking.Side(sp.csr_matrix(dense), zeros, zeros - 1, np.arange(40))
-    cols = ranking.Side(sp.identity(30, format="csr", dtype=np.float32), zeros[:30], zeros[:30] - 1, np.arange(30))
+    cols = ranking.Side(
+        sp.identity(30, format="csr", dtype=np.float32), zeros[:30], zeros[:30] - 1, np.arange(30)
+    )
     row_top, col_top = ranking.top_k_both(rows, cols, 3, 2, 0.0, 1.0, chunk_cells=100)
     for i in range(40):
-        expected = sorted((j for j in range(30) if dense[i, j] > 0), key=lambda j: (-dense[i, j], j))[:3]
+        expected = sorted(
+            (j for j in range(30) if dense[i, j] > 0), key=lambda j: (-dense[i, j], j)
+        )[:3]
         assert [j for j in row_top.index[i] if j >= 0] == expected
     for j in range(30):
-        expected = sorted((i for i in range(40) if dense[i, j] > 0), key=lambda i: (-dense[i, j], i))[:2]
+        expected = sorted(
+            (i for i in range(40) if dense[i, j] > 0), key=lambda i: (-dense[i, j], i)
+        )[:2]
         assert [i for i in col_top.index[j] if i >= 0] == expected
 
 

@@ -20,7 +20,18 @@ _EXPORTS = {
     "tokenize": "tokenizer",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "MODEL_VERSION",
+    "DictionaryError",
+    "Listing",
+    "Match",
+    "MatchConfig",
+    "Matcher",
+    "ModelVersionError",
+    "dictionary_version",
+    "listing_tokens",
+    "tokenize",
+]
 
 if TYPE_CHECKING:
     from .features import listing_tokens

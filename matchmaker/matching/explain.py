@@ -40,7 +40,11 @@ def explain_products(
     containment, term_rank = owners
     n_pairs = products.shape[0]
     coo = products.tocoo()
-    pair, feature, value = coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data.astype(np.float64)
+    pair, feature, value = (
+        coo.row.astype(np.int64),
+        coo.col.astype(np.int64),
+        coo.data.astype(np.float64),
+    )
     total = np.bincount(pair, weights=value, minlength=n_pairs)
     is_word = feature < n_words
     w_pair, w_feature, w_value = pair[is_word], feature[is_word], value[is_word]
@@ -73,7 +77,7 @@ def explain_products(
 
 
 def _owning_words(w_pair, w_feature, w_value, g_pair, g_index, containment) -> np.ndarray:
-    """For each gram entry, the pair's shared word containing it with the largest value (-1: none)."""
+    """For each gram entry, the pair's heaviest shared word containing it (-1: none)."""
     if len(g_pair) == 0 or len(w_pair) == 0:
         return np.full(len(g_pair), -1, dtype=np.int64)
     n_grams = containment.shape[1]
@@ -91,5 +95,9 @@ def _owning_words(w_pair, w_feature, w_value, g_pair, g_index, containment) -> n
     wanted = g_pair * n_grams + g_index
     found = np.searchsorted(code, wanted)
     found = np.minimum(found, max(len(code) - 1, 0))
-    hit = (len(code) > 0) & (code[found] == wanted) if len(code) else np.zeros(len(wanted), dtype=bool)
+    hit = (
+        (len(code) > 0) & (code[found] == wanted)
+        if len(code)
+        else np.zeros(len(wanted), dtype=bool)
+    )
     return np.where(hit, words[found], -1)

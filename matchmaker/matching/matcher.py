@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from .explain import explain_products, gram_containment
 from .features import char_analyzer, listing_tokens, word_analyzer
 from .listing import Listing, Match, MatchConfig
-from .explain import explain_products, gram_containment
 from .ranking import Side, TopK, top_k_both
 from .tokenizer import dictionary_version
 
@@ -69,14 +69,20 @@ class Matcher:
         n = len(achievements)
         self.achievement_ids_ = [x.id for x in achievements]
         self.need_ids_ = [x.id for x in needs]
-        self.fields_ = {f: i for i, f in enumerate(sorted({x.field for x in [*achievements, *needs]} - {None, ""}))}
+        self.fields_ = {
+            f: i
+            for i, f in enumerate(sorted({x.field for x in [*achievements, *needs]} - {None, ""}))
+        }
         orgs = {x.org for x in [*achievements, *needs]} - {None, ""}
         self.orgs_ = {o: i for i, o in enumerate(sorted(orgs, key=_id_key))}
         self.sides_ = {
             "achievement": self._side(matrix[:n], achievements),
             "need": self._side(matrix[n:], needs),
         }
-        lengths = {kind: np.mean([len(d) for d in part]) if part else 0.0 for kind, part in (("achievement", docs[:n]), ("need", docs[n:]))}
+        lengths = {
+            kind: np.mean([len(d) for d in part]) if part else 0.0
+            for kind, part in (("achievement", docs[:n]), ("need", docs[n:]))
+        }
         # Feedback expands the side with the shorter texts (needs, usually); both directions then
         # share one score per pair.
         self.feedback_kind_ = "need" if lengths["need"] <= lengths["achievement"] else "achievement"
@@ -118,28 +124,48 @@ class Matcher:
         order[sorted(range(len(ids)), key=lambda i: _id_key(ids[i]))] = np.arange(len(ids))
         return Side(
             vectors=matrix.tocsr(),
-            fields=np.array([self.fields_.get(x.field, -1 if not x.field else len(self.fields_)) for x in listings], dtype=np.int64),
-            orgs=np.array([self.orgs_.get(x.org, -1 if x.org in (None, "") else len(self.orgs_)) for x in listings], dtype=np.int64),
+            fields=np.array(
+                [
+                    self.fields_.get(x.field, -1 if not x.field else len(self.fields_))
+                    for x in listings
+                ],
+                dtype=np.int64,
+            ),
+            orgs=np.array(
+                [
+                    self.orgs_.get(x.org, -1 if x.org in (None, "") else len(self.orgs_))
+                    for x in listings
+                ],
+                dtype=np.int64,
+            ),
             order=order,
         )
 
     # -- ranking ---------------------------------------------------------------------------
     def rank_needs(
-        self, need_ids: Iterable | None = None, top_k: int = 10, min_score: float | None = None,
-        achievement_ids: Iterable | None = None, field: str | None = None,
+        self,
+        need_ids: Iterable | None = None,
+        top_k: int = 10,
+        min_score: float | None = None,
+        achievement_ids: Iterable | None = None,
+        field: str | None = None,
     ) -> list[Match]:
         """Return, for each need (or the given subset), its top-k achievements best first."""
         return self._rank_one_way("need", need_ids, top_k, min_score, achievement_ids, field)
 
     def rank_achievements(
-        self, achievement_ids: Iterable | None = None, top_k: int = 10, min_score: float | None = None,
-        need_ids: Iterable | None = None, field: str | None = None,
+        self,
+        achievement_ids: Iterable | None = None,
+        top_k: int = 10,
+        min_score: float | None = None,
+        need_ids: Iterable | None = None,
+        field: str | None = None,
     ) -> list[Match]:
         """Return, for each achievement (or the given subset), its top-k needs best first."""
         return self._rank_one_way("achievement", achievement_ids, top_k, min_score, need_ids, field)
 
     def rank(self, top_k: int = 10, min_score: float | None = None) -> list[Match]:
-        """Rank both ways in one pass and merge per pair, keeping each side's rank (None if outside)."""
+        """Rank both ways in one pass and merge per pair, keeping each side's rank (or None)."""
         tops = self.rank_bulk(top_k, min_score)
         n_achievements = len(self.achievement_ids_)
         need_rows, need_ranks = np.nonzero(tops["need"].index >= 0)
@@ -149,24 +175,41 @@ class Matcher:
         codes = np.union1d(need_codes, ach_codes)
         scores = np.zeros(len(codes), dtype=np.float64)
         ranks = {}
-        for kind, own, rows, place in (("need", need_codes, need_rows, need_ranks), ("achievement", ach_codes, ach_rows, ach_ranks)):
+        for kind, own, rows, place in (
+            ("need", need_codes, need_rows, need_ranks),
+            ("achievement", ach_codes, ach_rows, ach_ranks),
+        ):
             at = np.searchsorted(codes, own)
             scores[at] = tops[kind].score[rows, place]
             ranks[kind] = np.zeros(len(codes), dtype=np.int64)
             ranks[kind][at] = place + 1
         needs, achievements = codes // n_achievements, codes % n_achievements
         sides = self.sides_
-        order = np.lexsort((sides["achievement"].order[achievements], -scores, sides["need"].order[needs]))
-        needs, achievements, scores = needs[order], achievements[order], np.minimum(scores[order], 1.0)
+        order = np.lexsort(
+            (sides["achievement"].order[achievements], -scores, sides["need"].order[needs])
+        )
+        needs, achievements, scores = (
+            needs[order],
+            achievements[order],
+            np.minimum(scores[order], 1.0),
+        )
         need_rank, ach_rank = ranks["need"][order], ranks["achievement"][order]
-        terms = self._explain(sides["need"].vectors, needs, sides["achievement"].vectors, achievements)
+        terms = self._explain(
+            sides["need"].vectors, needs, sides["achievement"].vectors, achievements
+        )
         same = _same_field(sides["need"].fields[needs], sides["achievement"].fields[achievements])
         need_ids, ach_ids = self.need_ids_, self.achievement_ids_
         return [
             Match(need_ids[n], ach_ids[a], score, nr or None, ar or None, term, same_field)
             for n, a, score, nr, ar, term, same_field in zip(
-                needs.tolist(), achievements.tolist(), scores.tolist(), need_rank.tolist(),
-                ach_rank.tolist(), terms, same.tolist(), strict=True,
+                needs.tolist(),
+                achievements.tolist(),
+                scores.tolist(),
+                need_rank.tolist(),
+                ach_rank.tolist(),
+                terms,
+                same.tolist(),
+                strict=True,
             )
         ]
 
@@ -188,22 +231,41 @@ class Matcher:
             query_mask[[positions[x] for x in query_ids]] = True
         masks = {kind: query_mask, other: self._allowed(other, candidate_ids, field)}
         ks = {kind: k, other: 0}
-        top = self._search(ks["need"], ks["achievement"], min_score, masks["need"], masks["achievement"])[kind]
-        rows = np.arange(len(positions)) if query_ids is None else np.array([positions[x] for x in query_ids])
+        top = self._search(
+            ks["need"], ks["achievement"], min_score, masks["need"], masks["achievement"]
+        )[kind]
+        rows = (
+            np.arange(len(positions))
+            if query_ids is None
+            else np.array([positions[x] for x in query_ids])
+        )
         return self._matches(kind, self.sides_[kind], self._ids(kind), rows, top)
 
-    def _search(self, k_need, k_achievement, min_score, need_mask=None, achievement_mask=None) -> dict:
+    def _search(
+        self, k_need, k_achievement, min_score, need_mask=None, achievement_mask=None
+    ) -> dict:
         """One pass over the product: the larger side is chunked by rows, the other kept whole."""
         cfg = self.config
         threshold = cfg.min_score if min_score is None else min_score
         needs, achievements = self._scoring_side("need"), self._scoring_side("achievement")
-        k, masks = {"need": k_need, "achievement": k_achievement}, {"need": need_mask, "achievement": achievement_mask}
+        k, masks = (
+            {"need": k_need, "achievement": k_achievement},
+            {"need": need_mask, "achievement": achievement_mask},
+        )
         sides = {"need": needs, "achievement": achievements}
         rows = "achievement" if achievements.vectors.shape[0] >= needs.vectors.shape[0] else "need"
         cols = _other(rows)
         row_top, col_top = top_k_both(
-            sides[rows], sides[cols], k[rows], k[cols], threshold, cfg.cross_field_factor,
-            masks[rows], masks[cols], cfg.chunk_cells, self.n_jobs,
+            sides[rows],
+            sides[cols],
+            k[rows],
+            k[cols],
+            threshold,
+            cfg.cross_field_factor,
+            masks[rows],
+            masks[cols],
+            cfg.chunk_cells,
+            self.n_jobs,
         )
         return {rows: row_top, cols: col_top}
 
@@ -244,7 +306,11 @@ class Matcher:
     def _scoring_side(self, kind: str) -> Side:
         """The side as scored: the feedback side's vectors are expanded once, on first use."""
         side = self.sides_[kind]
-        if kind != self.feedback_kind_ or self.config.feedback_docs <= 0 or self.config.feedback_weight <= 0:
+        if (
+            kind != self.feedback_kind_
+            or self.config.feedback_docs <= 0
+            or self.config.feedback_weight <= 0
+        ):
             return side
         if getattr(self, "_expanded", None) is None:
             self._expanded = self._expand(side, self.sides_[_other(kind)])
@@ -254,8 +320,14 @@ class Matcher:
         """Pseudo-relevance feedback: add the query's best candidates' vectors to the query."""
         cfg = self.config
         top, _ = top_k_both(
-            queries, candidates, cfg.feedback_docs, 0, cfg.min_score, cfg.cross_field_factor,
-            chunk_cells=cfg.chunk_cells, n_jobs=self.n_jobs,
+            queries,
+            candidates,
+            cfg.feedback_docs,
+            0,
+            cfg.min_score,
+            cfg.cross_field_factor,
+            chunk_cells=cfg.chunk_cells,
+            n_jobs=self.n_jobs,
         )
         n = queries.vectors.shape[0]
         rows, ranks = np.nonzero(top.index >= 0)
@@ -263,15 +335,21 @@ class Matcher:
             (top.score[rows, ranks].astype(np.float32), (rows, top.index[rows, ranks])),
             shape=(n, candidates.vectors.shape[0]),
         )
-        centroid = _normalize_rows(_top_per_row(sp.csr_matrix(feedback @ candidates.vectors), cfg.feedback_terms))
-        expanded = _normalize_rows(queries.vectors + cfg.feedback_weight * centroid).astype(np.float32)
+        centroid = _normalize_rows(
+            _top_per_row(sp.csr_matrix(feedback @ candidates.vectors), cfg.feedback_terms)
+        )
+        expanded = _normalize_rows(queries.vectors + cfg.feedback_weight * centroid).astype(
+            np.float32
+        )
         return Side(expanded.tocsr(), queries.fields, queries.orgs, queries.order)
 
     def _ids(self, kind):
         return self.need_ids_ if kind == "need" else self.achievement_ids_
 
     # -- incremental -----------------------------------------------------------------------
-    def match_listing(self, listing: Listing, kind: str, top_k: int = 10, min_score: float | None = None) -> list[Match]:
+    def match_listing(
+        self, listing: Listing, kind: str, top_k: int = 10, min_score: float | None = None
+    ) -> list[Match]:
         """Rank the other side for one new or edited listing without refitting."""
         if kind not in KINDS:
             raise ValueError(f"kind must be 'need' or 'achievement', not {kind!r}")
@@ -283,18 +361,32 @@ class Matcher:
             scoring = self._expand(query, self.sides_[other])
         threshold = cfg.min_score if min_score is None else min_score
         top, _ = top_k_both(
-            scoring, self._scoring_side(other), top_k, 0, threshold, cfg.cross_field_factor,
-            chunk_cells=cfg.chunk_cells, n_jobs=self.n_jobs,
+            scoring,
+            self._scoring_side(other),
+            top_k,
+            0,
+            threshold,
+            cfg.cross_field_factor,
+            chunk_cells=cfg.chunk_cells,
+            n_jobs=self.n_jobs,
         )
         return self._matches(kind, query, [listing.id], np.arange(1), top)
 
     # -- explanation -----------------------------------------------------------------------
-    def _explain(self, left: sp.csr_matrix, left_rows, right: sp.csr_matrix, right_rows) -> list[list[tuple[str, float]]]:
+    def _explain(
+        self, left: sp.csr_matrix, left_rows, right: sp.csr_matrix, right_rows
+    ) -> list[list[tuple[str, float]]]:
         """Return per pair the top terms with their share of the (unboosted) cosine."""
         if len(left_rows) == 0:
             return []
         products = left[left_rows].multiply(right[right_rows]).tocsr()
-        return explain_products(products, self.n_word_features_, self.terms_, self._gram_owners(), self.config.explain_terms)
+        return explain_products(
+            products,
+            self.n_word_features_,
+            self.terms_,
+            self._gram_owners(),
+            self.config.explain_terms,
+        )
 
     def _gram_owners(self) -> sp.csr_matrix:
         """Which word features contain each character feature (words x grams), built once."""
@@ -318,9 +410,15 @@ class Matcher:
         if not isinstance(payload, dict) or "versions" not in payload:
             raise ModelVersionError(f"{path}: not a matchmaker model file")
         saved, current = payload["versions"], _versions()
-        diffs = [f"{key} {saved.get(key)} (saved) != {current[key]} (running)" for key in current if saved.get(key) != current[key]]
+        diffs = [
+            f"{key} {saved.get(key)} (saved) != {current[key]} (running)"
+            for key in current
+            if saved.get(key) != current[key]
+        ]
         if diffs:
-            raise ModelVersionError(f"{path}: model was built with other versions, refit it: " + "; ".join(diffs))
+            raise ModelVersionError(
+                f"{path}: model was built with other versions, refit it: " + "; ".join(diffs)
+            )
         return payload["matcher"]
 
 

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+# Ids in sorted order are packed reversed, so the smaller id wins a tie.
 _LOW = 2**31 - 1
-PARALLEL_MIN_CELLS = 20_000_000  # smaller products finish before a forked worker would start  # ids in sorted order are packed reversed, so the smaller id wins a tie
+# Smaller products finish before a forked worker would have started.
+PARALLEL_MIN_CELLS = 20_000_000
 
 
 @dataclass
@@ -97,7 +99,12 @@ def _run_parts(run, blocks: list[_Block], n_jobs: int):
     vectors copy-on-write and send back only their top-k arrays.
     """
     cells = sum(len(b.rows) * len(b.cols) for b in blocks)
-    if n_jobs <= 1 or len(blocks) < 2 or cells < PARALLEL_MIN_CELLS or "fork" not in mp.get_all_start_methods():
+    if (
+        n_jobs <= 1
+        or len(blocks) < 2
+        or cells < PARALLEL_MIN_CELLS
+        or "fork" not in mp.get_all_start_methods()
+    ):
         yield run(blocks)
         return
     # Interleave blocks so every part gets a share of each field group.
@@ -112,7 +119,7 @@ def _run_parts(run, blocks: list[_Block], n_jobs: int):
         workers.append((worker, receiver))
     try:
         yield run(parts[0])
-        for worker, receiver in workers:
+        for _worker, receiver in workers:
             try:
                 yield receiver.recv()
             except EOFError:
@@ -138,7 +145,9 @@ def _blocks(rows, cols, factor, row_mask, col_mask, chunk_cells) -> Iterator[_Bl
         row_fields = rows.fields[all_rows]
         col_fields = cols.fields[all_cols]
         for field in np.unique(row_fields):
-            group_cols = all_cols if field < 0 else all_cols[(col_fields == field) | (col_fields < 0)]
+            group_cols = (
+                all_cols if field < 0 else all_cols[(col_fields == field) | (col_fields < 0)]
+            )
             groups.append((all_rows[row_fields == field], group_cols))
     else:
         groups = [(all_rows, all_cols)]
@@ -160,7 +169,10 @@ def _score_block(block: _Block, rows, cols, k_rows, k_cols, min_score, factor):
     local_cols = product.indices
     values = product.data.astype(np.float32, copy=False)
     if factor not in (0.0, 1.0):
-        row_fields, col_fields = rows.fields[block.rows[local_rows]], cols.fields[block.cols[local_cols]]
+        row_fields, col_fields = (
+            rows.fields[block.rows[local_rows]],
+            cols.fields[block.cols[local_cols]],
+        )
         cross = (row_fields != col_fields) & (row_fields >= 0) & (col_fields >= 0)
         values = np.where(cross, values * np.float32(factor), values)
     keep = values >= max(min_score, np.finfo(np.float32).tiny)
@@ -180,7 +192,8 @@ def _score_block(block: _Block, rows, cols, k_rows, k_cols, min_score, factor):
     if k_cols > 0:
         # A CSR matrix over (column, row) whose data are element numbers groups elements by column.
         by_col = sp.csr_matrix(
-            (np.arange(1, len(values) + 1), (local_cols, local_rows)), shape=(len(block.cols), len(block.rows))
+            (np.arange(1, len(values) + 1), (local_cols, local_rows)),
+            shape=(len(block.cols), len(block.rows)),
         )
         order = by_col.data - 1
         keys = bits[order] | (_LOW - rows.order[global_rows[order]])

@@ -105,7 +105,9 @@ def load_dictionary() -> tuple[str, tuple[tuple[str, int | None], ...]]:
     for number, line in lines:
         parts = line.split()
         if len(parts) > 2 or (len(parts) == 2 and not parts[1].isdigit()):
-            raise DictionaryError(f"{DICT_PATH}:{number}: expected 'term [frequency]', got {line!r}")
+            raise DictionaryError(
+                f"{DICT_PATH}:{number}: expected 'term [frequency]', got {line!r}"
+            )
         term = unicodedata.normalize("NFKC", parts[0]).lower()
         entries.append((term, int(parts[1]) if len(parts) == 2 else None))
     return version, tuple(entries)
@@ -115,7 +117,9 @@ def load_dictionary() -> tuple[str, tuple[tuple[str, int | None], ...]]:
 def load_stopwords() -> tuple[str, frozenset[str]]:
     """Read the stop-word list: (version, words)."""
     version, lines = _read_lines(STOPWORDS_PATH)
-    words = frozenset(unicodedata.normalize("NFKC", w).lower() for _, line in lines for w in line.split())
+    words = frozenset(
+        unicodedata.normalize("NFKC", w).lower() for _, line in lines for w in line.split()
+    )
     return version, words
 
 
@@ -142,7 +146,7 @@ def _build_tokenizer():
     path, key = _cache_path(jieba), _cache_key(jieba)
     state = _read_cache(path, key) if path is not None else None
     if state is not None:
-        # The prefix dictionary with our terms already added: what initialize() + add_word would build.
+        # The prefix dictionary with our terms already added, as initialize() + add_word build it.
         tokenizer.FREQ, tokenizer.total = state
         tokenizer.initialized = True
         return tokenizer
@@ -168,7 +172,7 @@ def cache_dir() -> Path | None:
 
 
 def _cache_key(jieba) -> str:
-    """Identify everything the prefix dictionary is built from: our files, jieba and its dictionary."""
+    """Identify what the prefix dictionary is built from: our files, jieba and its dictionary."""
     digest = hashlib.sha256()
     digest.update(DICT_PATH.read_bytes())
     digest.update(STOPWORDS_PATH.read_bytes())
@@ -190,7 +194,12 @@ def _read_cache(path: Path, key: str):
     try:
         payload = marshal.loads(path.read_bytes())
         stored_key, words, freqs, total = payload
-        if stored_key != key or not isinstance(words, str) or not isinstance(total, int) or total <= 0:
+        if (
+            stored_key != key
+            or not isinstance(words, str)
+            or not isinstance(total, int)
+            or total <= 0
+        ):
             return None
         counts = array.array("q")
         counts.frombytes(freqs)
@@ -220,7 +229,9 @@ def split_dictionary_terms() -> list[str]:
     """Return dictionary terms the tokenizer would still split (should be empty)."""
     tokenizer = get_tokenizer()
     return [
-        term for term, _ in load_dictionary()[1] if _merge(tokenizer.lcut(term, HMM=False)) != [term]
+        term
+        for term, _ in load_dictionary()[1]
+        if _merge(tokenizer.lcut(term, HMM=False)) != [term]
     ]
 
 
@@ -233,7 +244,13 @@ def _merge(pieces: list[str]) -> list[str]:
             if piece in _GLUE and prev and prev[-1].isalnum() and prev.isascii():
                 out[-1] = prev + piece
                 continue
-            if prev and prev[-1] in _GLUE and prev.isascii() and len(prev) > 1 and _ALNUM_RE.match(piece):
+            if (
+                prev
+                and prev[-1] in _GLUE
+                and prev.isascii()
+                and len(prev) > 1
+                and _ALNUM_RE.match(piece)
+            ):
                 out[-1] = prev + piece
                 continue
             if piece in _UNITS and _NUMBER_RE.match(prev):

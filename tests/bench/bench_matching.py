@@ -34,13 +34,23 @@ def quality() -> None:
         qrels = read_qrels(folder / "qrels.tsv")
         print(f"\n== quality: {task}")
         print(header())
-        matcher = Matcher().fit(read_listings(folder / "achievements.jsonl"), read_listings(folder / "needs.jsonl"))
+        matcher = Matcher().fit(
+            read_listings(folder / "achievements.jsonl"), read_listings(folder / "needs.jsonl")
+        )
         rankings: dict = {}
         for match in matcher.rank_needs(top_k=10):
             rankings.setdefault(match.need_id, []).append(match.achievement_id)
         print(format_scores("matchmaker (default MatchConfig)", score_rankings(rankings, qrels)))
-        achievements, needs = read_jsonl(folder / "achievements.jsonl"), read_jsonl(folder / "needs.jsonl")
-        print(format_scores("baseline jieba + BM25 (bm25s)", score_rankings(bm25_rank(achievements, needs), qrels)))
+        achievements, needs = (
+            read_jsonl(folder / "achievements.jsonl"),
+            read_jsonl(folder / "needs.jsonl"),
+        )
+        print(
+            format_scores(
+                "baseline jieba + BM25 (bm25s)",
+                score_rankings(bm25_rank(achievements, needs), qrels),
+            )
+        )
         same = bm25_rank(achievements, needs, same_field_first=True)
         print(format_scores("baseline jieba + BM25, same-field first", score_rankings(same, qrels)))
 
@@ -58,7 +68,9 @@ def _timed(commands: list[list[str]], runs: int) -> list[float]:
 
 def speed(runs: int) -> None:
     achievements, needs = fair_listings()
-    print(f"\n== speed: {len(achievements)} achievements x {len(needs)} needs (median of {runs} runs)")
+    print(
+        f"\n== speed: {len(achievements)} achievements x {len(needs)} needs (median of {runs} runs)"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         a_path, n_path = Path(tmp) / "achievements.jsonl", Path(tmp) / "needs.jsonl"
         write_jsonl(a_path, achievements)
@@ -66,15 +78,46 @@ def speed(runs: int) -> None:
         python = sys.executable
         ours, base = _timed(
             [
-                [python, "-m", "matchmaker.matching", "rank", "--achievements", str(a_path), "--needs", str(n_path), "--top", "10", "--out", str(Path(tmp) / "m.jsonl")],
-                [python, str(Path(__file__).with_name("baseline_bm25.py")), str(a_path), str(n_path), str(Path(tmp) / "b.jsonl")],
+                [
+                    python,
+                    "-m",
+                    "matchmaker.matching",
+                    "rank",
+                    "--achievements",
+                    str(a_path),
+                    "--needs",
+                    str(n_path),
+                    "--top",
+                    "10",
+                    "--out",
+                    str(Path(tmp) / "m.jsonl"),
+                ],
+                [
+                    python,
+                    str(Path(__file__).with_name("baseline_bm25.py")),
+                    str(a_path),
+                    str(n_path),
+                    str(Path(tmp) / "b.jsonl"),
+                ],
             ],
             runs,
         )
-        probe = "import time; t=time.perf_counter(); from matchmaker.matching.tokenizer import get_tokenizer; get_tokenizer(); print(time.perf_counter()-t)"
-        init = subprocess.run([python, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+        probe = (
+            "import time; t=time.perf_counter(); from matchmaker.matching.tokenizer import"
+            " get_tokenizer; get_tokenizer(); print(time.perf_counter()-t)"
+        )
+        init = subprocess.run(
+            [python, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+        )
         cold_env = {**os.environ, "MATCHMAKER_CACHE_DIR": ""}
-        cold = subprocess.run([python, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True, env=cold_env)
+        cold = subprocess.run(
+            [python, "-c", probe],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            env=cold_env,
+        )
     print(f"{'whole process, rank CLI (matchmaker)':<48}{ours:8.2f} s")
     print(f"{'whole process, jieba + bm25s, one direction':<48}{base:8.2f} s")
     print(f"{'jieba init incl. domain dictionary (cached)':<48}{float(init.stdout):8.2f} s")
@@ -86,7 +129,9 @@ def _cached(achievements: list[dict], needs: list[dict]) -> None:
     from matchmaker.matching import Listing, Matcher, listing_tokens
 
     def listings(rows):
-        items = [Listing(**{k: (tuple(v) if k == "keywords" else v) for k, v in r.items()}) for r in rows]
+        items = [
+            Listing(**{k: (tuple(v) if k == "keywords" else v) for k, v in r.items()}) for r in rows
+        ]
         return [replace(x, tokens=tuple(listing_tokens(x))) for x in items]
 
     started = time.perf_counter()
@@ -108,8 +153,13 @@ def _cached(achievements: list[dict], needs: list[dict]) -> None:
     median = statistics.median
     print(f"{'tokenize all listings in-process':<48}{tokenizing:8.2f} s")
     print(f"{'fit TF-IDF from cached tokens':<48}{median(fitting):8.2f} s")
-    print(f"{'rank needs top 10 + explain (fresh fit)':<48}{median(one_way):8.2f} s   target < 0.30 s")
-    print(f"{'rank both directions top 10 + explain + merge':<48}{median(both):8.2f} s   target < 0.30 s")
+    print(
+        f"{'rank needs top 10 + explain (fresh fit)':<48}{median(one_way):8.2f} s   target < 0.30 s"
+    )
+    print(
+        f"{'rank both directions top 10 + explain + merge':<48}{median(both):8.2f} s"
+        "   target < 0.30 s"
+    )
 
 
 def main() -> None:

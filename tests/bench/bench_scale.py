@@ -31,8 +31,12 @@ def sentence_pool():
 
     corpus = shared_data() / "corpus"
     sentences, titles = [], []
-    for row in read_jsonl(corpus / "csldcp_abstracts.jsonl") + read_jsonl(corpus / "csl_dev_papers.jsonl"):
-        sentences += [tokenize(s) for s in re.split(r"[。；;.!?！？]", row["abstract"]) if len(s) > 8]
+    for row in read_jsonl(corpus / "csldcp_abstracts.jsonl") + read_jsonl(
+        corpus / "csl_dev_papers.jsonl"
+    ):
+        sentences += [
+            tokenize(s) for s in re.split(r"[。；;.!?！？]", row["abstract"]) if len(s) > 8
+        ]
     for row in read_jsonl(corpus / "csl_train_titles.jsonl"):
         titles.append(tokenize(row["title"]))
     return [s for s in sentences if s], [t for t in titles if t]
@@ -44,13 +48,21 @@ def build(n_achievements: int, n_needs: int, seed: int = 7):
     sentences, titles = sentence_pool()
     rng = random.Random(seed)
     achievements = [
-        Listing(id=i, field=rng.choice(FIELDS), org=i % 5000,
-                tokens=tuple(t for s in rng.sample(sentences, 4) for t in s))
+        Listing(
+            id=i,
+            field=rng.choice(FIELDS),
+            org=i % 5000,
+            tokens=tuple(t for s in rng.sample(sentences, 4) for t in s),
+        )
         for i in range(n_achievements)
     ]
     needs = [
-        Listing(id=i, field=rng.choice(FIELDS), org=5000 + i % 5000,
-                tokens=tuple(rng.choice(titles) * 3 + rng.choice(titles)))
+        Listing(
+            id=i,
+            field=rng.choice(FIELDS),
+            org=5000 + i % 5000,
+            tokens=tuple(rng.choice(titles) * 3 + rng.choice(titles)),
+        )
         for i in range(n_needs)
     ]
     return achievements, needs
@@ -78,7 +90,8 @@ def run_one(n_achievements: int) -> None:
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
     print(
         f"{n_achievements:>9} x {n_needs:>7}: build {built:6.1f} s, fit {fitted:6.1f} s, "
-        f"rank top20 both ways {ranked:7.1f} s, fit+rank {fitted + ranked:7.1f} s (cpu {cpu:.0f} s) "
+        f"rank top20 both ways {ranked:7.1f} s, fit+rank {fitted + ranked:7.1f} s "
+        f"(cpu {cpu:.0f} s) "
         f"({found['need']}+{found['achievement']} pairs), "
         f"peak RSS {own:.2f} GiB (+ largest worker {children:.2f} GiB)",
         flush=True,
@@ -87,7 +100,10 @@ def run_one(n_achievements: int) -> None:
 
 def _cpu() -> float:
     """CPU seconds of this process and its finished workers (the machine may be shared)."""
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
@@ -104,7 +120,11 @@ def main(argv: list[str]) -> None:
         return
     shared_data()
     for size in [int(x) for x in argv] or [10_000, 100_000]:
-        subprocess.run([sys.executable, "-m", "tests.bench.bench_scale", "--one", str(size)], cwd=ROOT, check=False)
+        subprocess.run(
+            [sys.executable, "-m", "tests.bench.bench_scale", "--one", str(size)],
+            cwd=ROOT,
+            check=False,
+        )
 
 
 if __name__ == "__main__":
