@@ -51,7 +51,9 @@ def fresh_tokenizer(tmp_path, monkeypatch):
     tokenizer_module.load_dictionary.cache_clear()
 
 
-def test_tokenizer_cache_is_written_once_and_reused(fresh_tokenizer, monkeypatch):
+def test_tokenizer_cache_is_written_once_reused_and_replaced_when_corrupt(
+    fresh_tokenizer, monkeypatch
+):
     first = tokenizer_module.get_tokenizer()
     files = list(fresh_tokenizer.glob("jieba-*.bin"))
     assert len(files) == 1
@@ -60,6 +62,10 @@ def test_tokenizer_cache_is_written_once_and_reused(fresh_tokenizer, monkeypatch
     assert second is not first
     assert second.FREQ == first.FREQ and second.total == first.total
     assert list(fresh_tokenizer.glob("jieba-*.bin")) == files
+    files[0].write_bytes(b"not a cache")
+    monkeypatch.setattr(tokenizer_module, "_tokenizer", None)
+    assert "协作机器人" in tokenizer_module.tokenize("寻求协作机器人技术")
+    assert files[0].read_bytes() != b"not a cache"
 
 
 def test_tokenizer_cache_is_rebuilt_when_the_dictionary_version_changes(
@@ -82,15 +88,6 @@ def test_tokenizer_cache_is_rebuilt_when_the_dictionary_version_changes(
         "jieba-2."
     )
     assert "量子磁力计阵列" in rebuilt.FREQ
-
-
-def test_corrupt_tokenizer_cache_is_ignored(fresh_tokenizer, monkeypatch):
-    tokenizer_module.get_tokenizer()
-    path = next(fresh_tokenizer.glob("jieba-*.bin"))
-    path.write_bytes(b"not a cache")
-    monkeypatch.setattr(tokenizer_module, "_tokenizer", None)
-    assert "协作机器人" in tokenizer_module.tokenize("寻求协作机器人技术")
-    assert path.read_bytes() != b"not a cache"
 
 
 def test_bulk_path_gives_the_same_top_k_as_the_explained_path():
@@ -184,3 +181,14 @@ def test_feature_cap_keeps_each_rows_heaviest_entries():
     matrix = sp.csr_matrix(np.array([[0.1, 0.5, 0.3, 0.0], [0.2, 0.0, 0.0, 0.0]], dtype=np.float32))
     capped = _top_per_row(matrix, 2).toarray()
     assert np.allclose(capped, [[0.0, 0.5, 0.3, 0.0], [0.2, 0.0, 0.0, 0.0]])
+
+
+def test_saved_model_carries_its_feedback_expansion(tmp_path):
+    achievements, needs = corpus()
+    matcher = Matcher().fit(achievements, needs)
+    matcher.save(tmp_path / "model.joblib")
+    loaded = Matcher.load(tmp_path / "model.joblib")
+    assert loaded._expanded is not None
+    assert [(m.need_id, m.achievement_id) for m in loaded.rank(top_k=3)] == [
+        (m.need_id, m.achievement_id) for m in matcher.rank(top_k=3)
+    ]

@@ -399,6 +399,8 @@ class Matcher:
         """Save the fitted matcher with its model, dictionary and library versions."""
         import joblib
 
+        # Expand the feedback side now, so processes loading the model never pay for it per query.
+        self._scoring_side(self.feedback_kind_)
         joblib.dump({"versions": _versions(), "matcher": self}, path)
 
     @classmethod
