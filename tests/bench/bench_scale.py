@@ -119,6 +119,15 @@ def main(argv: list[str]) -> None:
         run_one(int(argv[1]))
         return
     shared_data()
+    from dataclasses import asdict
+
+    from matchmaker.matching import MatchConfig
+
+    platform, bulk = asdict(MatchConfig()), asdict(bulk_config())
+    changed = ", ".join(
+        f"{k}={bulk[k]} (platform {platform[k]})" for k in bulk if bulk[k] != platform[k]
+    )
+    print(f"bulk config differs from the platform's in: {changed}; no explanations", flush=True)
     for size in [int(x) for x in argv] or [10_000, 100_000]:
         subprocess.run(
             [sys.executable, "-m", "tests.bench.bench_scale", "--one", str(size)],
