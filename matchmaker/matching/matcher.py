@@ -237,7 +237,7 @@ class Matcher:
         rows = (
             np.arange(len(positions))
             if query_ids is None
-            else np.array([positions[x] for x in query_ids])
+            else np.array([positions[x] for x in query_ids], dtype=np.int64)
         )
         return self._matches(kind, self.sides_[kind], self._ids(kind), rows, top)
 
