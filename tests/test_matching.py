@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from matchmaker.matching import Listing, Matcher, MatchConfig, ModelVersionError, tokenize
+from matchmaker.matching import Listing, MatchConfig, Matcher, ModelVersionError, tokenize
 from matchmaker.matching import matcher as matcher_module
 from matchmaker.matching.tokenizer import DictionaryError, _read_lines, split_dictionary_terms
 
@@ -21,10 +21,35 @@ def make_achievement(id, **overrides):
 
 
 ACHIEVEMENTS = [
-    make_achievement("A1", title="六轴协作机器人及柔顺控制技术", description="协作机器人关节力矩传感与人机协作安全控制，机械臂轨迹规划。", keywords=("协作机器人", "力控制"), org="institute-1"),
-    make_achievement("A2", title="PECVD制备氮化硅薄膜工艺", description="采用PECVD在12英寸晶圆上沉积氮化硅钝化薄膜。", keywords=("PECVD", "薄膜"), org="institute-2"),
-    make_achievement("A3", title="水稻抗病分子育种", description="利用分子标记辅助选择培育抗稻瘟病水稻新品种。", keywords=("水稻", "育种"), field="农学", org="institute-1"),
-    make_achievement("A4", title="磷酸铁锂动力电池热管理系统", description="电动汽车动力电池组液冷热管理与电池管理系统。", keywords=("动力电池",), org="institute-3"),
+    make_achievement(
+        "A1",
+        title="六轴协作机器人及柔顺控制技术",
+        description="协作机器人关节力矩传感与人机协作安全控制，机械臂轨迹规划。",
+        keywords=("协作机器人", "力控制"),
+        org="institute-1",
+    ),
+    make_achievement(
+        "A2",
+        title="PECVD制备氮化硅薄膜工艺",
+        description="采用PECVD在12英寸晶圆上沉积氮化硅钝化薄膜。",
+        keywords=("PECVD", "薄膜"),
+        org="institute-2",
+    ),
+    make_achievement(
+        "A3",
+        title="水稻抗病分子育种",
+        description="利用分子标记辅助选择培育抗稻瘟病水稻新品种。",
+        keywords=("水稻", "育种"),
+        field="农学",
+        org="institute-1",
+    ),
+    make_achievement(
+        "A4",
+        title="磷酸铁锂动力电池热管理系统",
+        description="电动汽车动力电池组液冷热管理与电池管理系统。",
+        keywords=("动力电池",),
+        org="institute-3",
+    ),
 ]
 NEEDS = [
     make_achievement("N1", title="寻求协作机器人力控制与机械臂轨迹规划技术", org="factory-1"),
@@ -132,7 +157,9 @@ def test_save_and_load_round_trip(fitted, tmp_path):
     fitted.save(path)
     loaded = Matcher.load(path)
     assert loaded.version == fitted.version
-    assert [(m.need_id, m.achievement_id) for m in loaded.rank()] == [(m.need_id, m.achievement_id) for m in fitted.rank()]
+    assert [(m.need_id, m.achievement_id) for m in loaded.rank()] == [
+        (m.need_id, m.achievement_id) for m in fitted.rank()
+    ]
 
 
 def test_load_refuses_a_model_of_another_version(fitted, tmp_path, monkeypatch):
@@ -144,21 +171,49 @@ def test_load_refuses_a_model_of_another_version(fitted, tmp_path, monkeypatch):
 
 
 def _write_jsonl(path, rows):
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    path.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
+    )
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "matchmaker.matching", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "matchmaker.matching", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def _as_rows(listings):
-    return [{"id": x.id, "title": x.title, "description": x.description, "keywords": list(x.keywords), "field": x.field, "org": x.org} for x in listings]
+    return [
+        {
+            "id": x.id,
+            "title": x.title,
+            "description": x.description,
+            "keywords": list(x.keywords),
+            "field": x.field,
+            "org": x.org,
+        }
+        for x in listings
+    ]
 
 
 def test_cli_rank_writes_one_line_per_need(tmp_path):
     _write_jsonl(tmp_path / "a.jsonl", _as_rows(ACHIEVEMENTS))
     _write_jsonl(tmp_path / "n.jsonl", _as_rows(NEEDS))
-    result = _cli("rank", "--achievements", str(tmp_path / "a.jsonl"), "--needs", str(tmp_path / "n.jsonl"), "--top", "2", "--out", str(tmp_path / "m.jsonl"))
+    result = _cli(
+        "rank",
+        "--achievements",
+        str(tmp_path / "a.jsonl"),
+        "--needs",
+        str(tmp_path / "n.jsonl"),
+        "--top",
+        "2",
+        "--out",
+        str(tmp_path / "m.jsonl"),
+    )
     assert result.returncode == 0, result.stderr
     lines = [json.loads(x) for x in (tmp_path / "m.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [x["need_id"] for x in lines] == ["N1", "N2", "N3", "N4"]
@@ -170,7 +225,7 @@ def test_cli_rank_writes_one_line_per_need(tmp_path):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ('{"id": "N1", "title": "机器人"}\n{"title": "没有编号"}\n', "n.jsonl:2: missing \"id\""),
+        ('{"id": "N1", "title": "机器人"}\n{"title": "没有编号"}\n', 'n.jsonl:2: missing "id"'),
         ('{"id": "N1"}\n\n{"id": "N3", \n', "n.jsonl:3: invalid JSON"),
         (None, "n.jsonl:1: not valid UTF-8"),
     ],
@@ -181,15 +236,28 @@ def test_cli_rejects_bad_input_naming_the_line(tmp_path, content, message):
         (tmp_path / "n.jsonl").write_bytes('{"id": "N1", "title": "机器人"}\n'.encode("gbk"))
     else:
         (tmp_path / "n.jsonl").write_text(content, encoding="utf-8")
-    result = _cli("rank", "--achievements", str(tmp_path / "a.jsonl"), "--needs", str(tmp_path / "n.jsonl"), "--out", str(tmp_path / "m.jsonl"))
+    result = _cli(
+        "rank",
+        "--achievements",
+        str(tmp_path / "a.jsonl"),
+        "--needs",
+        str(tmp_path / "n.jsonl"),
+        "--out",
+        str(tmp_path / "m.jsonl"),
+    )
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_engine_imports_no_web_or_queue_framework():
-    code = "import matchmaker.matching, sys; print([m for m in ('flask', 'celery', 'sqlalchemy') if m in sys.modules])"
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    code = (
+        "import matchmaker.matching, sys; from matchmaker.matching import Matcher, tokenize;"
+        " print([m for m in ('flask', 'celery', 'sqlalchemy') if m in sys.modules])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert result.stdout.strip() == "[]", result.stderr
 
 
@@ -198,7 +266,9 @@ def _shared_eval() -> Path:
     return base / "eval" / "csl-title-dev"
 
 
-@pytest.mark.skipif(not _shared_eval().is_dir(), reason="shared eval data (../shared/data/eval) not present")
+@pytest.mark.skipif(
+    not _shared_eval().is_dir(), reason="shared eval data (../shared/data/eval) not present"
+)
 def test_quality_smoke_on_shared_eval_subset():
     from matchmaker.matching.evaluate import read_qrels, score_rankings
     from matchmaker.matching.io import read_listings
@@ -207,7 +277,11 @@ def test_quality_smoke_on_shared_eval_subset():
     needs = read_listings(task / "needs.jsonl")[:150]
     qrels = read_qrels(task / "qrels.tsv")
     wanted = {a for n in needs for a in qrels.get(str(n.id), {})}
-    achievements = [a for a in read_listings(task / "achievements.jsonl") if a.id in wanted or int(str(a.id)[1:]) % 4 == 0]
+    achievements = [
+        a
+        for a in read_listings(task / "achievements.jsonl")
+        if a.id in wanted or int(str(a.id)[1:]) % 4 == 0
+    ]
     matcher = Matcher(MatchConfig()).fit(achievements, needs)
     rankings: dict = {}
     for match in matcher.rank_needs():

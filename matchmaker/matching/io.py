@@ -42,17 +42,17 @@ def _listing(row, path, number) -> Listing:
     if not isinstance(row, dict):
         raise ListingFileError(f"{path}:{number}: expected a JSON object")
     if row.get("id") in (None, ""):
-        raise ListingFileError(f"{path}:{number}: missing \"id\"")
+        raise ListingFileError(f'{path}:{number}: missing "id"')
     if not isinstance(row["id"], str | int) or isinstance(row["id"], bool):
-        raise ListingFileError(f"{path}:{number}: \"id\" must be a string or an integer")
+        raise ListingFileError(f'{path}:{number}: "id" must be a string or an integer')
     keywords = row.get("keywords") or ()
     if isinstance(keywords, str):
         keywords = (keywords,)
     if not isinstance(keywords, list | tuple) or not all(isinstance(k, str) for k in keywords):
-        raise ListingFileError(f"{path}:{number}: \"keywords\" must be a list of strings")
+        raise ListingFileError(f'{path}:{number}: "keywords" must be a list of strings')
     for key in ("title", "description", "field"):
         if row.get(key) is not None and not isinstance(row[key], str):
-            raise ListingFileError(f"{path}:{number}: \"{key}\" must be a string")
+            raise ListingFileError(f'{path}:{number}: "{key}" must be a string')
     return Listing(
         id=row["id"],
         title=row.get("title") or "",
@@ -71,7 +71,13 @@ def write_need_matches(path: str | Path, need_ids: Iterable, matches: Iterable[M
     with open(path, "w", encoding="utf-8") as handle:
         for need_id in need_ids:
             rows = [
-                {"achievement_id": m.achievement_id, "score": round(m.score, 6), "terms": [list(t) for t in m.terms]}
+                {
+                    "achievement_id": m.achievement_id,
+                    "score": round(m.score, 6),
+                    "terms": [list(t) for t in m.terms],
+                }
                 for m in sorted(by_need.get(need_id, ()), key=lambda m: m.need_rank)
             ]
-            handle.write(json.dumps({"need_id": need_id, "matches": rows}, ensure_ascii=False) + "\n")
+            handle.write(
+                json.dumps({"need_id": need_id, "matches": rows}, ensure_ascii=False) + "\n"
+            )

@@ -1,14 +1,26 @@
-"""Chunked sparse similarity with per-row top-k: never a dense queries x candidates matrix."""
+"""Chunked sparse similarity with top-k per row and per column: never a dense rows x columns matrix.
+
+One pass over the product blocks yields both directions: each block's rows are complete (a row's
+best k is final when its block is done) and each column keeps a running best k merged block by
+block. Scores and ties are packed into one int64 key (the float32 score's bits, then the partner's
+position in id order reversed), so every top-k is a plain integer partition and ties break by id.
+With ``cross_field_factor == 0`` listings only compete within their field (or against listings
+without one), so the product splits into one smaller product per field.
+"""
 
 from __future__ import annotations
 
+import multiprocessing as mp
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
+
+# Ids in sorted order are packed reversed, so the smaller id wins a tie.
+_LOW = 2**31 - 1
+# Smaller products finish before a forked worker would have started.
+PARALLEL_MIN_CELLS = 20_000_000
 
 
 @dataclass
@@ -20,68 +32,225 @@ class Side:
     orgs: np.ndarray  # int codes, -1 when unknown
     order: np.ndarray  # position of each id in sorted id order, for deterministic ties
 
-    @cached_property
-    def transposed(self) -> sp.csr_matrix:
-        """The vectors transposed, computed once per side (match_listing calls come often)."""
-        return self.vectors.T.tocsr()
+
+@dataclass
+class TopK:
+    """Each row's best partners: index[i, r] is row i's r-th best (-1 when none), score alike."""
+
+    index: np.ndarray  # int64, shape (n, k)
+    score: np.ndarray  # float32, shape (n, k)
 
 
-def top_k(
-    queries: Side,
-    candidates: Side,
-    k: int,
+@dataclass
+class _Block:
+    rows: np.ndarray  # global row positions of the block
+    cols: np.ndarray  # global column positions of the block's field group
+    transposed: sp.csr_matrix  # the group's column vectors, transposed
+    shared_orgs: bool  # whether any organization appears on both sides of the group
+
+
+def top_k_both(
+    rows: Side,
+    cols: Side,
+    k_rows: int,
+    k_cols: int,
     min_score: float,
     cross_field_factor: float,
-    allowed: np.ndarray | None = None,
+    row_mask: np.ndarray | None = None,
+    col_mask: np.ndarray | None = None,
     chunk_cells: int = 4_000_000,
     n_jobs: int = 1,
-) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Yield (query_rows, candidate_cols, scores) blocks, each query's top k best first."""
-    n_queries, n_candidates = queries.vectors.shape[0], candidates.vectors.shape[0]
-    if n_queries == 0 or n_candidates == 0 or k <= 0:
+) -> tuple[TopK | None, TopK | None]:
+    """Return the top k_rows columns of every row and the top k_cols rows of every column."""
+    n_rows, n_cols = rows.vectors.shape[0], cols.vectors.shape[0]
+    row_best = _Best(n_rows, k_rows) if k_rows > 0 else None
+    col_best = _Best(n_cols, k_cols) if k_cols > 0 else None
+    blocks = list(_blocks(rows, cols, cross_field_factor, row_mask, col_mask, chunk_cells))
+
+    def score(block: _Block):
+        return _score_block(block, rows, cols, k_rows, k_cols, min_score, cross_field_factor)
+
+    def run(part: list[_Block]) -> tuple[_Best | None, _Best | None]:
+        own_rows = _Best(n_rows, k_rows) if k_rows > 0 else None
+        own_cols = _Best(n_cols, k_cols) if k_cols > 0 else None
+        for block in part:
+            row_top, col_top = score(block)
+            if row_top is not None:
+                own_rows.merge(block.rows, *row_top)
+            if col_top is not None:
+                own_cols.merge(block.cols, *col_top)
+        return own_rows, own_cols
+
+    for part_rows, part_cols in _run_parts(run, blocks, n_jobs):
+        if part_rows is not None:
+            row_best.absorb(part_rows)
+        if part_cols is not None:
+            col_best.absorb(part_cols)
+    return (
+        row_best.result() if row_best is not None else None,
+        col_best.result() if col_best is not None else None,
+    )
+
+
+def _run_parts(run, blocks: list[_Block], n_jobs: int):
+    """Run the blocks in this process and, for large products, in forked workers (2 cores: 2 parts).
+
+    scipy's sparse product holds the GIL, so threads would not help; forked workers share the
+    vectors copy-on-write and send back only their top-k arrays.
+    """
+    cells = sum(len(b.rows) * len(b.cols) for b in blocks)
+    if (
+        n_jobs <= 1
+        or len(blocks) < 2
+        or cells < PARALLEL_MIN_CELLS
+        or "fork" not in mp.get_all_start_methods()
+    ):
+        yield run(blocks)
         return
-    transposed = candidates.transposed
-    step = max(1, min(n_queries, chunk_cells // max(n_candidates, 1)))
-    starts = range(0, n_queries, step)
+    # Interleave blocks so every part gets a share of each field group.
+    parts = [blocks[i::n_jobs] for i in range(n_jobs)]
+    context = mp.get_context("fork")
+    workers = []
+    for part in parts[1:]:
+        receiver, sender = context.Pipe(duplex=False)
+        worker = context.Process(target=_send_part, args=(run, part, sender), daemon=True)
+        worker.start()
+        sender.close()
+        workers.append((worker, receiver))
+    try:
+        yield run(parts[0])
+        for _worker, receiver in workers:
+            try:
+                yield receiver.recv()
+            except EOFError:
+                raise RuntimeError("ranking worker stopped unexpectedly") from None
+    finally:
+        for worker, _ in workers:
+            worker.join(timeout=5)
+            if worker.is_alive():
+                worker.terminate()
 
-    def run(start: int):
-        stop = min(start + step, n_queries)
-        block = queries.vectors[start:stop] @ transposed
-        return _block_top_k(
-            block.tocsr(), start, queries, candidates, k, min_score, cross_field_factor, allowed
+
+def _send_part(run, part, sender) -> None:
+    sender.send(run(part))
+    sender.close()
+
+
+def _blocks(rows, cols, factor, row_mask, col_mask, chunk_cells) -> Iterator[_Block]:
+    """Split the product into field groups (when cross-field pairs score 0) and row chunks."""
+    all_rows = np.arange(rows.vectors.shape[0]) if row_mask is None else np.flatnonzero(row_mask)
+    all_cols = np.arange(cols.vectors.shape[0]) if col_mask is None else np.flatnonzero(col_mask)
+    if factor == 0:
+        groups = []
+        row_fields = rows.fields[all_rows]
+        col_fields = cols.fields[all_cols]
+        for field in np.unique(row_fields):
+            group_cols = (
+                all_cols if field < 0 else all_cols[(col_fields == field) | (col_fields < 0)]
+            )
+            groups.append((all_rows[row_fields == field], group_cols))
+    else:
+        groups = [(all_rows, all_cols)]
+    for group_rows, group_cols in groups:
+        if len(group_rows) == 0 or len(group_cols) == 0:
+            continue
+        transposed = cols.vectors[group_cols].T.tocsr()
+        row_orgs, col_orgs = rows.orgs[group_rows], cols.orgs[group_cols]
+        shared = np.intersect1d(row_orgs[row_orgs >= 0], col_orgs[col_orgs >= 0]).size > 0
+        step = max(1, chunk_cells // len(group_cols))
+        for start in range(0, len(group_rows), step):
+            yield _Block(group_rows[start : start + step], group_cols, transposed, shared)
+
+
+def _score_block(block: _Block, rows, cols, k_rows, k_cols, min_score, factor):
+    """Score one block sparsely and return its rows' and columns' top k as packed keys."""
+    product = (rows.vectors[block.rows] @ block.transposed).tocsr()
+    local_rows = np.repeat(np.arange(len(block.rows), dtype=np.int64), np.diff(product.indptr))
+    local_cols = product.indices
+    values = product.data.astype(np.float32, copy=False)
+    if factor not in (0.0, 1.0):
+        row_fields, col_fields = (
+            rows.fields[block.rows[local_rows]],
+            cols.fields[block.cols[local_cols]],
         )
+        cross = (row_fields != col_fields) & (row_fields >= 0) & (col_fields >= 0)
+        values = np.where(cross, values * np.float32(factor), values)
+    keep = values >= max(min_score, np.finfo(np.float32).tiny)
+    if block.shared_orgs:
+        row_orgs = rows.orgs[block.rows[local_rows]]
+        keep &= ~((row_orgs >= 0) & (row_orgs == cols.orgs[block.cols[local_cols]]))
+    values, local_rows, local_cols = values[keep], local_rows[keep], local_cols[keep]
+    global_rows, global_cols = block.rows[local_rows], block.cols[local_cols]
+    bits = np.ascontiguousarray(values).view(np.int32).astype(np.int64) << 32
+    row_top = col_top = None
+    if k_rows > 0:
+        indptr = np.zeros(len(block.rows) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(local_rows, minlength=len(block.rows)), out=indptr[1:])
+        keys = bits | (_LOW - cols.order[global_cols])
+        top_keys, elements = _segment_top_k(indptr, keys, k_rows)
+        row_top = (top_keys, np.where(elements >= 0, global_cols[elements], -1))
+    if k_cols > 0:
+        # A CSR matrix over (column, row) whose data are element numbers groups elements by column.
+        by_col = sp.csr_matrix(
+            (np.arange(1, len(values) + 1), (local_cols, local_rows)),
+            shape=(len(block.cols), len(block.rows)),
+        )
+        order = by_col.data - 1
+        keys = bits[order] | (_LOW - rows.order[global_rows[order]])
+        top_keys, elements = _segment_top_k(by_col.indptr.astype(np.int64), keys, k_cols)
+        row_of = global_rows[order]
+        col_top = (top_keys, np.where(elements >= 0, row_of[elements], -1))
+    return row_top, col_top
 
-    if n_jobs > 1 and len(starts) > 1:
-        with ThreadPoolExecutor(n_jobs) as pool:
-            yield from pool.map(run, starts)
+
+def _segment_top_k(indptr: np.ndarray, keys: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per segment of keys (CSR layout), the k largest keys and their element numbers (-1: none)."""
+    counts = np.diff(indptr)
+    n_segments = len(counts)
+    width = int(counts.max()) if n_segments and len(keys) else 0
+    if width == 0:
+        return np.zeros((n_segments, 0), np.int64), np.zeros((n_segments, 0), np.int64)
+    segment = np.repeat(np.arange(n_segments), counts)
+    position = np.arange(len(keys)) - indptr[:-1][segment]
+    padded = np.zeros((n_segments, width), dtype=np.int64)
+    padded[segment, position] = keys
+    if width > k:
+        picked = np.argpartition(padded, width - k, axis=1)[:, width - k :]
+        top = np.take_along_axis(padded, picked, axis=1)
     else:
-        for start in starts:
-            yield run(start)
+        picked = np.broadcast_to(np.arange(width), (n_segments, width))
+        top = padded
+    elements = np.where(top > 0, indptr[:-1, None] + picked, -1)
+    return top, elements
 
 
-def _block_top_k(block, offset, queries, candidates, k, min_score, factor, allowed):
-    """Top k per row of one block, made dense (the block is bounded by chunk_cells)."""
-    scores = block.toarray()
-    rows_slice = slice(offset, offset + scores.shape[0])
-    q_fields, c_fields = queries.fields[rows_slice, None], candidates.fields[None, :]
-    cross = (q_fields != c_fields) & (q_fields >= 0) & (c_fields >= 0)
-    if factor != 1.0:
-        scores[cross] *= factor
-    q_orgs = queries.orgs[rows_slice, None]
-    scores[(q_orgs >= 0) & (q_orgs == candidates.orgs[None, :])] = -1.0
-    if allowed is not None:
-        scores[:, ~allowed] = -1.0
-    n = scores.shape[1]
-    if k < n:
-        # every entry tied with the k-th best stays in, so ties are then broken by id
-        kth = np.partition(scores, n - k, axis=1)[:, n - k]
-        keep = scores >= np.maximum(kth, min_score)[:, None]
-    else:
-        keep = scores >= min_score
-    keep &= scores > 0
-    rows, cols = np.nonzero(keep)
-    values = scores[rows, cols].astype(np.float64)
-    order = np.lexsort((candidates.order[cols], -values, rows))
-    rows, cols, values = rows[order], cols[order], values[order]
-    first = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left") < k
-    return rows[first] + offset, cols[first], np.clip(values[first], 0.0, 1.0)
+class _Best:
+    """A running best k per position, as packed keys (0 = empty) and partner positions."""
+
+    def __init__(self, n: int, k: int):
+        self.k = k
+        self.keys = np.zeros((n, k), dtype=np.int64)
+        self.partners = np.full((n, k), -1, dtype=np.int64)
+
+    def merge(self, positions: np.ndarray, keys: np.ndarray, partners: np.ndarray) -> None:
+        if keys.shape[1] == 0:
+            return
+        keys = np.concatenate([self.keys[positions], keys], axis=1)
+        partners = np.concatenate([self.partners[positions], partners], axis=1)
+        width = keys.shape[1]
+        picked = np.argpartition(keys, width - self.k, axis=1)[:, width - self.k :]
+        self.keys[positions] = np.take_along_axis(keys, picked, axis=1)
+        self.partners[positions] = np.take_along_axis(partners, picked, axis=1)
+
+    def absorb(self, other: _Best) -> None:
+        """Merge another running best (over the same positions) into this one."""
+        filled = np.flatnonzero(other.keys.any(axis=1))
+        self.merge(filled, other.keys[filled], other.partners[filled])
+
+    def result(self) -> TopK:
+        order = np.argsort(-self.keys, axis=1, kind="stable")
+        keys = np.take_along_axis(self.keys, order, axis=1)
+        partners = np.take_along_axis(self.partners, order, axis=1)
+        scores = (keys >> 32).astype(np.int32).view(np.float32)
+        partners[keys == 0] = -1
+        return TopK(index=partners, score=np.where(keys > 0, scores, np.float32(0)))

@@ -6,8 +6,13 @@ versioned domain dictionary in ``data/``; nothing else in the process should tou
 
 from __future__ import annotations
 
+import array
+import hashlib
 import logging
+import marshal
+import os
 import re
+import tempfile
 import threading
 import unicodedata
 from functools import lru_cache
@@ -102,7 +107,9 @@ def load_dictionary() -> tuple[str, tuple[tuple[str, int | None], ...]]:
     for number, line in lines:
         parts = line.split()
         if len(parts) > 2 or (len(parts) == 2 and not parts[1].isdigit()):
-            raise DictionaryError(f"{DICT_PATH}:{number}: expected 'term [frequency]', got {line!r}")
+            raise DictionaryError(
+                f"{DICT_PATH}:{number}: expected 'term [frequency]', got {line!r}"
+            )
         term = unicodedata.normalize("NFKC", parts[0]).lower()
         entries.append((term, int(parts[1]) if len(parts) == 2 else None))
     return version, tuple(entries)
@@ -112,7 +119,9 @@ def load_dictionary() -> tuple[str, tuple[tuple[str, int | None], ...]]:
 def load_stopwords() -> tuple[str, frozenset[str]]:
     """Read the stop-word list: (version, words)."""
     version, lines = _read_lines(STOPWORDS_PATH)
-    words = frozenset(unicodedata.normalize("NFKC", w).lower() for _, line in lines for w in line.split())
+    words = frozenset(
+        unicodedata.normalize("NFKC", w).lower() for _, line in lines for w in line.split()
+    )
     return version, words
 
 
@@ -136,6 +145,13 @@ def _build_tokenizer():
 
     logging.getLogger("jieba").setLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
+    path, key = _cache_path(jieba), _cache_key(jieba)
+    state = _read_cache(path, key) if path is not None else None
+    if state is not None:
+        # The prefix dictionary with our terms already added, as initialize() + add_word build it.
+        tokenizer.FREQ, tokenizer.total = state
+        tokenizer.initialized = True
+        return tokenizer
     tokenizer.initialize()
     for term, freq in load_dictionary()[1]:
         tokenizer.add_word(term, freq)
@@ -143,6 +159,8 @@ def _build_tokenizer():
     for word in load_stopwords()[1]:
         if len(word) > 1 and word not in tokenizer.FREQ:
             tokenizer.add_word(word)
+    if path is not None:
+        _write_cache(path, key, tokenizer.FREQ, tokenizer.total)
     return tokenizer
 
 
@@ -189,13 +207,76 @@ def _copy_tokenizer(base):
     tokenizer.user_word_tag_tab = dict(base.user_word_tag_tab)
     tokenizer.initialized = True
     return tokenizer
+def cache_dir() -> Path | None:
+    """Return where the initialized tokenizer state is cached (None disables the cache)."""
+    configured = os.environ.get("MATCHMAKER_CACHE_DIR")
+    if configured is not None:
+        return Path(configured) if configured else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "matchmaker"
+
+
+def _cache_key(jieba) -> str:
+    """Identify what the prefix dictionary is built from: our files, jieba and its dictionary."""
+    digest = hashlib.sha256()
+    digest.update(DICT_PATH.read_bytes())
+    digest.update(STOPWORDS_PATH.read_bytes())
+    main = Path(jieba.__file__).with_name(jieba.DEFAULT_DICT_NAME)
+    stat = main.stat()
+    digest.update(f"{jieba.__version__}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+    return f"{dictionary_version()}-{jieba.__version__}-{digest.hexdigest()[:20]}"
+
+
+def _cache_path(jieba) -> Path | None:
+    folder = cache_dir()
+    if folder is None:
+        return None
+    return folder / f"jieba-{_cache_key(jieba)}.bin"
+
+
+def _read_cache(path: Path, key: str):
+    """Return (FREQ, total) from a cache file written for this key, or None."""
+    try:
+        payload = marshal.loads(path.read_bytes())
+        stored_key, words, freqs, total = payload
+        if (
+            stored_key != key
+            or not isinstance(words, str)
+            or not isinstance(total, int)
+            or total <= 0
+        ):
+            return None
+        counts = array.array("q")
+        counts.frombytes(freqs)
+        words = words.split("\n")
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    if len(words) != len(counts):
+        return None
+    return dict(zip(words, counts.tolist(), strict=True)), total
+
+
+def _write_cache(path: Path, key: str, freq: dict, total: int) -> None:
+    """Write the cache atomically; a read-only or full disk only costs the next start its speed."""
+    # One joined string and one int64 array load several times faster than a marshalled dict.
+    payload = (key, "\n".join(freq), array.array("q", freq.values()).tobytes(), total)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".jieba-", suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(marshal.dumps(payload))
+        os.replace(temp, path)
+    except OSError:
+        logging.getLogger(__name__).warning("cannot write tokenizer cache %s", path)
 
 
 def split_dictionary_terms() -> list[str]:
     """Return dictionary terms the tokenizer would still split (should be empty)."""
     tokenizer = get_tokenizer()
     return [
-        term for term, _ in load_dictionary()[1] if _merge(tokenizer.lcut(term, HMM=False)) != [term]
+        term
+        for term, _ in load_dictionary()[1]
+        if _merge(tokenizer.lcut(term, HMM=False)) != [term]
     ]
 
 
@@ -208,7 +289,13 @@ def _merge(pieces: list[str]) -> list[str]:
             if piece in _GLUE and prev and prev[-1].isalnum() and prev.isascii():
                 out[-1] = prev + piece
                 continue
-            if prev and prev[-1] in _GLUE and prev.isascii() and len(prev) > 1 and _ALNUM_RE.match(piece):
+            if (
+                prev
+                and prev[-1] in _GLUE
+                and prev.isascii()
+                and len(prev) > 1
+                and _ALNUM_RE.match(piece)
+            ):
                 out[-1] = prev + piece
                 continue
             if piece in _UNITS and _NUMBER_RE.match(prev):

@@ -13,7 +13,9 @@ import numpy as np
 
 
 def listing_text(row: dict) -> str:
-    return " ".join([row.get("title") or "", " ".join(row.get("keywords") or []), row.get("description") or ""])
+    return " ".join(
+        [row.get("title") or "", " ".join(row.get("keywords") or []), row.get("description") or ""]
+    )
 
 
 def jieba_tokens(texts: list[str]) -> list[list[str]]:
@@ -22,7 +24,9 @@ def jieba_tokens(texts: list[str]) -> list[list[str]]:
     return [[t for t in jieba.lcut(text) if t.strip()] for text in texts]
 
 
-def bm25_rank(achievements: list[dict], needs: list[dict], k: int = 10, same_field_first: bool = False):
+def bm25_rank(
+    achievements: list[dict], needs: list[dict], k: int = 10, same_field_first: bool = False
+):
     """Return {need_id: [achievement_id, ...]} best first."""
     import bm25s
 
@@ -53,7 +57,12 @@ def main(argv: list[str]) -> None:
     ranking = bm25_rank(achievements, needs)
     with open(out_path, "w", encoding="utf-8") as handle:
         for need in needs:
-            handle.write(json.dumps({"need_id": need["id"], "matches": ranking[need["id"]]}, ensure_ascii=False) + "\n")
+            handle.write(
+                json.dumps(
+                    {"need_id": need["id"], "matches": ranking[need["id"]]}, ensure_ascii=False
+                )
+                + "\n"
+            )
 
 
 if __name__ == "__main__":

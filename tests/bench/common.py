@@ -31,7 +31,12 @@ def fair_listings(n_achievements: int = 1239, n_needs: int = 1302) -> tuple[list
     """Abstracts (+ keywords) as achievements, 工学/理学/农学/医学 titles as needs."""
     corpus = shared_data() / "corpus"
     achievements = [
-        {"id": f"P{i}", "description": r["abstract"], "keywords": r.get("keywords", []), "field": r.get("category")}
+        {
+            "id": f"P{i}",
+            "description": r["abstract"],
+            "keywords": r.get("keywords", []),
+            "field": r.get("category"),
+        }
         for i, r in enumerate(read_jsonl(corpus / "csl_dev_papers.jsonl"))
     ]
     achievements += [
