@@ -289,3 +289,25 @@ def test_quality_smoke_on_shared_eval_subset():
     scores = score_rankings(rankings, {n.id: qrels[n.id] for n in needs})
     assert scores["r@10"] >= 0.9
     assert scores["ndcg@10"] >= 0.6
+
+
+def test_explanations_show_no_lone_characters():
+    from matchmaker.matching import Listing
+
+    achievements = [
+        Listing("A1", title="薄膜厚度均匀性控制技术", keywords=("薄膜",), field="IC装备"),
+        Listing("A2", title="晶圆传输机械手", field="IC装备"),
+    ]
+    needs = [Listing("N1", title="薄膜均匀性提升", field="IC装备")]
+    match = Matcher().fit(achievements, needs).rank_needs(top_k=1)[0]
+    assert match.achievement_id == "A1"
+    names = [term for term, _ in match.terms]
+    assert "薄膜" in names
+    assert all(len(term) > 1 or term.isascii() for term in names), names
+
+
+def test_saved_model_explains_after_loading(fitted, tmp_path):
+    before = fitted.rank_needs(need_ids=["N1"], top_k=1)[0].terms
+    fitted.save(tmp_path / "m.joblib")
+    after = Matcher.load(tmp_path / "m.joblib").rank_needs(need_ids=["N1"], top_k=1)[0].terms
+    assert after == before

@@ -2,7 +2,9 @@
 
 Character-bigram features are credited to the shared word that contains them (the one that
 contributes most), so a broker reads 光伏组件 rather than 光伏 and 组件; a bigram no shared word
-contains is shown as itself. Computed for all pairs at once with array operations.
+contains is shown as itself. A lone character, word or gram (性, 图), tells a broker nothing and
+is not shown; it still counts in the score, so the shares shown may add up to less than 1. Computed for all pairs
+at once with array operations.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import numpy as np
 import scipy.sparse as sp
 
 
-def gram_containment(terms: np.ndarray, n_words: int) -> tuple[sp.csr_matrix, np.ndarray]:
-    """Return (words x grams containment matrix, each term's position in sorted term order)."""
+def gram_containment(
+    terms: np.ndarray, n_words: int
+) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    """Return (words x grams containment, each term's sorted position, which terms are shown)."""
     grams = {gram: j for j, gram in enumerate(terms[n_words:])}
     rows, cols = [], []
     for w in range(n_words):
@@ -30,14 +34,19 @@ def gram_containment(terms: np.ndarray, n_words: int) -> tuple[sp.csr_matrix, np
     )
     term_rank = np.empty(len(terms), dtype=np.int64)
     term_rank[np.argsort(terms.astype(str), kind="stable")] = np.arange(len(terms))
-    return owners, term_rank
+    shown = np.fromiter(
+        (len(t) > 1 or t.isascii() for t in terms.tolist()),
+        dtype=bool,
+        count=len(terms),
+    )
+    return owners, term_rank, shown
 
 
 def explain_products(
     products: sp.csr_matrix, n_words: int, terms: np.ndarray, owners, limit: int
 ) -> list[list[tuple[str, float]]]:
     """Per row of elementwise products (pairs x features), the top terms and their shares."""
-    containment, term_rank = owners
+    containment, term_rank, shown = owners
     n_pairs = products.shape[0]
     coo = products.tocoo()
     pair, feature, value = (
@@ -66,6 +75,8 @@ def explain_products(
     cols, vals = contribution.indices, contribution.data
     order = np.lexsort((term_rank[cols], -vals, rows))
     rows, cols, vals = rows[order], cols[order], vals[order]
+    visible = shown[cols]
+    rows, cols, vals = rows[visible], cols[visible], vals[visible]
     keep = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left") < limit
     rows, cols, vals = rows[keep], cols[keep], vals[keep]
     shares = np.floor(vals / total[rows] * 1000) / 1000

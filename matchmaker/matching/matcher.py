@@ -389,6 +389,12 @@ class Matcher:
             self.config.explain_terms,
         )
 
+    def __getstate__(self) -> dict:
+        # The gram-ownership table is derived from terms_; it is rebuilt on first use after load.
+        state = self.__dict__.copy()
+        state.pop("_owners", None)
+        return state
+
     def _gram_owners(self) -> sp.csr_matrix:
         """Which word features contain each character feature (words x grams), built once."""
         if getattr(self, "_owners", None) is None:
