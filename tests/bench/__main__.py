@@ -9,6 +9,7 @@ BENCHES = (
     "tests.bench.bench_scale",
     "tests.bench.bench_jobs",
     "tests.bench.bench_search",
+    "tests.bench.bench_bulk_load",
     "tests.bench.bench_fairs",
 )
 
