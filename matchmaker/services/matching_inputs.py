@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import bindparam, func, select, update
 
 from matchmaker.extensions import db
@@ -155,7 +156,7 @@ def fit_or_load(config, inputs: Inputs):
     """Return (version, matcher): the saved model for these inputs, or a freshly fitted one."""
     from matchmaker.matching import Matcher
 
-    matcher = Matcher(config)
+    matcher = Matcher(config, n_jobs=max(1, current_app.config.get("MATCH_PLAN_JOBS", 1)))
     version = model_version(matcher, inputs)
     if model_store.exists(version):
         try:

@@ -71,7 +71,7 @@ class Bench:
         ensure_fields()
         db.session.commit()
 
-    def start_workers(self, n: int, concurrency: int = 1) -> None:
+    def start_workers(self, n: int, concurrency: int = 1, plan_jobs: int = 1) -> None:
         from matchmaker.services import worker_health
         from tests.jobs_faults import Worker
 
@@ -83,6 +83,7 @@ class Bench:
             SECRET_KEY="bench",
             MATCH_CHUNK_SIZE=str(self.app.config["MATCH_CHUNK_SIZE"]),
             MATCH_STALE_SECONDS="600",
+            MATCH_PLAN_JOBS=str(plan_jobs),
         )
         for _ in range(n):
             name = f"bench{len(self.workers)}"
@@ -387,7 +388,8 @@ def big(bench: Bench, n_achievements: int, n_needs: int) -> None:
         db.session.commit()
         for saved in Path(bench.app.config["MODEL_DIR"]).glob("*.joblib"):
             saved.unlink()  # both runs fit the model: same work, only the worker count differs
-        bench.start_workers(workers)
+        # Planning may fork as many processes as there are workers (the others idle meanwhile).
+        bench.start_workers(workers, plan_jobs=workers)
         info = run_rematch()
         bench.stop_workers()
         times[workers] = info["seconds"]
