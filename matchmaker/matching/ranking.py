@@ -121,6 +121,7 @@ def _run_parts(run, blocks: list[_Block], n_jobs: int):
         or len(blocks) < 2
         or cells < PARALLEL_MIN_CELLS
         or "fork" not in mp.get_all_start_methods()
+        or mp.current_process().daemon  # daemonic processes may not have children
     ):
         yield run(blocks)
         return
