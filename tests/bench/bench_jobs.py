@@ -6,6 +6,10 @@ tables there are dropped and recreated; starts its own redis-server and Celery w
     python -m tests.bench.bench_jobs                      # fair scale + incremental (20k library)
     python -m tests.bench.bench_jobs --incremental-library 100000
     python -m tests.bench.bench_jobs --big 100000x20000   # 1 worker vs 2 workers
+    python -m tests.bench.bench_jobs --big 100000x20000 --big-workers 2   # one count only
+
+In --big, planning gets MATCH_PLAN_JOBS = the run's worker count: the model's feedback pass forks
+that many parts while the other workers wait for chunks.
 
 Targets (issue 4): fair scale within 2x the engine's in-process time + 2 s; incremental top-10
 committed within 1 s (median) with 100k achievements; 2 workers at most 0.6x the time of 1.
