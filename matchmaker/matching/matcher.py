@@ -245,7 +245,7 @@ class Matcher:
     def _search(
         self, k_need, k_achievement, min_score, need_mask=None, achievement_mask=None
     ) -> dict:
-        """One pass over the product: the larger side is chunked by rows, the other kept whole."""
+        """One pass over the product: the larger (or the masked) side is chunked by rows."""
         cfg = self.config
         threshold = cfg.min_score if min_score is None else min_score
         needs, achievements = self._scoring_side("need"), self._scoring_side("achievement")
@@ -254,7 +254,14 @@ class Matcher:
             {"need": need_mask, "achievement": achievement_mask},
         )
         sides = {"need": needs, "achievement": achievements}
-        rows = "achievement" if achievements.vectors.shape[0] >= needs.vectors.shape[0] else "need"
+        if (need_mask is None) != (achievement_mask is None):
+            # A subset against a whole side: chunk the subset, so the whole side's field groups
+            # are transposed once per fitted model (Side.transposed) rather than once per query.
+            rows = "need" if need_mask is not None else "achievement"
+        else:
+            rows = (
+                "achievement" if achievements.vectors.shape[0] >= needs.vectors.shape[0] else "need"
+            )
         cols = _other(rows)
         row_top, col_top = top_k_both(
             sides[rows],

@@ -32,6 +32,23 @@ class Side:
     orgs: np.ndarray  # int codes, -1 when unknown
     order: np.ndarray  # position of each id in sorted id order, for deterministic ties
 
+    def transposed(self, key, positions: np.ndarray) -> sp.csr_matrix:
+        """The given rows' vectors transposed, kept per key when they are a whole field group.
+
+        A fitted side is queried chunk after chunk with the same field groups; transposing a
+        large side per query would cost more than scoring a small chunk against it.
+        """
+        if key is None:
+            return self.vectors[positions].T.tocsr()
+        cache = self.__dict__.setdefault("_transposed", {})
+        if key not in cache:
+            cache[key] = self.vectors[positions].T.tocsr()
+        return cache[key]
+
+    def __getstate__(self) -> dict:
+        # The transposes are derived data: rebuilt on first use, never saved with a model.
+        return {k: v for k, v in self.__dict__.items() if k != "_transposed"}
+
 
 @dataclass
 class TopK:
@@ -104,6 +121,7 @@ def _run_parts(run, blocks: list[_Block], n_jobs: int):
         or len(blocks) < 2
         or cells < PARALLEL_MIN_CELLS
         or "fork" not in mp.get_all_start_methods()
+        or mp.current_process().daemon  # daemonic processes may not have children
     ):
         yield run(blocks)
         return
@@ -148,13 +166,14 @@ def _blocks(rows, cols, factor, row_mask, col_mask, chunk_cells) -> Iterator[_Bl
             group_cols = (
                 all_cols if field < 0 else all_cols[(col_fields == field) | (col_fields < 0)]
             )
-            groups.append((all_rows[row_fields == field], group_cols))
+            groups.append((all_rows[row_fields == field], group_cols, int(field)))
     else:
-        groups = [(all_rows, all_cols)]
-    for group_rows, group_cols in groups:
+        groups = [(all_rows, all_cols, "all")]
+    for group_rows, group_cols, key in groups:
         if len(group_rows) == 0 or len(group_cols) == 0:
             continue
-        transposed = cols.vectors[group_cols].T.tocsr()
+        # Only whole field groups (no column mask) are the same from one query to the next.
+        transposed = cols.transposed(key if col_mask is None else None, group_cols)
         row_orgs, col_orgs = rows.orgs[group_rows], cols.orgs[group_cols]
         shared = np.intersect1d(row_orgs[row_orgs >= 0], col_orgs[col_orgs >= 0]).size > 0
         step = max(1, chunk_cells // len(group_cols))

@@ -7,8 +7,11 @@ they were made with; a vocabulary change (new engine dictionary or staff words) 
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import bindparam, func, select, update
 
 from matchmaker.extensions import db
@@ -155,7 +158,7 @@ def fit_or_load(config, inputs: Inputs):
     """Return (version, matcher): the saved model for these inputs, or a freshly fitted one."""
     from matchmaker.matching import Matcher
 
-    matcher = Matcher(config)
+    matcher = Matcher(config, n_jobs=max(1, current_app.config.get("MATCH_PLAN_JOBS", 1)))
     version = model_version(matcher, inputs)
     if model_store.exists(version):
         try:
@@ -163,5 +166,25 @@ def fit_or_load(config, inputs: Inputs):
         except Exception:  # noqa: BLE001 - an unreadable or outdated file is simply refitted
             pass
     matcher.fit(inputs.achievements, inputs.needs)
-    model_store.save(matcher, version)
+    with _may_fork(matcher.n_jobs > 1):
+        model_store.save(matcher, version)  # saving runs the feedback pass, in n_jobs parts
     return version, matcher
+
+
+@contextmanager
+def _may_fork(needed: bool):
+    """Let a Celery pool process (daemonic) fork the engine's parts for the span of one call.
+
+    The engine's parts are its own short-lived children: it joins or terminates them before
+    returning, which is what the daemonic flag's ban on children protects against.
+    """
+    process = multiprocessing.current_process()
+    daemonic = process._config.get("daemon")
+    if not (needed and daemonic):
+        yield
+        return
+    process._config["daemon"] = False
+    try:
+        yield
+    finally:
+        process._config["daemon"] = daemonic

@@ -41,6 +41,7 @@ def save(matcher, version: str) -> Path:
     partial = path.with_suffix(f".{os.getpid()}.part")
     matcher.save(partial)
     os.replace(partial, path)
+    matcher.n_jobs = 1  # the planner's extra processes served the fit; chunks rank in one each
     _remember(version, matcher)
     return path
 
@@ -57,6 +58,7 @@ def load(version: str):
     if not path.exists():
         raise FileNotFoundError(f"模型文件不存在：{path}")
     matcher = Matcher.load(path)
+    matcher.n_jobs = 1  # workers are the parallelism: a chunk never forks more processes
     _remember(version, matcher)
     return matcher
 
