@@ -213,25 +213,22 @@ def by_field(fair_id: int | None = None) -> list[dict]:
     return rows
 
 
+def _listings_by_kind(model, ids) -> dict[str, int]:
+    return dict(
+        db.session.execute(
+            select(Organization.kind, func.count(model.id))
+            .join(Organization, Organization.id == model.organization_id)
+            .where(model.id.in_(ids))
+            .group_by(Organization.kind)
+        ).all()
+    )
+
+
 def by_kind(fair_id: int | None = None) -> list[dict]:
     """Organizations taking part, achievements and needs per organization kind."""
     ach_ids, need_ids, _, _ = _scope(fair_id)
-    achs = dict(
-        db.session.execute(
-            select(Organization.kind, func.count(Achievement.id))
-            .join(Organization, Organization.id == Achievement.organization_id)
-            .where(Achievement.id.in_(ach_ids))
-            .group_by(Organization.kind)
-        ).all()
-    )
-    needs = dict(
-        db.session.execute(
-            select(Organization.kind, func.count(Need.id))
-            .join(Organization, Organization.id == Need.organization_id)
-            .where(Need.id.in_(need_ids))
-            .group_by(Organization.kind)
-        ).all()
-    )
+    achs = _listings_by_kind(Achievement, ach_ids)
+    needs = _listings_by_kind(Need, need_ids)
     orgs = dict(
         db.session.execute(
             select(Organization.kind, func.count(Organization.id))
