@@ -10,12 +10,14 @@ without one), so the product splits into one smaller product per field.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import scipy.sparse as sp
+
+from .parallel import fork_calls
 
 # Ids in sorted order are packed reversed, so the smaller id wins a tie.
 _LOW = 2**31 - 1
@@ -109,49 +111,14 @@ def top_k_both(
     )
 
 
-def _run_parts(run, blocks: list[_Block], n_jobs: int):
-    """Run the blocks in this process and, for large products, in forked workers (2 cores: 2 parts).
-
-    scipy's sparse product holds the GIL, so threads would not help; forked workers share the
-    vectors copy-on-write and send back only their top-k arrays.
-    """
+def _run_parts(run, blocks: list[_Block], n_jobs: int) -> list:
+    """Run the blocks here and, for large products, in n_jobs forked parts."""
     cells = sum(len(b.rows) * len(b.cols) for b in blocks)
-    if (
-        n_jobs <= 1
-        or len(blocks) < 2
-        or cells < PARALLEL_MIN_CELLS
-        or "fork" not in mp.get_all_start_methods()
-        or mp.current_process().daemon  # daemonic processes may not have children
-    ):
-        yield run(blocks)
-        return
+    if n_jobs <= 1 or len(blocks) < 2 or cells < PARALLEL_MIN_CELLS:
+        return [run(blocks)]
     # Interleave blocks so every part gets a share of each field group.
     parts = [blocks[i::n_jobs] for i in range(n_jobs)]
-    context = mp.get_context("fork")
-    workers = []
-    for part in parts[1:]:
-        receiver, sender = context.Pipe(duplex=False)
-        worker = context.Process(target=_send_part, args=(run, part, sender), daemon=True)
-        worker.start()
-        sender.close()
-        workers.append((worker, receiver))
-    try:
-        yield run(parts[0])
-        for _worker, receiver in workers:
-            try:
-                yield receiver.recv()
-            except EOFError:
-                raise RuntimeError("ranking worker stopped unexpectedly") from None
-    finally:
-        for worker, _ in workers:
-            worker.join(timeout=5)
-            if worker.is_alive():
-                worker.terminate()
-
-
-def _send_part(run, part, sender) -> None:
-    sender.send(run(part))
-    sender.close()
+    return fork_calls([partial(run, part) for part in parts], n_jobs)
 
 
 def _blocks(rows, cols, factor, row_mask, col_mask, chunk_cells) -> Iterator[_Block]:

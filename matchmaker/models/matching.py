@@ -147,7 +147,8 @@ class Suggestion(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"), index=True)
+    # Looked up through the unique (need_id, achievement_id) index; no index of its own.
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"))
     achievement_id: Mapped[int] = mapped_column(
         ForeignKey("achievements.id", ondelete="CASCADE"), index=True
     )

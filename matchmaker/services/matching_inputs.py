@@ -165,8 +165,8 @@ def fit_or_load(config, inputs: Inputs):
             return version, model_store.load(version)
         except Exception:  # noqa: BLE001 - an unreadable or outdated file is simply refitted
             pass
-    matcher.fit(inputs.achievements, inputs.needs)
     with _may_fork(matcher.n_jobs > 1):
+        matcher.fit(inputs.achievements, inputs.needs)
         model_store.save(matcher, version)  # saving runs the feedback pass, in n_jobs parts
     return version, matcher
 

@@ -166,6 +166,13 @@ def plan_run(run_id: int) -> None:
 
 
 def _plan(run_id: int) -> list[int]:
+    from matchmaker.matching.gc_pause import gc_paused
+
+    with gc_paused():
+        return _plan_chunks(run_id)
+
+
+def _plan_chunks(run_id: int) -> list[int]:
     from matchmaker.matching import Matcher
 
     config = vocabulary.match_config()
