@@ -1,9 +1,10 @@
 """Posting, review and search of listings through the services."""
 
+import json
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from matchmaker.extensions import db
 from matchmaker.models import Achievement, ListingEvent, Need
@@ -190,6 +191,27 @@ def test_search_terms_include_dictionary_subwords():
     terms = listing_terms("协作机器人关节模组", ["力控"], "谐波减速器")
     assert terms["协作机器人"] == 3 and terms["机器人"] == 3
     assert query_terms("机器人") == ["机器人"]
+
+
+def test_mode_filter_finds_listings_saved_with_escaped_json(make_user):
+    # Rows written before JSON was stored as UTF-8 hold "\u8bb8\u53ef" for 许可.
+    poster = make_user("institute")
+    staff = make_user("staff")
+    robot = svc.create_listing("achievement", poster.id, achievement_data(), submit=True)
+    svc.review_listing("achievement", robot.id, staff.id, "publish")
+    escaped = json.dumps(["许可"])
+    value = "CAST(:v AS JSON)" if db.engine.dialect.name == "postgresql" else ":v"
+    db.session.execute(
+        text(f"UPDATE achievements SET transfer_modes = {value} WHERE id = :id"),
+        {"v": escaped, "id": robot.id},
+    )
+    db.session.commit()
+    stored = db.session.scalar(text("SELECT CAST(transfer_modes AS TEXT) FROM achievements"))
+    assert stored == '["\\u8bb8\\u53ef"]'
+    page = search("achievement", poster, parse_filters("achievement", {"mode": "许可"}))
+    assert [r.id for r in page.items] == [robot.id]
+    page = search("achievement", poster, parse_filters("achievement", {"mode": "转让"}))
+    assert page.items == []
 
 
 def test_search_for_robot_finds_collaborative_robot(make_user):

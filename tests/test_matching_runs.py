@@ -1,5 +1,7 @@
 """Full rematch runs, called as the worker would (task bodies in-process, sends recorded)."""
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -10,7 +12,13 @@ from matchmaker.extensions import db
 from matchmaker.matching import Listing, MatchConfig, Matcher
 from matchmaker.models import MatchChunk, MatchRun, PairEvent, Suggestion
 from matchmaker.models.base import utcnow
-from matchmaker.services import Conflict, matching_export, matching_runs, vocabulary
+from matchmaker.services import (
+    Conflict,
+    matching_export,
+    matching_inputs,
+    matching_runs,
+    vocabulary,
+)
 from tests.jobs_helpers import RecordingQueue, seed_listings
 
 
@@ -232,6 +240,38 @@ def test_reconcile_requeues_the_pending_chunks_of_a_stale_run(app, queue, corpus
     queue.sent = [("run_chunk", i) for i in lost]
     queue.drain()
     assert matching_runs.status(run.id)["status"] == "succeeded"
+
+
+def reconcile_from_another_worker(app) -> list:
+    sent = []
+
+    def work():
+        with app.app_context():
+            sent.extend(matching_runs.reconcile())
+            db.session.remove()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    return sent
+
+
+def test_a_planning_longer_than_the_stale_limit_is_not_planned_twice(
+    app, queue, corpus, monkeypatch
+):
+    app.config["MATCH_STALE_SECONDS"] = 0.4
+    fit_or_load = matching_inputs.fit_or_load
+    seen = []
+
+    def fit_slowly(config, data):
+        time.sleep(1.0)  # the fit of a large library outlasts the stale limit
+        seen.append(reconcile_from_another_worker(app))
+        return fit_or_load(config, data)
+
+    monkeypatch.setattr(matching_inputs, "fit_or_load", fit_slowly)
+    run = rematch(queue)
+    assert seen == [[]]  # the planner's heartbeat kept the run from looking dead
+    assert run.status == "succeeded" and run.attempts == 1
 
 
 def test_reconcile_fails_a_run_whose_chunks_used_up_their_attempts(app, queue, corpus):

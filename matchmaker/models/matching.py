@@ -21,6 +21,7 @@ from matchmaker.models.listings import Achievement, Need
 
 RUN_KINDS = ("full", "incremental", "rebuild")
 RUN_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+RUN_ACTIVE = ("queued", "running")
 CHUNK_STATUSES = ("pending", "running", "done", "failed")
 PAIR_STATES = (
     "suggested",

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import String, and_, cast, false, func, select
+from sqlalchemy import String, and_, cast, false, func, or_, select
 
 from matchmaker.extensions import db
 from matchmaker.models import Field, Organization, User, utcnow
@@ -179,10 +179,13 @@ def _visible(kind: Kind, user: User | None, f: Filters):
 
 
 def _json_contains(column, value: str):
-    # JSON lists are stored as json.dumps text on both databases, so a quoted item is a substring.
+    # JSON lists are stored as json.dumps text on both databases, so a quoted item is a substring:
+    # UTF-8 (config's json_serializer), or \u-escaped in rows written by earlier versions.
     import json
 
-    return cast(column, String).contains(json.dumps(value), autoescape=True)
+    text = cast(column, String)
+    forms = {json.dumps(value, ensure_ascii=False), json.dumps(value)}
+    return or_(*(text.contains(form, autoescape=True) for form in sorted(forms)))
 
 
 def _filtered(kind: Kind, user: User | None, f: Filters):

@@ -7,7 +7,9 @@ they were made with; a vocabulary change (new engine dictionary or staff words) 
 from __future__ import annotations
 
 import hashlib
+import logging
 import multiprocessing
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -18,6 +20,8 @@ from matchmaker.extensions import db
 from matchmaker.models import Achievement, Field, Need
 from matchmaker.models.listings import achievement_fields, need_fields
 from matchmaker.services import model_store
+
+log = logging.getLogger(__name__)
 
 MODELS = {
     "need": (Need, need_fields, "need_id"),
@@ -32,17 +36,17 @@ class Inputs:
     stale_tokens: dict  # kind -> [(id, revision, tokens)] to write back
 
 
-def load_published(config, reuse_tokens: bool, on_progress=None) -> Inputs:
+def load_published(config, reuse_tokens: bool) -> Inputs:
     """Return every published listing as an engine Listing, tokenizing what is not cached."""
     field_names = dict(db.session.execute(select(Field.id, Field.name)).all())
     out = {}
     stale = {}
     for kind in ("achievement", "need"):
-        out[kind], stale[kind] = _load_side(kind, config, field_names, reuse_tokens, on_progress)
+        out[kind], stale[kind] = _load_side(kind, config, field_names, reuse_tokens)
     return Inputs(out["achievement"], out["need"], stale)
 
 
-def _load_side(kind, config, field_names, reuse_tokens, on_progress):
+def _load_side(kind, config, field_names, reuse_tokens):
     from matchmaker.matching import Listing, listing_tokens
 
     model, link, column = MODELS[kind]
@@ -71,8 +75,6 @@ def _load_side(kind, config, field_names, reuse_tokens, on_progress):
         if not (reuse_tokens and tokens is not None and row.tokens_revision == row.revision):
             tokens = listing_tokens(listing, config)
             stale.append((row.id, row.revision, tokens))
-            if on_progress and len(stale) % 2000 == 0:
-                on_progress()
         listings.append(
             Listing(
                 listing.id,
@@ -166,8 +168,17 @@ def fit_or_load(config, inputs: Inputs):
         except Exception:  # noqa: BLE001 - an unreadable or outdated file is simply refitted
             pass
     with _may_fork(matcher.n_jobs > 1):
+        started = time.monotonic()
         matcher.fit(inputs.achievements, inputs.needs)
+        fitted = time.monotonic()
         model_store.save(matcher, version)  # saving runs the feedback pass, in n_jobs parts
+    log.info(
+        "model %s: fitted in %.1f s, feedback pass and save in %.1f s (%d processes)",
+        version,
+        fitted - started,
+        time.monotonic() - fitted,
+        matcher.n_jobs,
+    )
     return version, matcher
 
 

@@ -9,6 +9,7 @@ A unique slot on the run row keeps a second full run from starting while one is 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 from flask import current_app
@@ -18,13 +19,21 @@ from sqlalchemy.exc import IntegrityError
 from matchmaker.extensions import db
 from matchmaker.models import MatchChunk, MatchRun
 from matchmaker.models.base import utcnow
-from matchmaker.services import Conflict, NotFound, ServiceError, model_store, vocabulary
+from matchmaker.models.matching import RUN_ACTIVE
+from matchmaker.services import (
+    Conflict,
+    NotFound,
+    ServiceError,
+    model_store,
+    run_heartbeat,
+    vocabulary,
+)
 from matchmaker.services import matching_inputs as inputs_service
 from matchmaker.services import suggestions_store as store
 
 log = logging.getLogger(__name__)
 
-ACTIVE = ("queued", "running")
+ACTIVE = RUN_ACTIVE
 SLOT = "rematch"
 STATUS_LABELS = {
     "queued": "排队中",
@@ -168,7 +177,7 @@ def plan_run(run_id: int) -> None:
 def _plan(run_id: int) -> list[int]:
     from matchmaker.matching.gc_pause import gc_paused
 
-    with gc_paused():
+    with run_heartbeat.beating(run_id, every=_cfg("MATCH_STALE_SECONDS") / 4), gc_paused():
         return _plan_chunks(run_id)
 
 
@@ -178,8 +187,15 @@ def _plan_chunks(run_id: int) -> list[int]:
     config = vocabulary.match_config()
     vocabulary_now = Matcher(config).version
     reuse = inputs_service.vocabulary_of(model_store.current_version()) == vocabulary_now
-    data = inputs_service.load_published(config, reuse, on_progress=lambda: _beat(run_id))
-    _beat(run_id)
+    started = time.monotonic()
+    data = inputs_service.load_published(config, reuse)
+    log.info(
+        "run %s: %d achievements and %d needs loaded in %.1f s",
+        run_id,
+        len(data.achievements),
+        len(data.needs),
+        time.monotonic() - started,
+    )
     if not data.needs or not data.achievements:  # nothing to pair: finish empty below
         data.needs, data.achievements, version = [], [], ""
     else:
@@ -218,16 +234,6 @@ def _plan_chunks(run_id: int) -> list[int]:
         _finish(run_id)
     db.session.commit()
     return [c.id for c in chunks]
-
-
-def _beat(run_id: int) -> None:
-    db.session.execute(
-        update(MatchRun)
-        .where(MatchRun.id == run_id, MatchRun.status.in_(ACTIVE))
-        .values(heartbeat_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
 
 
 def _lock_active(run_id: int) -> bool:
