@@ -151,30 +151,29 @@ def _blocks(rows, cols, factor, row_mask, col_mask, chunk_cells) -> Iterator[_Bl
 def _score_block(block: _Block, rows, cols, k_rows, k_cols, min_score, factor):
     """Score one block sparsely and return its rows' and columns' top k as packed keys."""
     product = (rows.vectors[block.rows] @ block.transposed).tocsr()
-    local_rows = np.repeat(np.arange(len(block.rows), dtype=np.int64), np.diff(product.indptr))
+    counts = np.diff(product.indptr)
+    local_rows = np.repeat(np.arange(len(block.rows), dtype=np.int64), counts)
     local_cols = product.indices
     values = product.data.astype(np.float32, copy=False)
     if factor not in (0.0, 1.0):
-        row_fields, col_fields = (
-            rows.fields[block.rows[local_rows]],
-            cols.fields[block.cols[local_cols]],
-        )
+        row_fields = np.repeat(rows.fields[block.rows], counts)
+        col_fields = cols.fields[block.cols][local_cols]
         cross = (row_fields != col_fields) & (row_fields >= 0) & (col_fields >= 0)
         values = np.where(cross, values * np.float32(factor), values)
     keep = values >= max(min_score, np.finfo(np.float32).tiny)
     if block.shared_orgs:
-        row_orgs = rows.orgs[block.rows[local_rows]]
-        keep &= ~((row_orgs >= 0) & (row_orgs == cols.orgs[block.cols[local_cols]]))
+        row_orgs = np.repeat(rows.orgs[block.rows], counts)
+        keep &= (row_orgs != cols.orgs[block.cols][local_cols]) | (row_orgs < 0)
     values, local_rows, local_cols = values[keep], local_rows[keep], local_cols[keep]
-    global_rows, global_cols = block.rows[local_rows], block.cols[local_cols]
     bits = np.ascontiguousarray(values).view(np.int32).astype(np.int64) << 32
     row_top = col_top = None
     if k_rows > 0:
         indptr = np.zeros(len(block.rows) + 1, dtype=np.int64)
         np.cumsum(np.bincount(local_rows, minlength=len(block.rows)), out=indptr[1:])
-        keys = bits | (_LOW - cols.order[global_cols])
+        keys = bits | (_LOW - cols.order[block.cols][local_cols])
         top_keys, elements = _segment_top_k(indptr, keys, k_rows)
-        row_top = (top_keys, np.where(elements >= 0, global_cols[elements], -1))
+        partners = block.cols[local_cols[np.maximum(elements, 0)]]
+        row_top = (top_keys, np.where(elements >= 0, partners, -1))
     if k_cols > 0:
         # A CSR matrix over (column, row) whose data are element numbers groups elements by column.
         by_col = sp.csr_matrix(
@@ -182,11 +181,16 @@ def _score_block(block: _Block, rows, cols, k_rows, k_cols, min_score, factor):
             shape=(len(block.cols), len(block.rows)),
         )
         order = by_col.data - 1
-        keys = bits[order] | (_LOW - rows.order[global_rows[order]])
+        row_of = block.rows[local_rows[order]]
+        keys = bits[order] | (_LOW - rows.order[row_of])
         top_keys, elements = _segment_top_k(by_col.indptr.astype(np.int64), keys, k_cols)
-        row_of = global_rows[order]
-        col_top = (top_keys, np.where(elements >= 0, row_of[elements], -1))
+        col_top = (top_keys, np.where(elements >= 0, row_of[np.maximum(elements, 0)], -1))
     return row_top, col_top
+
+
+# Segments longer than this many times k are first cut down (see _candidates).
+_PREFILTER_FACTOR = 32
+_SAMPLE_FACTOR = 8
 
 
 def _segment_top_k(indptr: np.ndarray, keys: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -197,6 +201,17 @@ def _segment_top_k(indptr: np.ndarray, keys: np.ndarray, k: int) -> tuple[np.nda
     if width == 0:
         return np.zeros((n_segments, 0), np.int64), np.zeros((n_segments, 0), np.int64)
     segment = np.repeat(np.arange(n_segments), counts)
+    original = np.arange(len(keys))
+    # A few rounds at most: each one's sample is drawn from the survivors of the last.
+    for _ in range(3):
+        if width <= _PREFILTER_FACTOR * k:
+            break
+        kept = _candidates(indptr, keys, segment, k)
+        keys, segment, original = keys[kept], segment[kept], original[kept]
+        counts = np.bincount(segment, minlength=n_segments)
+        indptr = np.zeros(n_segments + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        width = int(counts.max())
     position = np.arange(len(keys)) - indptr[:-1][segment]
     padded = np.zeros((n_segments, width), dtype=np.int64)
     padded[segment, position] = keys
@@ -207,7 +222,22 @@ def _segment_top_k(indptr: np.ndarray, keys: np.ndarray, k: int) -> tuple[np.nda
         picked = np.broadcast_to(np.arange(width), (n_segments, width))
         top = padded
     elements = np.where(top > 0, indptr[:-1, None] + picked, -1)
-    return top, elements
+    return top, np.where(elements >= 0, original[np.maximum(elements, 0)], -1)
+
+
+def _candidates(indptr, keys, segment, k) -> np.ndarray:
+    """Elements whose key is at least the k-th largest of their segment's first few keys.
+
+    The k-th largest key of any part of a segment is at most the k-th largest of the whole, so
+    every element of the true top k is kept; of the rest, usually only a small share is.
+    """
+    size = _SAMPLE_FACTOR * k
+    position = np.arange(len(keys)) - indptr[:-1][segment]
+    sampled = np.flatnonzero(position < size)
+    sample = np.zeros((len(indptr) - 1, size), dtype=np.int64)
+    sample[segment[sampled], position[sampled]] = keys[sampled]
+    kth = np.partition(sample, size - k, axis=1)[:, size - k]
+    return np.flatnonzero(keys >= kth[segment])
 
 
 class _Best:
