@@ -6,8 +6,8 @@ from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import event
-from werkzeug.routing import IntegerConverter
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 from config import Config
 from matchmaker.extensions import celery_init_app, csrf, db, login, migrate
@@ -35,7 +35,8 @@ class DatabaseIdConverter(IntegerConverter):
 
 
 def _instance_secret(instance: Path) -> str:
-    # A first run without SECRET_KEY keeps one random key in instance/, so sessions survive restarts.
+    # A first run without SECRET_KEY keeps one random key in instance/, so sessions survive
+    # restarts.
     path = instance / "secret_key"
     if not path.exists():
         instance.mkdir(parents=True, exist_ok=True)

@@ -6,14 +6,16 @@ import re
 CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
-# CN patent application/publication numbers, e.g. CN201810123456.7, ZL 2018 1 0123456.7, CN108123456A.
+# CN patent application/publication numbers,
+# e.g. CN201810123456.7, ZL 2018 1 0123456.7, CN108123456A.
 PATENT_RE = re.compile(r"^(?:CN|ZL)?\s?(?:\d{4}\s?[1-9]\s?\d{7}\.?[0-9X]|\d{9}[A-Z]\d?)$")
 
 
 def credit_code_check_char(first17: str) -> str:
     """Return the check character for the first 17 characters of a credit code."""
     total = sum(
-        CREDIT_CODE_ALPHABET.index(ch) * w for ch, w in zip(first17, CREDIT_CODE_WEIGHTS)
+        CREDIT_CODE_ALPHABET.index(ch) * w
+        for ch, w in zip(first17, CREDIT_CODE_WEIGHTS, strict=False)
     )
     return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
 

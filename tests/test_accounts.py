@@ -36,7 +36,9 @@ def test_register_rejects_bad_credit_code_next_to_the_field(client):
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert 'data-field="credit_code"' in page and "校验位不正确" in page
-    assert db.session.scalar(select(Organization).where(Organization.name.like("沈阳精密%"))) is None
+    assert (
+        db.session.scalar(select(Organization).where(Organization.name.like("沈阳精密%"))) is None
+    )
 
 
 def test_register_rejects_mismatched_passwords(client):
@@ -87,16 +89,29 @@ def test_change_password_requires_the_old_one(client, make_user, login):
     login(user)
     bad = client.post(
         "/auth/password",
-        data={"old_password": "nope-nope", "new_password": "n3w-password", "new_password2": "n3w-password"},
+        data={
+            "old_password": "nope-nope",
+            "new_password": "n3w-password",
+            "new_password2": "n3w-password",
+        },
     )
     assert bad.status_code == 400
     good = client.post(
         "/auth/password",
-        data={"old_password": PASSWORD, "new_password": "n3w-password", "new_password2": "n3w-password"},
+        data={
+            "old_password": PASSWORD,
+            "new_password": "n3w-password",
+            "new_password2": "n3w-password",
+        },
     )
     assert good.status_code == 302
     client.post("/auth/logout")
-    assert client.post("/auth/login", data={"login": user.login, "password": "n3w-password"}).status_code == 302
+    assert (
+        client.post(
+            "/auth/login", data={"login": user.login, "password": "n3w-password"}
+        ).status_code
+        == 302
+    )
 
 
 def test_staff_approve_a_registered_organization(client, make_user, login):
@@ -120,7 +135,18 @@ def test_non_staff_cannot_approve_organizations(client, make_user, login, make_o
 
 def test_bearer_token_from_cli_authenticates_and_can_be_revoked(app, runner, client):
     result = runner.invoke(
-        args=["users", "create", "--login", "li", "--password", PASSWORD, "--role", "enterprise", "--org", "沈阳某科技公司"]
+        args=[
+            "users",
+            "create",
+            "--login",
+            "li",
+            "--password",
+            PASSWORD,
+            "--role",
+            "enterprise",
+            "--org",
+            "沈阳某科技公司",
+        ]
     )
     assert result.exit_code == 0, result.output
     token = runner.invoke(args=["users", "token", "li"]).output.strip()
@@ -136,9 +162,13 @@ def test_bearer_token_from_cli_authenticates_and_can_be_revoked(app, runner, cli
 
 def test_cli_refuses_unknown_role_and_duplicate_login(runner, make_user):
     user = make_user("broker")
-    bad_role = runner.invoke(args=["users", "create", "--login", "x", "--password", PASSWORD, "--role", "admin"])
+    bad_role = runner.invoke(
+        args=["users", "create", "--login", "x", "--password", PASSWORD, "--role", "admin"]
+    )
     assert bad_role.exit_code != 0
-    dup = runner.invoke(args=["users", "create", "--login", user.login, "--password", PASSWORD, "--role", "broker"])
+    dup = runner.invoke(
+        args=["users", "create", "--login", user.login, "--password", PASSWORD, "--role", "broker"]
+    )
     assert dup.exit_code == 2 and "已被使用" in dup.output
 
 
@@ -152,7 +182,9 @@ def test_session_cookie_is_httponly_and_samesite(client, make_user):
 def test_forms_refuse_posts_without_csrf_token(app, make_user):
     app.config["WTF_CSRF_ENABLED"] = True
     user = make_user("broker")
-    response = app.test_client().post("/auth/login", data={"login": user.login, "password": PASSWORD})
+    response = app.test_client().post(
+        "/auth/login", data={"login": user.login, "password": PASSWORD}
+    )
     assert response.status_code == 400
     assert "CSRF" in response.get_data(as_text=True)
 

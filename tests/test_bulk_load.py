@@ -167,7 +167,9 @@ def test_loaded_listings_are_found_by_search(runner, tmp_path):
         tmp_path / "a.jsonl",
         [
             achievement("A1", title="协作机器人关节模组", keywords=["协作机器人"]),
-            achievement("A2", title="秸秆炭化炉", description="秸秆连续炭化成套设备。", keywords=["秸秆"]),
+            achievement(
+                "A2", title="秸秆炭化炉", description="秸秆连续炭化成套设备。", keywords=["秸秆"]
+            ),
         ],
     )
     assert load(runner, "--achievements", a).exit_code == 0

@@ -1,7 +1,6 @@
 """A real browser runs a fair: staff create, register, preview and publish; a company reads its
 agenda; the dashboard shows the funnel."""
 
-
 import pytest
 from sqlalchemy import func, select
 

@@ -77,6 +77,10 @@ def test_api_requires_sign_in(client):
 def test_review_with_odd_json_types_is_a_field_error(client, make_user, make_need):
     need = make_need(status="pending")
     h = bearer(make_user("staff"))
-    for body in ({"decision": ["publish"]}, {"decision": "return", "reason": 5}, {"decision": None}):
+    for body in (
+        {"decision": ["publish"]},
+        {"decision": "return", "reason": 5},
+        {"decision": None},
+    ):
         r = client.post(f"/api/v1/needs/{need.id}/review", json=body, headers=h)
         assert r.status_code == 400 and set(r.json["errors"]) <= {"decision", "reason"}, r.json

@@ -15,7 +15,6 @@ from matchmaker.extensions import db
 from matchmaker.models import Base, Field
 
 
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_database_url(request, tmp_path):
     """An empty database of the given kind, dropped afterwards."""

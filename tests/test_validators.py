@@ -27,7 +27,9 @@ def test_check_character_round_trips_for_generated_codes():
     assert credit_code_error(code) is None
 
 
-@pytest.mark.parametrize("number", ["CN201810123456.7", "ZL 2018 1 0123456.7", "CN108123456A", "201920123456X"])
+@pytest.mark.parametrize(
+    "number", ["CN201810123456.7", "ZL 2018 1 0123456.7", "CN108123456A", "201920123456X"]
+)
 def test_patent_numbers_in_common_formats_pass(number):
     assert patent_error(number) is None
 

@@ -60,6 +60,8 @@ def match_listing(self, chunk_id: int) -> str:
 def reconcile() -> None:
     """Re-queue or fail runs whose heartbeat went stale."""
     matching_runs.reconcile()
+
+
 @shared_task
 def deliver_outbox() -> dict:
     """Send pending outbox e-mail."""

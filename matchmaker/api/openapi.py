@@ -6,7 +6,11 @@ from matchmaker.api import bp
 
 SPEC: dict = {
     "openapi": "3.0.3",
-    "info": {"title": "matchmaker API", "version": "1.0.0", "description": "科技成果转化对接平台 JSON API"},
+    "info": {
+        "title": "matchmaker API",
+        "version": "1.0.0",
+        "description": "科技成果转化对接平台 JSON API",
+    },
     "servers": [{"url": "/"}],
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

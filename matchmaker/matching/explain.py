@@ -3,8 +3,8 @@
 Character-bigram features are credited to the shared word that contains them (the one that
 contributes most), so a broker reads 光伏组件 rather than 光伏 and 组件; a bigram no shared word
 contains is shown as itself. A lone character, word or gram (性, 图), tells a broker nothing and
-is not shown; it still counts in the score, so the shares shown may add up to less than 1. Computed for all pairs
-at once with array operations.
+is not shown; it still counts in the score, so the shares shown may add up to less than 1.
+Computed for all pairs at once with array operations.
 """
 
 from __future__ import annotations

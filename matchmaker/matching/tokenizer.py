@@ -165,7 +165,7 @@ def _build_tokenizer():
 
 
 def normalize_words(words) -> tuple[str, ...]:
-    """Return words NFKC-normalized, lower-cased, deduplicated and sorted (a stable vocabulary key)."""
+    """Return words NFKC-normalized, lower-cased, deduplicated, sorted: a stable vocabulary key."""
     return tuple(sorted({unicodedata.normalize("NFKC", w).strip().lower() for w in words} - {""}))
 
 
@@ -207,6 +207,8 @@ def _copy_tokenizer(base):
     tokenizer.user_word_tag_tab = dict(base.user_word_tag_tab)
     tokenizer.initialized = True
     return tokenizer
+
+
 def cache_dir() -> Path | None:
     """Return where the initialized tokenizer state is cached (None disables the cache)."""
     configured = os.environ.get("MATCHMAKER_CACHE_DIR")
@@ -312,7 +314,10 @@ def tokenize(text: str, hmm: bool = False, extra_terms=(), extra_stopwords=()) -
     text = normalize(text)
     stop = load_stopwords()[1]
     if extra_terms or extra_stopwords:
-        extra_terms, extra_stopwords = normalize_words(extra_terms), normalize_words(extra_stopwords)
+        extra_terms, extra_stopwords = (
+            normalize_words(extra_terms),
+            normalize_words(extra_stopwords),
+        )
         tokenizer = _variant_tokenizer(extra_terms, extra_stopwords)
         stop = stop | frozenset(extra_stopwords)
     else:

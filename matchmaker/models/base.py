@@ -1,6 +1,6 @@
 """Declarative base with a naming convention, so constraints get the same names everywhere."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -20,7 +20,7 @@ class Base(DeclarativeBase):
 
 def utcnow() -> datetime:
     """Return the current time in UTC, naive, as stored in the database."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def in_list(column: str, values) -> str:

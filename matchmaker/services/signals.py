@@ -10,7 +10,8 @@ _events = Namespace()
 # sender: "need" or "achievement"; kwargs: listing_id. Raised after a listing is published or a
 # published listing is edited, so its incremental match can be queued.
 listing_published = _events.signal("listing-published")
-# sender: "need" or "achievement"; kwargs: listing_id. Raised after a listing is withdrawn or closed.
+# sender: "need" or "achievement"; kwargs: listing_id. Raised after a listing is withdrawn or
+# closed.
 listing_withdrawn = _events.signal("listing-withdrawn")
 # sender: the Suggestion id; kwargs: from_state, to_state, actor_id. Raised after a pair moves.
 pair_moved = _events.signal("pair-moved")

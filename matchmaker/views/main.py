@@ -16,9 +16,7 @@ def index():
         "achievements": db.session.scalar(
             select(func.count(Achievement.id)).where(Achievement.status == "published")
         ),
-        "needs": db.session.scalar(
-            select(func.count(Need.id)).where(Need.status == "published")
-        ),
+        "needs": db.session.scalar(select(func.count(Need.id)).where(Need.status == "published")),
         "organizations": db.session.scalar(
             select(func.count(Organization.id)).where(Organization.status == "approved")
         ),

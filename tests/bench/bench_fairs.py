@@ -225,7 +225,7 @@ def main() -> None:
                 "greedy_meetings": len(greedy.pair_ids),
                 "gain_vs_greedy_pct": round(100 * (best.objective / greedy.objective - 1), 2),
                 "optimal": best.optimal,
-        "method": best.method,
+                "method": best.method,
                 "assign_seconds": round(best.seconds, 2),
                 "greedy_seconds": round(greedy.seconds, 2),
                 "timetable_seconds": round(t_time, 2),
@@ -236,8 +236,9 @@ def main() -> None:
                 "unplaced": len(plan.unplaced),
                 "double_booked": clashes(plan.placement, parties),
                 "seconds_total": round(total, 2),
-        # CPU time of this process (all threads): what the run costs when the machine is shared.
-        "cpu_seconds_total": round(time.process_time() - cpu_start, 2),
+                # CPU time of this process (all threads): what the run costs when the machine is
+                # shared.
+                "cpu_seconds_total": round(time.process_time() - cpu_start, 2),
             }
         )
     )
