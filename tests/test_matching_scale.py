@@ -217,3 +217,47 @@ def test_saved_model_carries_its_feedback_expansion(tmp_path):
     assert [(m.need_id, m.achievement_id) for m in loaded.rank(top_k=3)] == [
         (m.need_id, m.achievement_id) for m in matcher.rank(top_k=3)
     ]
+
+
+@pytest.mark.parametrize("min_df,max_df", [(1, 1.0), (2, 0.8), (1, 3)])
+def test_vectorizers_fitted_from_word_counts_equal_fitting_on_the_documents(min_df, max_df):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from matchmaker.matching.features import char_analyzer, word_analyzer
+    from matchmaker.matching.vectorize import fit_vectorizers
+
+    docs = [
+        ["机器人", "协作", "机器人", "5G", "AI芯片"],
+        ["哈哈哈", "电池", "热管理", "电池"],
+        ["协作", "机械臂", "安全", "5G"],
+        ["电池", "正极", "材料", "锂"],
+        ["锂", "材料", "machine", "learning"],
+    ]
+    options = dict(
+        token_pattern=None,
+        lowercase=False,
+        sublinear_tf=True,
+        min_df=min_df,
+        max_df=max_df,
+        dtype=np.float32,
+    )
+    fitted = fit_vectorizers(docs, options, with_chars=True)
+    new_docs = [["机器人", "电池", "锂", "未见过"], ["材料", "5G"]]
+    for (vectorizer, matrix), analyzer in zip(fitted, (word_analyzer, char_analyzer), strict=True):
+        reference = TfidfVectorizer(analyzer=analyzer, **options)
+        expected = reference.fit_transform(docs)
+        assert list(vectorizer.get_feature_names_out()) == list(reference.get_feature_names_out())
+        assert np.allclose(matrix.toarray(), expected.toarray(), atol=1e-6)
+        assert np.allclose(
+            vectorizer.transform(new_docs).toarray(),
+            reference.transform(new_docs).toarray(),
+            atol=1e-6,
+        )
+
+
+def test_listings_without_chinese_words_fit_on_words_alone():
+    achievements = [Listing("A1", "machine learning", "deep learning model"), Listing("A2", "5G")]
+    needs = [Listing("N1", "learning systems")]
+    matcher = Matcher().fit(achievements, needs)
+    assert matcher.char_vectorizer_ is None
+    assert [m.achievement_id for m in matcher.rank_needs(top_k=1)] == ["A1"]

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from functools import partial
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
 from .explain import explain_products, gram_containment
-from .features import char_analyzer, listing_tokens, word_analyzer
+from .features import listing_tokens
 from .gc_pause import gc_paused
 from .listing import Listing, Match, MatchConfig
-from .parallel import fork_calls
 from .ranking import Side, TopK, top_k_both
 from .tokenizer import dictionary_version, extra_version
+from .vectorize import fit_vectorizers
 
 MODEL_VERSION = "2"
 KINDS = ("need", "achievement")
@@ -46,8 +45,6 @@ class Matcher:
             return self._fit(achievements, needs)
 
     def _fit(self, achievements: Sequence[Listing], needs: Sequence[Listing]) -> Matcher:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
         cfg = self.config
         docs = [self._tokens(x) for x in achievements] + [self._tokens(x) for x in needs]
         options = dict(
@@ -58,17 +55,9 @@ class Matcher:
             max_df=cfg.max_df,
             dtype=np.float32,
         )
-        vectorizers = {"word": TfidfVectorizer(analyzer=word_analyzer, **options)}
-        if cfg.char_weight > 0:
-            vectorizers["char"] = TfidfVectorizer(analyzer=char_analyzer, **options)
-        # Independent fits: the larger (character grams) here, words in a forked process if allowed.
-        kinds = sorted(vectorizers, key=lambda kind: kind != "char")
-        fitted = fork_calls(
-            [partial(_fit_vectorizer, vectorizers[kind], docs) for kind in kinds], self.n_jobs
+        (self.word_vectorizer_, words), (self.char_vectorizer_, chars) = fit_vectorizers(
+            docs, options, with_chars=cfg.char_weight > 0
         )
-        fitted = dict(zip(kinds, fitted, strict=True))
-        self.word_vectorizer_, words = fitted["word"]
-        self.char_vectorizer_, chars = fitted.get("char", (None, None))
         matrix = self._combine(words, chars)
         self.n_word_features_ = words.shape[1]
         self.terms_ = np.concatenate(
@@ -446,11 +435,6 @@ class Matcher:
                 f"{path}: model was built with other versions, refit it: " + "; ".join(diffs)
             )
         return payload["matcher"]
-
-
-def _fit_vectorizer(vectorizer, docs):
-    """Fit one vectorizer; return it with the documents' matrix (sent back from a fork)."""
-    return vectorizer, vectorizer.fit_transform(docs)
 
 
 def _versions() -> dict[str, str]:
