@@ -159,7 +159,9 @@ class Suggestion(Base):
     terms: Mapped[list] = mapped_column(JSON, default=list)
     same_field: Mapped[bool] = mapped_column(Boolean, default=False)
     model_version: Mapped[str] = mapped_column(String(80), default="")
-    run_id: Mapped[int | None] = mapped_column(ForeignKey("match_runs.id", ondelete="SET NULL"))
+    # The run that last wrote the pair. No foreign key: runs are never deleted, and its check
+    # locked the run row once per pair written, in every chunk of a run at once.
+    run_id: Mapped[int | None]
     # False once a rerun no longer ranks an untouched pair; worked pairs are never retired.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     source: Mapped[str] = mapped_column(String(12), default="matcher")
