@@ -282,7 +282,8 @@ def library(n_achievements: int, n_needs: int):
         tokens_of[s] = tokenize(s)
         tokens_of.setdefault(s[:30], tokenize(s[:30]))
     rng = random.Random(7)
-    fields = ["机器人与智能制造", "新材料", "生物医药", "新能源", "电子信息"]
+    # Five fields of the seeded taxonomy (a name outside it would fall into the default field).
+    fields = ["机器人与智能制造", "新材料", "生物医药", "新能源汽车", "新一代信息技术"]
     a_rows, a_tokens = synthetic(n_achievements, "BA", rng, sentences, tokens_of, fields, 4)
     n_rows, n_tokens = synthetic(n_needs, "BN", rng, sentences, tokens_of, fields, 1)
     return a_rows, n_rows, {**a_tokens, **n_tokens}
