@@ -88,8 +88,8 @@ class Config:
     MATCH_TOP_K = int(os.environ.get("MATCH_TOP_K", "10"))
     MATCH_STALE_SECONDS = float(os.environ.get("MATCH_STALE_SECONDS", "120"))
     MATCH_MAX_ATTEMPTS = int(os.environ.get("MATCH_MAX_ATTEMPTS", "5"))
-    # Processes the planning step may fork for the model's fit and its one-off feedback pass on
-    # large inputs (set it to the cores the matching workers have; chunks rank in one each).
+    # Processes the planning step may fork for the model's one-off feedback pass on large inputs
+    # (set it to the cores the matching workers have; chunks always rank in one process each).
     MATCH_PLAN_JOBS = int(os.environ.get("MATCH_PLAN_JOBS", "1"))
 
 

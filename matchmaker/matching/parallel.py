@@ -1,6 +1,6 @@
 """Run a few independent calls in forked processes (2 cores here: 2 calls), results by pipe.
 
-scipy's sparse products and scikit-learn's vectorizers hold the GIL, so threads would not help;
+scipy's sparse products hold the GIL, so threads would not help;
 forked children share the parent's data copy-on-write and send back only their results.
 """
 
