@@ -167,7 +167,8 @@ def fit_or_load(config, inputs: Inputs):
             return version, model_store.load(version)
         except Exception:  # noqa: BLE001 - an unreadable or outdated file is simply refitted
             pass
-    with _may_fork(matcher.n_jobs > 1):
+    processes = matcher.n_jobs  # saving hands the matcher to the chunks with n_jobs = 1
+    with _may_fork(processes > 1):
         started = time.monotonic()
         matcher.fit(inputs.achievements, inputs.needs)
         fitted = time.monotonic()
@@ -177,7 +178,7 @@ def fit_or_load(config, inputs: Inputs):
         version,
         fitted - started,
         time.monotonic() - fitted,
-        matcher.n_jobs,
+        processes,
     )
     return version, matcher
 
