@@ -34,26 +34,10 @@ def char_analyzer(tokens: list[str]) -> list[str]:
     """Return character-bigram features of the Chinese tokens, plus single-character tokens."""
     grams = []
     for token in tokens:
-        parts = _GRAMS.get(token)
-        if parts is None:
-            parts = _token_grams(token)
-        grams.extend(parts)
+        if token.isascii():
+            continue
+        if len(token) == 1:
+            grams.append(token)
+        else:
+            grams.extend(token[i : i + 2] for i in range(len(token) - 1))
     return grams
-
-
-# A vocabulary repeats its tokens across every listing: each token's grams are cut once.
-_GRAMS: dict[str, tuple[str, ...]] = {}
-_GRAMS_LIMIT = 1_000_000
-
-
-def _token_grams(token: str) -> tuple[str, ...]:
-    if token.isascii():
-        parts = ()
-    elif len(token) == 1:
-        parts = (token,)
-    else:
-        parts = tuple(token[i : i + 2] for i in range(len(token) - 1))
-    if len(_GRAMS) >= _GRAMS_LIMIT:
-        _GRAMS.clear()
-    _GRAMS[token] = parts
-    return parts

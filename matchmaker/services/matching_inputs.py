@@ -168,10 +168,10 @@ def fit_or_load(config, inputs: Inputs):
         except Exception:  # noqa: BLE001 - an unreadable or outdated file is simply refitted
             pass
     processes = matcher.n_jobs  # saving hands the matcher to the chunks with n_jobs = 1
+    started = time.monotonic()
+    matcher.fit(inputs.achievements, inputs.needs)
+    fitted = time.monotonic()
     with _may_fork(processes > 1):
-        started = time.monotonic()
-        matcher.fit(inputs.achievements, inputs.needs)
-        fitted = time.monotonic()
         model_store.save(matcher, version)  # saving runs the feedback pass, in n_jobs parts
     log.info(
         "model %s: fitted in %.1f s, feedback pass and save in %.1f s (%d processes)",
