@@ -104,3 +104,5 @@ class TestConfig(Config):
     REMEMBER_COOKIE_SECURE = False
     WTF_CSRF_ENABLED = False
     OUTBOX_QUEUE = False
+    # Argon2 at its production cost is most of a second per hash on a busy 2-core machine.
+    PASSWORD_HASH_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}

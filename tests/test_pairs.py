@@ -24,18 +24,6 @@ from tests.conftest import using_postgres
 FIELD = "机器人与智能制造"
 
 
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    """Argon2's production cost makes every built user take most of a second on a busy machine."""
-    from argon2 import PasswordHasher
-
-    from matchmaker.services import accounts
-
-    monkeypatch.setattr(
-        accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
-
-
 @pytest.fixture
 def make_pair(make_need, make_achievement):
     def build(**overrides):

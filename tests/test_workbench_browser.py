@@ -12,18 +12,6 @@ from tests.browser import login_page
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    """Argon2's production cost makes every built user take most of a second on a busy machine."""
-    from argon2 import PasswordHasher
-
-    from matchmaker.services import accounts
-
-    monkeypatch.setattr(
-        accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
-
-
 def test_pair_goes_from_suggestion_to_contract_in_a_real_browser(
     live_server, browser, make_user, make_org, make_need, make_achievement
 ):

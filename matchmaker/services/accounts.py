@@ -3,9 +3,11 @@
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, has_app_context
 from sqlalchemy import delete, func, select
 
 from matchmaker.extensions import db
@@ -14,7 +16,7 @@ from matchmaker.models.accounts import ORG_KINDS, ROLES
 from matchmaker.services import Conflict, NotFound, ServiceError
 from matchmaker.validators import credit_code_error
 
-_hasher = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory profile
+_DEFAULT_HASHER = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory profile
 ROLE_ORG_KINDS = {
     "institute": ("university", "institute"),
     "enterprise": ("enterprise",),
@@ -24,15 +26,29 @@ ROLE_ORG_KINDS = {
 MIN_PASSWORD = 8
 
 
+def _hasher() -> PasswordHasher:
+    # Tests configure a cheap argon2 cost (PASSWORD_HASH_PARAMS); production keeps the default.
+    if has_app_context():
+        params = current_app.config.get("PASSWORD_HASH_PARAMS")
+        if params:
+            return _hasher_for(tuple(sorted(params.items())))
+    return _DEFAULT_HASHER
+
+
+@lru_cache(maxsize=4)
+def _hasher_for(params: tuple) -> PasswordHasher:
+    return PasswordHasher(**dict(params))
+
+
 def hash_password(password: str) -> str:
     """Hash a password with argon2id."""
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def password_matches(password_hash: str, password: str) -> bool:
     """Check a password against its stored hash."""
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
