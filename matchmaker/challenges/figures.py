@@ -65,15 +65,16 @@ def list_figures() -> dict:
 
 
 def agency_levels() -> list[dict]:
-    rows = dict(
-        db.session.execute(
-            select(func.coalesce(AgencyProfile.level, "none"), func.count(Organization.id))
+    rows = {
+        level or "none": count
+        for level, count in db.session.execute(
+            select(AgencyProfile.level, func.count(Organization.id))
             .select_from(Organization)
             .outerjoin(AgencyProfile, AgencyProfile.organization_id == Organization.id)
             .where(Organization.kind == "agency", Organization.status == "approved")
-            .group_by(func.coalesce(AgencyProfile.level, "none"))
+            .group_by(AgencyProfile.level)
         ).all()
-    )
+    }
     out = [{"level": k, "label": v, "agencies": rows.get(k, 0)} for k, v in AGENCY_LEVELS.items()]
     out.append({"level": "none", "label": "未认定", "agencies": rows.get("none", 0)})
     return out
