@@ -454,3 +454,22 @@ def test_contract_registration_computes_technical_turnover_and_exports(
     assert header[header.index("技术交易额（万元）")] == "技术交易额（万元）"
     assert sheet.cell(2, header.index("技术交易额（万元）") + 1).value == 349.5
     assert client.get("/challenges/registrations?from=abc").status_code == 400
+
+
+def test_demo_seed_has_a_published_list_applications_and_agencies(app, runner):
+    first = runner.invoke(args=["demo", "seed"])
+    assert first.exit_code == 0, first.output
+    assert len(bottlenecks.public_rows()) >= 10
+    assert db.session.scalar(select(func.count(ChallengeApplication.id))) == 2
+    levels = {r["level"]: r["agencies"] for r in figures.agency_levels()}
+    assert levels["national"] >= 1 and levels["provincial"] >= 1 and levels["municipal"] >= 1
+    per = figures.per_agency()
+    assert sum(r["brokers"] for r in per) >= 3
+    broker, profile, trainings = agencies.broker(
+        db.session.scalar(select(BrokerProfile.user_id).limit(1))
+    )
+    assert profile.certificate_no and len(trainings) >= 3
+    second = runner.invoke(args=["demo", "seed"])
+    assert len(bottlenecks.public_rows()) >= 10
+    assert db.session.scalar(select(func.count(ChallengeApplication.id))) == 2
+    assert second.exit_code == 0
