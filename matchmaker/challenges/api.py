@@ -125,7 +125,6 @@ document(
     "get",
     {
         "summary": "The published bottleneck list (卡脖子技术问题清单); public",
-        "security": [],
         "responses": {"200": {"description": "year, version and the problems still listed"}},
     },
 )
