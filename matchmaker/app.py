@@ -68,6 +68,8 @@ BLUEPRINTS = (
     "fairs",
     "dashboard",
 )
+# Domain packages (matchmaker/<name>/) register their own blueprints, commands and receivers.
+DOMAINS = ("challenges",)
 # One click group per feature, each in matchmaker/commands/<name>.py named like the module.
 COMMAND_GROUPS = ("users", "demo", "listings", "matching", "pairs", "fairs")
 
@@ -78,6 +80,8 @@ def register_blueprints(app: Flask) -> None:
 
     for name in BLUEPRINTS:
         app.register_blueprint(import_module(f"matchmaker.views.{name}").bp)
+    for name in DOMAINS:
+        import_module(f"matchmaker.{name}").init_app(app)
     app.register_blueprint(api_bp)
     register_error_handlers(app)
 

@@ -42,6 +42,13 @@ PUBLIC_ENDPOINTS = {
     "auth.register",
     "api.openapi",
     "runs.worker",  # /healthz/worker (jobs branch): a health check, like main.healthz
+    # The published bottleneck list is public (全年申报、全年受理; institutes anywhere may apply).
+    "challenges.index",
+    "challenges.export_list",
+    "challenges.versions",
+    "challenges.entry",
+    "api.list_challenges",
+    "api.get_challenge",
 }
 # URL parameter -> the table whose row it names. Unknown *_id parameters are tried as
 # "<name>s" (e.g. fair_id -> fairs); a parameter may also depend on another one (listing_id).
@@ -58,6 +65,10 @@ PARAM_TABLES = {
     "email_id": "outbox_emails",
     "registration_id": "fair_registrations",
     "entry_id": "vocabulary_entries",
+    "problem_id": "bottleneck_entries",
+    "application_id": "challenge_applications",
+    "attachment_id": "challenge_attachments",
+    "stage_id": "challenge_support_stages",
 }
 LISTING_TABLES = {
     "achievement": "achievements",
@@ -91,6 +102,9 @@ OBJECT_LEVEL_403: dict[tuple, str] = {
     ("workbench.move", "institute"): "a side answers a pair once a broker recommends it",
     ("api.get_pair", "enterprise"): "a side sees a pair once a broker recommends it",
     ("api.get_pair", "institute"): "a side sees a pair once a broker recommends it",
+    ("challenges.application", "broker"): "applications are for staff, the company and the team",
+    ("challenges.attachment", "broker"): "applications are for staff, the company and the team",
+    ("api.get_challenge_application", "broker"): "applications: staff, company and team only",
 }
 # What the role gate (matchmaker.auth.roles_required) says when it refuses a role.
 ROLE_GATE_REFUSALS = ("当前角色无权执行此操作", "当前角色无权访问该页面")
@@ -149,6 +163,9 @@ def build_world(make_org, make_user, make_achievement, make_need) -> World:
     registration = FairRegistration(fair_id=fair.id, need_id=need.id)
     entry = VocabularyEntry(kind="term", word="协作焊接")
     db.session.add_all([meeting, contract, event, email, registration, entry])
+    # A need of its own: the world's need is withdrawn by an allowed write during the test.
+    problem_need = make_need(organization=w.users["enterprise"].organization, is_bottleneck=True)
+    challenge_rows = _challenge_rows(w, problem_need, achievement)
     for role, user in w.users.items():
         note = Notification(user_id=user.id, kind="test", message="通知")
         db.session.add(note)
@@ -174,8 +191,50 @@ def build_world(make_org, make_user, make_achievement, make_need) -> World:
         vocabulary_entries=entry.id,
         fields=field_by_name("机器人与智能制造").id,
         api_tokens=db.session.scalar(sa.text("SELECT min(id) FROM api_tokens")),
+        **challenge_rows,
     )
     return w
+
+
+def _challenge_rows(w: World, need, achievement) -> dict:
+    """A listed, published bottleneck problem with the institute's application to solve it."""
+    from matchmaker.challenges.models import (
+        ApplicationAchievement,
+        ApplicationAttachment,
+        BottleneckEntry,
+        BottleneckListVersion,
+        ChallengeApplication,
+        SupportStage,
+    )
+
+    problem = BottleneckEntry(need=need, status="listed", year=date.today().year, number=1)
+    db.session.add(problem)
+    db.session.flush()
+    db.session.add(BottleneckListVersion(year=problem.year, version=1, rows=[{"id": problem.id}]))
+    application = ChallengeApplication(
+        entry=problem,
+        lead_org_id=w.users["institute"].organization_id,
+        approach="用相控阵超声检测大型铸件内部缺陷的整体方案",
+        team="团队",
+        budget_asked=50,
+        achievements=[ApplicationAchievement(achievement_id=achievement.id)],
+        attachments=[
+            ApplicationAttachment(
+                filename="方案.pdf", content_type="application/pdf", size=3, data=b"pdf"
+            )
+        ],
+    )
+    db.session.add(application)
+    db.session.flush()
+    stage = SupportStage(application_id=application.id, name="首期", amount=10)
+    db.session.add(stage)
+    db.session.flush()
+    return {
+        "bottleneck_entries": problem.id,
+        "challenge_applications": application.id,
+        "challenge_attachments": application.attachments[0].id,
+        "challenge_support_stages": stage.id,
+    }
 
 
 def protected_rules(app):

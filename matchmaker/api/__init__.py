@@ -24,3 +24,4 @@ def protect_session_writes():
 
 # Each module registers its routes on bp.
 from matchmaker.api import fairs, listings, me, openapi, pairs, runs  # noqa: E402,F401
+from matchmaker.challenges import api as _challenges_api  # noqa: E402,F401

@@ -52,3 +52,6 @@ __all__ = [
     "VocabularyEntry",
     "utcnow",
 ]
+
+# Domain packages keep their own models; importing them here registers their tables too.
+from matchmaker.challenges import models as _challenges  # noqa: E402,F401

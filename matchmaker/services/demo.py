@@ -52,11 +52,14 @@ def seed(today: date | None = None) -> dict:
     achievements_added = _seed_listings(Achievement, data["achievements"], orgs, today)
     needs_added = _seed_listings(Need, data["needs"], orgs, today)
     db.session.commit()
+    from matchmaker.challenges import demo as challenges_demo
+
     return {
         "organizations_added": orgs_added,
         "users_added": users_added,
         "achievements_added": achievements_added,
         "needs_added": needs_added,
+        **challenges_demo.seed(today),
     }
 
 

@@ -95,6 +95,7 @@ def pair_dict(pair: Suggestion, viewer: User, with_history: bool = True) -> dict
             pair.achievement, revealed or "achievement" in sides_of(viewer, pair)
         ),
         "contract": {
+            "id": contract.id,
             "type": contract.contract_type,
             "amount": float(contract.amount),
             "signed_on": contract.signed_on.isoformat(),

@@ -7,6 +7,7 @@ pages instead.
 from flask import Blueprint, Response, render_template, request
 
 from matchmaker.auth import roles_required
+from matchmaker.challenges import figures as challenge_figures
 from matchmaker.services import dashboard as service
 from matchmaker.services.dashboard_export import TOTAL_LABELS, dashboard_xlsx
 from matchmaker.services.fairs import get_fair, list_fairs
@@ -46,7 +47,12 @@ def index():
         ),
     }
     return render_template(
-        "dashboard/index.html", data=data, charts=pictures, labels=TOTAL_LABELS, fairs=list_fairs()
+        "dashboard/index.html",
+        data=data,
+        charts=pictures,
+        labels=TOTAL_LABELS,
+        fairs=list_fairs(),
+        challenge_figures=challenge_figures.all_figures(),
     )
 
 
