@@ -325,7 +325,7 @@ def test_a_run_no_worker_ever_picks_up_fails_in_words_instead_of_waiting_forever
     run = matching_runs.start_rematch()
     stale = utcnow() - timedelta(seconds=app.config["MATCH_STALE_SECONDS"] + 5)
     for _ in range(2 * app.config["MATCH_MAX_ATTEMPTS"] + 1):
-        db.session.execute(update(MatchRun).values(heartbeat_at=stale))
+        db.session.execute(update(MatchRun).values(heartbeat_at=stale, requeued_at=stale))
         db.session.commit()
         matching_runs.reconcile()
     info = matching_runs.status(run.id)
