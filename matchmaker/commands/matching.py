@@ -69,9 +69,8 @@ def status(run_id: int) -> None:
     answer = {key: info[key] for key in ("run_id", "status", "progress")}
     if info["broker"] == "down":
         answer["broker"] = "down"
-        click.echo(
-            "任务队列（Redis）连接不上：显示的是数据库中的状态，停滞的任务暂时无法重新排队", err=True
-        )
+        message = "任务队列（Redis）连接不上：显示的是数据库中的状态，停滞的任务暂时无法重新排队"
+        click.echo(message, err=True)
     echo_json(answer)
 
 

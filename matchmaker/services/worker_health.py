@@ -47,7 +47,8 @@ def broker_reachable(timeout: float = 0.5) -> bool:
     try:
         # The socket timeouts also cover a server that accepts and then never answers.
         options = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
-        with celery.connection_for_write(connect_timeout=timeout, transport_options=options) as conn:
+        connection = celery.connection_for_write(connect_timeout=timeout, transport_options=options)
+        with connection as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, interval_max=0, timeout=timeout)
             conn.default_channel.client.ping()  # redis: a socket that answers, not just opens
     except Exception:  # noqa: BLE001 - any failure to reach it is the answer
