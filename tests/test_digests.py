@@ -1,9 +1,15 @@
 """Digest e-mail once per recipient and period, and the scheduled tasks that must not double up."""
 
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from datetime import timedelta
 
 import pytest
+import redis
 from sqlalchemy import select
 
 from matchmaker.extensions import db
@@ -11,6 +17,8 @@ from matchmaker.models import Digest, OutboxEmail, Suggestion
 from matchmaker.models.base import utcnow
 from matchmaker.services import digests, pairs
 from matchmaker.services.taxonomy import field_by_name
+from tests.conftest import using_postgres
+from tests.jobs_faults import ROOT, Worker
 
 FIELD = "机器人与智能制造"
 
@@ -136,3 +144,59 @@ def test_period_names():
     assert digests.period_of(datetime(2026, 12, 2, 23, 0), "day") == "2026-12-02"
     with pytest.raises(ValueError, match="DIGEST_PERIOD"):
         digests.period_of(datetime(2026, 12, 2), "month")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not using_postgres(), reason="needs TEST_DATABASE_URL=postgresql://...")
+def test_two_beat_processes_and_a_real_worker_send_one_digest_per_recipient(app, world, tmp_path):
+    redis_url = app.config["REDIS_URL"]
+    redis.Redis.from_url(redis_url).flushdb()  # no tasks left over from other tests
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+        REDIS_URL=redis_url,
+        MATCHMAKER_INSTANCE=str(tmp_path),
+        MATCHMAKER_BEAT_EVERY="1",  # every scheduled task once a second
+        SECRET_KEY="beat-test",
+    )
+    log = tmp_path / "worker.log"
+    processes = [Worker(env, log, "beat-test").start().proc]
+    try:
+        for n in range(2):  # two beat instances started by mistake
+            with open(tmp_path / f"beat{n}.log", "ab") as out:
+                processes.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "celery", "-A", "workers.celery_app", "beat"]
+                        + ["-s", str(tmp_path / f"beat{n}-schedule"), "--loglevel=INFO"],
+                        cwd=ROOT,
+                        env=env,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            runs = log.read_text().count("workers.tasks.send_digests[") if log.exists() else 0
+            if runs >= 12:  # six runs' received + succeeded lines: both beats fired repeatedly
+                break
+            time.sleep(0.5)
+        else:
+            raise AssertionError(
+                f"send_digests did not run often enough\n{log.read_text()[-3000:]}"
+            )
+    finally:
+        for proc in processes:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait(10)
+    db.session.expire_all()
+    for address in ("wang@example.com", "e@example.com"):
+        assert len(digest_mail(address)) == 1, address
+    assert digest_mail("li@example.com") == []
+    for n in range(2):
+        assert (
+            "Scheduler: Sending due task weekly-digest" in (tmp_path / f"beat{n}.log").read_text()
+        )
