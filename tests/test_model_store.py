@@ -120,3 +120,32 @@ def test_chunks_on_a_machine_that_did_not_plan_the_run_complete(
     errors = db.session.scalars(select(MatchChunk.error).where(MatchChunk.run_id == run.id))
     assert not any("模型文件不存在" in e for e in errors)
     assert db.session.get(MatchRun, run.id).attempts == 1
+
+
+def test_old_stored_models_are_dropped_but_the_current_one_and_those_of_active_runs_stay(
+    app, monkeypatch
+):
+    from datetime import timedelta
+
+    from matchmaker.models.base import utcnow
+
+    monkeypatch.setattr(model_store, "KEEP_STORED", 100)  # saving prunes; not yet
+    matcher = fitted()
+    for n in range(6):
+        model_store.save(matcher, f"v{n}")
+        db.session.execute(
+            update(StoredModel)
+            .where(StoredModel.version == f"v{n}")
+            .values(created_at=utcnow() - timedelta(hours=10 - n))
+        )
+        db.session.commit()
+    db.session.add(MatchRun(kind="full", status="succeeded", model_version="v0"))
+    db.session.add(MatchRun(kind="full", status="running", model_version="v1"))
+    db.session.commit()
+    monkeypatch.setattr(model_store, "KEEP_STORED", 3)
+    assert model_store.prune() == 1  # v2: neither current, in use, nor among the newest
+    stored = set(db.session.scalars(select(StoredModel.version)))
+    assert stored == {"v0", "v1", "v3", "v4", "v5"}
+    assert not db.session.scalar(
+        select(func.count()).select_from(StoredModelPart).where(StoredModelPart.version == "v2")
+    )

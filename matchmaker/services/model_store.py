@@ -24,16 +24,18 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from matchmaker.extensions import db
 from matchmaker.models import MatchRun, StoredModel, StoredModelPart
+from matchmaker.models.matching import RUN_ACTIVE
 
 _cache: OrderedDict[str, object] = OrderedDict()
 _lock = threading.Lock()
 _CACHE_SIZE = 2
 PART_BYTES = 4 * 1024 * 1024  # one row per 4 MB: small enough for any driver's buffers
+KEEP_STORED = 3  # newest stored models kept besides the current one and those runs still use
 
 
 class ModelMissing(FileNotFoundError):
@@ -185,7 +187,10 @@ def save(matcher, version: str) -> Path:
     partial = path.with_suffix(f".{os.getpid()}.part")
     matcher.save(partial)
     os.replace(partial, path)
-    shared_store().put(version, path)
+    store = shared_store()
+    store.put(version, path)
+    if isinstance(store, DatabaseStore):
+        prune()
     matcher.n_jobs = 1  # the planner's extra processes served the fit; chunks rank in one each
     _remember(version, matcher)
     return path
@@ -206,6 +211,21 @@ def load(version: str):
     matcher.n_jobs = 1  # workers are the parallelism: a chunk never forks more processes
     _remember(version, matcher)
     return matcher
+
+
+def prune(keep: int | None = None) -> int:
+    """Drop stored models but the `keep` newest, the current one and those of active runs."""
+    keep = KEEP_STORED if keep is None else keep
+    newest = select(StoredModel.version).order_by(StoredModel.created_at.desc()).limit(keep)
+    in_use = select(MatchRun.model_version).where(MatchRun.status.in_(RUN_ACTIVE))
+    kept = set(db.session.scalars(newest)) | set(db.session.scalars(in_use))
+    kept.add(current_version() or "")
+    old = [v for v in db.session.scalars(select(StoredModel.version)) if v not in kept]
+    if old:
+        db.session.execute(delete(StoredModelPart).where(StoredModelPart.version.in_(old)))
+        db.session.execute(delete(StoredModel).where(StoredModel.version.in_(old)))
+    db.session.commit()
+    return len(old)
 
 
 def _remember(version: str, matcher) -> None:
