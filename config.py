@@ -39,11 +39,31 @@ def celery_settings(broker_url: str) -> dict:
         "broker_connection_retry_on_startup": True,
         "broker_transport_options": {"visibility_timeout": 3600},
         "worker_hijack_root_logger": False,
-        # Run by `celery beat` (or a worker started with -B): pending mail and daily reminders.
-        "beat_schedule": {
-            "deliver-outbox": {"task": "workers.tasks.deliver_outbox", "schedule": 300.0},
-            "pair-reminders": {"task": "workers.tasks.send_reminders", "schedule": 86400.0},
-        },
+        # Run by `celery beat` (or a worker started with -B); see beat_schedule().
+        "beat_schedule": beat_schedule(os.environ.get("MATCHMAKER_BEAT_EVERY")),
+        "beat_schedule_filename": str(INSTANCE_DIR / "celerybeat-schedule"),
+        "timezone": os.environ.get("MATCHMAKER_TIMEZONE", "Asia/Shanghai"),
+    }
+
+
+def beat_schedule(every: str | None = None) -> dict:
+    """Scheduled work; each task is safe to run twice at once (a lock or a unique row per period).
+
+    `every` (MATCHMAKER_BEAT_EVERY, seconds) runs every entry at that interval instead: for tests
+    and demonstrations, not production.
+    """
+    from celery.schedules import crontab
+
+    schedule = {
+        "deliver-outbox": ("deliver_outbox", 300.0),
+        "reconcile-runs": ("reconcile", 60.0),
+        "pair-reminders": ("send_reminders", crontab(hour=8, minute=0)),
+        "incremental-catch-up": ("catch_up_incremental", crontab(hour=2, minute=30)),
+        "weekly-digest": ("send_digests", crontab(day_of_week="mon", hour=7, minute=0)),
+    }
+    return {
+        name: {"task": f"workers.tasks.{task}", "schedule": float(every) if every else when}
+        for name, (task, when) in schedule.items()
     }
 
 
@@ -62,6 +82,14 @@ class Config:
     CELERY = celery_settings(REDIS_URL)
     INSTANCE_DIR = INSTANCE_DIR
     MODEL_DIR = INSTANCE_DIR / "models"
+    # Where fitted models are shared between workers: "db://" (the database; works without a
+    # shared disk) or "file:///path" (a directory every worker can read). MODEL_DIR is then only
+    # each process's local copy.
+    MODEL_STORE_URL = os.environ.get("MODEL_STORE_URL", "db://")
+    # Checked import uploads wait here for the user's confirmation; with several web machines
+    # this must be a directory they all mount (the confirmation may reach another machine).
+    # Empty: instance/imports.
+    IMPORT_UPLOAD_DIR = os.environ.get("IMPORT_UPLOAD_DIR", "")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = ENV_NAME != "development"
@@ -91,6 +119,10 @@ class Config:
     # Processes the planning step may fork for the model's one-off feedback pass on large inputs
     # (set it to the cores the matching workers have; chunks always rank in one process each).
     MATCH_PLAN_JOBS = int(os.environ.get("MATCH_PLAN_JOBS", "1"))
+    # Weekly digests: "week" (ISO week, e.g. 2026-W49) or "day"; one e-mail per recipient each.
+    DIGEST_PERIOD = os.environ.get("DIGEST_PERIOD", "week")
+    # How long `matching status` waits for the broker before answering without it.
+    BROKER_CHECK_SECONDS = float(os.environ.get("BROKER_CHECK_SECONDS", "0.5"))
 
 
 class TestConfig(Config):

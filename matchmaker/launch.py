@@ -204,6 +204,7 @@ class Platform:
                 "matchmaker@%h",
                 "--without-mingle",
                 "--without-gossip",
+                "-B",  # the embedded beat runs the scheduled work; production runs `celery beat`
             )
         )
         self.apps.append(

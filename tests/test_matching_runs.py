@@ -1,5 +1,6 @@
 """Full rematch runs, called as the worker would (task bodies in-process, sends recorded)."""
 
+import json
 import threading
 import time
 from datetime import timedelta
@@ -325,9 +326,56 @@ def test_a_run_no_worker_ever_picks_up_fails_in_words_instead_of_waiting_forever
     run = matching_runs.start_rematch()
     stale = utcnow() - timedelta(seconds=app.config["MATCH_STALE_SECONDS"] + 5)
     for _ in range(2 * app.config["MATCH_MAX_ATTEMPTS"] + 1):
-        db.session.execute(update(MatchRun).values(heartbeat_at=stale))
+        db.session.execute(update(MatchRun).values(heartbeat_at=stale, requeued_at=stale))
         db.session.commit()
         matching_runs.reconcile()
     info = matching_runs.status(run.id)
     assert info["status"] == "failed" and "Celery worker" in info["error"]
     assert matching_runs.start_rematch().id != run.id  # the slot is free again
+
+
+def test_the_reconciler_requeues_but_never_freshens_the_heartbeat_of_a_dead_worker(
+    app, queue, corpus
+):
+    run = matching_runs.start_rematch()
+    _, run_id = queue.sent.pop()
+    matching_runs.plan_run(run_id)
+    queue.sent.clear()  # the worker died with its chunks
+    stale = utcnow() - timedelta(seconds=app.config["MATCH_STALE_SECONDS"] + 5)
+    db.session.execute(update(MatchRun).values(heartbeat_at=stale))
+    db.session.commit()
+    assert matching_runs.reconcile()
+    assert matching_runs.reconcile() == []  # re-queued just now: not again at once
+    db.session.expire_all()
+    row = db.session.get(MatchRun, run.id)
+    assert row.heartbeat_at == stale  # still the dead worker's last sign of life
+    assert row.requeued_at > stale
+
+
+def test_status_answers_at_once_and_says_so_when_the_broker_does_not_answer(app, runner, corpus):
+    import socket
+
+    silent = socket.socket()  # accepts connections and never answers, like a hung Redis
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+    app.extensions["celery"].conf.update(broker_url=url, result_backend=url)
+    run = MatchRun(kind="full", status="running", chunks_total=4, chunks_done=1)
+    db.session.add(run)
+    db.session.commit()
+    try:
+        started = time.monotonic()
+        result = runner.invoke(args=["matching", "status", str(run.id)])
+        seconds = time.monotonic() - started
+    finally:
+        silent.close()
+    assert result.exit_code == 0, result.output
+    line = [x for x in result.output.splitlines() if x.startswith("{")][0]
+    assert json.loads(line) == {
+        "run_id": run.id,
+        "status": "running",
+        "progress": 0.25,
+        "broker": "down",
+    }
+    assert "任务队列（Redis）连接不上" in result.output
+    assert seconds < 3  # it was over 200 s

@@ -9,6 +9,7 @@ from celery import shared_task
 
 from matchmaker.extensions import db
 from matchmaker.services import matching_incremental, matching_runs
+from workers.locks import held_once
 
 # Any failure is retried: the database's attempt counters, not Celery's, end a hopeless chunk
 # with its run marked failed and the error in words.
@@ -56,10 +57,16 @@ def match_listing(self, chunk_id: int) -> str:
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from None
 
 
+# Scheduled by celery beat (config.beat_schedule). Each holds a Redis lock while it works, so
+# two beat processes, or a run overlapping the next, do the work once; digests also keep a
+# unique row per recipient and period.
+SKIPPED = {"skipped": "another process is running this task"}
+
+
 @shared_task
 def reconcile() -> None:
     """Re-queue or fail runs whose heartbeat went stale."""
-    matching_runs.reconcile()
+    matching_runs.reconcile()  # row locks (skip locked) already keep two reconcilers apart
 
 
 @shared_task
@@ -67,12 +74,32 @@ def deliver_outbox() -> dict:
     """Send pending outbox e-mail."""
     from matchmaker.services import notifications
 
-    return notifications.deliver_outbox()
+    with held_once("deliver_outbox", ttl=600) as mine:
+        return notifications.deliver_outbox() if mine else SKIPPED
 
 
 @shared_task
 def send_reminders() -> dict:
-    """Remind people that pairs wait on them (run daily, e.g. from celery beat or cron)."""
+    """Remind people that pairs wait on them (daily, from celery beat)."""
     from matchmaker.services import notifications
 
-    return notifications.send_reminders()
+    with held_once("send_reminders", ttl=1800) as mine:
+        return notifications.send_reminders() if mine else SKIPPED
+
+
+@shared_task
+def catch_up_incremental() -> dict:
+    """Match published or edited listings that no incremental run has seen (nightly)."""
+    from matchmaker.services import matching_catch_up
+
+    with held_once("catch_up_incremental", ttl=1800) as mine:
+        return matching_catch_up.catch_up() if mine else SKIPPED
+
+
+@shared_task
+def send_digests() -> dict:
+    """Queue this period's digest e-mail for brokers and organizations (weekly)."""
+    from matchmaker.services import digests
+
+    with held_once("send_digests", ttl=1800) as mine:
+        return digests.send_digests() if mine else SKIPPED

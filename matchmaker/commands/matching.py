@@ -61,12 +61,17 @@ def rematch(wait: bool, timeout: float, rebuild: bool, if_empty: bool) -> None:
 @matching.command("status")
 @click.argument("run_id", type=int)
 def status(run_id: int) -> None:
-    """Print {"run_id", "status", "progress"} of one run."""
+    """Print {"run_id", "status", "progress"} of one run (+ "broker": "down" without a broker)."""
     try:
         info = matching_runs.status(run_id)
     except ServiceError as e:
         fail(e.message)
-    echo_json({"run_id": info["run_id"], "status": info["status"], "progress": info["progress"]})
+    answer = {key: info[key] for key in ("run_id", "status", "progress")}
+    if info["broker"] == "down":
+        answer["broker"] = "down"
+        message = "任务队列（Redis）连接不上：显示的是数据库中的状态，停滞的任务暂时无法重新排队"
+        click.echo(message, err=True)
+    echo_json(answer)
 
 
 @matching.command("cancel")

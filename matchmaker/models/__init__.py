@@ -18,6 +18,7 @@ from matchmaker.models.fairs import (
     Meeting,
     MustMeet,
 )
+from matchmaker.models.jobs import Digest, StoredModel, StoredModelPart
 from matchmaker.models.listings import Achievement, ListingEvent, Need
 from matchmaker.models.matching import (
     MatchChunk,
@@ -32,6 +33,7 @@ __all__ = [
     "ApiToken",
     "Base",
     "Contract",
+    "Digest",
     "Fair",
     "FairParticipant",
     "FairRegistration",
@@ -47,6 +49,8 @@ __all__ = [
     "Organization",
     "OutboxEmail",
     "PairEvent",
+    "StoredModel",
+    "StoredModelPart",
     "Suggestion",
     "User",
     "VocabularyEntry",

@@ -65,7 +65,10 @@ class MatchRun(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # Written only by the process doing the run's work; the reconciler notes its own re-queues
+    # in requeued_at, so a dead worker's run never looks alive.
     heartbeat_at: Mapped[datetime | None]
+    requeued_at: Mapped[datetime | None]
     # "rematch" while a full or rebuild run is queued or running, NULL otherwise: the unique
     # constraint is what keeps two full runs from ever writing at the same time.
     exclusive_slot: Mapped[str | None] = mapped_column(String(20), unique=True)

@@ -27,6 +27,7 @@ from matchmaker.services import (
     model_store,
     run_heartbeat,
     vocabulary,
+    worker_health,
 )
 from matchmaker.services import matching_inputs as inputs_service
 from matchmaker.services import suggestions_store as store
@@ -65,8 +66,7 @@ def start_rematch(kind: str = "full", user_id: int | None = None) -> MatchRun:
         status="queued",
         exclusive_slot=SLOT,
         requested_by_id=user_id,
-        heartbeat_at=now,
-        created_at=now,
+        created_at=now,  # no heartbeat yet: only the worker that plans the run beats
     )
     db.session.add(run)
     try:
@@ -146,10 +146,17 @@ def describe(run: MatchRun) -> dict:
 
 
 def status(run_id: int) -> dict:
-    """Reconcile stuck runs, then return the run's {"run_id", "status", "progress"} and details."""
-    reconcile()
+    """Reconcile stuck runs, then return the run's {"run_id", "status", "progress"} and details.
+
+    When the broker does not answer within BROKER_CHECK_SECONDS nothing can be re-queued: the
+    run is read as it stands and "broker" says "down" (instead of waiting on the broker).
+    """
+    get_run(run_id)
+    broker = "ok" if worker_health.broker_reachable(_cfg("BROKER_CHECK_SECONDS")) else "down"
+    if broker == "ok":
+        reconcile()
     db.session.expire_all()
-    return describe(get_run(run_id))
+    return describe(get_run(run_id)) | {"broker": broker}
 
 
 # -- planning ------------------------------------------------------------------------------
@@ -374,17 +381,20 @@ def reconcile() -> list[tuple[str, int]]:
     now = utcnow()
     stale_before = now - timedelta(seconds=_cfg("MATCH_STALE_SECONDS"))
     cap = _cfg("MATCH_MAX_ATTEMPTS")
+    # Stale: no heartbeat from a worker, and no re-queue of ours, for MATCH_STALE_SECONDS. The
+    # reconciler never writes the heartbeat, so a run whose worker died keeps looking dead.
     query = (
         select(MatchRun)
         .where(
             MatchRun.status.in_(ACTIVE),
             func.coalesce(MatchRun.heartbeat_at, MatchRun.created_at) < stale_before,
+            (MatchRun.requeued_at.is_(None)) | (MatchRun.requeued_at < stale_before),
         )
         .with_for_update(skip_locked=True)
     )
     sends: list[tuple[str, int]] = []
     for run in db.session.scalars(query).all():
-        run.heartbeat_at = now
+        run.requeued_at = now
         sends.extend(_recover(run, cap))
     db.session.commit()
     for task, ident in sends:

@@ -39,3 +39,18 @@ def check(timeout: float = 10.0) -> dict:
 
 def _answer(ok: bool, started: float, message: str) -> dict:
     return {"ok": ok, "seconds": round(time.monotonic() - started, 3), "message": message}
+
+
+def broker_reachable(timeout: float = 0.5) -> bool:
+    """True when the broker accepts a connection within `timeout` seconds (no retries)."""
+    celery = current_app.extensions["celery"]
+    try:
+        # The socket timeouts also cover a server that accepts and then never answers.
+        options = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+        connection = celery.connection_for_write(connect_timeout=timeout, transport_options=options)
+        with connection as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_max=0, timeout=timeout)
+            conn.default_channel.client.ping()  # redis: a socket that answers, not just opens
+    except Exception:  # noqa: BLE001 - any failure to reach it is the answer
+        return False
+    return True

@@ -44,7 +44,9 @@ def template(kinds: str, fmt: str):
 
 
 def _uploads() -> Path:
-    path = Path(current_app.instance_path) / "imports"
+    # Shared by every web machine when IMPORT_UPLOAD_DIR names a common mount (see README).
+    configured = current_app.config.get("IMPORT_UPLOAD_DIR")
+    path = Path(configured) if configured else Path(current_app.instance_path) / "imports"
     path.mkdir(parents=True, exist_ok=True)
     now = time.time()
     for old in path.iterdir():
