@@ -9,7 +9,7 @@ from alembic import op
 
 
 revision = '0014_model_store_digests'
-down_revision = '0004_suggestion_writes'
+down_revision = "0017_challenges"
 branch_labels = None
 depends_on = None
 
