@@ -56,8 +56,9 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login.init_app(app)
     celery_init_app(app)
-    from matchmaker import auth
+    from matchmaker import auth, security_headers
 
+    security_headers.init_app(app)
     auth.init_login(app)
 
 
