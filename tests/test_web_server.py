@@ -19,7 +19,7 @@ from matchmaker.models.accounts import ROLES
 from matchmaker.services.taxonomy import field_by_name
 from tests.browser import login_page
 from tests.conftest import PASSWORD
-from tests.test_roles import PUBLIC_ENDPOINTS, build_world, concrete_urls, protected_rules
+from tests.test_roles import PUBLIC_ENDPOINTS, build_world, concrete_urls
 from tests.test_roles import request_as as roles_request_as
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -197,9 +197,9 @@ class Gunicorn:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline and self.proc.poll() is None:
             try:
-                if requests.get(f"{self.base}/healthz", timeout=2).status_code == 200:
+                if requests.get(f"{self.base}/healthz", timeout=5).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or its worker still boots
                 time.sleep(0.3)
         self.log.seek(0)
         pytest.fail(f"gunicorn on {self.base} did not answer:\n{self.log.read()[-3000:]}")
