@@ -57,14 +57,24 @@ def check_redis(url: str) -> str | None:
     return None
 
 
-def _die_with_parent() -> None:
-    # Linux: should the launcher itself be killed, the kernel stops Redis too.
+def _load_prctl():
     try:
         import ctypes
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        return ctypes.CDLL("libc.so.6", use_errno=True).prctl
     except (OSError, AttributeError):
-        pass
+        return None
+
+
+# Loaded in the launcher, so the forked child (which may be forked while other threads run)
+# only makes one call before exec.
+_PRCTL = _load_prctl()
+
+
+def _die_with_parent() -> None:
+    # Linux: should the launcher itself be killed, the kernel stops Redis and the worker too.
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def start_embedded_redis(instance: Path) -> subprocess.Popen:
