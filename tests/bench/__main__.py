@@ -11,6 +11,7 @@ BENCHES = (
     "tests.bench.bench_search",
     "tests.bench.bench_bulk_load",
     "tests.bench.bench_fairs",
+    "tests.bench.bench_web",
 )
 
 

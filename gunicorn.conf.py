@@ -1,0 +1,43 @@
+"""gunicorn settings for the web app. `gunicorn wsgi:app` reads this file from the project root.
+
+Workers and threads follow the core count; every value can be changed by an environment variable
+(WEB_CONCURRENCY, WEB_THREADS, WEB_TIMEOUT, WEB_BIND or PORT) or on the command line.
+Graceful reload: `kill -HUP <master pid>` (systemd: `systemctl reload matchmaker-web`) starts new
+workers on the new code and lets the old ones finish their requests.
+"""
+
+import os
+import sys
+
+from config import web_server_refusal
+
+_cores = os.cpu_count() or 1
+
+bind = os.environ.get("WEB_BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
+# Processes use the cores (the GIL holds one core per process); threads cover database waits.
+workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * _cores)
+threads = int(os.environ.get("WEB_THREADS") or 4)
+worker_class = "gthread"
+# A request running longer than this is stuck: the master replaces its worker.
+timeout = int(os.environ.get("WEB_TIMEOUT") or 60)
+# On reload or stop, a worker gets this long to finish the requests it holds.
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then so a slow leak cannot grow without bound.
+max_requests = 2000
+max_requests_jitter = 200
+accesslog = "-"
+errorlog = "-"
+access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+# Workers load the app themselves: HUP then picks up new code, and no connection pool is forked.
+preload_app = False
+proc_name = "matchmaker-web"
+# gunicorn 25+ opens a control socket under $HOME by default; two servers on one host would share
+# it. Signals (HUP, TERM) do what we need.
+control_socket_disable = True
+
+
+# Checked as the file loads, before gunicorn logs anything: the refusal is the only line printed.
+if _problem := web_server_refusal(os.environ):
+    print(f"[matchmaker] {_problem}", file=sys.stderr, flush=True)
+    os._exit(1)

@@ -1,0 +1,302 @@
+"""Load benchmark: gunicorn (gunicorn.conf.py) beside the development server, same run, same data.
+
+Run from the project root:
+    python -m tests.bench.bench_web [--rows 100000] [--clients 50] [--seconds 60]
+                                    [--database-url postgresql://.../db]
+
+It builds 100,000 achievements with bench_search's corpus loader (a scratch database next to
+--database-url, dropped afterwards; a SQLite file without it), adds one broker, one need and a
+pair, and starts each server on loopback in turn. CLIENTS threads, each with its own keep-alive
+connection, then loop for SECONDS over a logged-in listing search, the pair page and the API list
+of achievements (bearer token). It prints requests/s, p50/p95/p99 and errors for each server.
+The client threads share the machine's cores with the server: figures are for this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import requests  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+
+from tests.bench.bench_search import build, scratch_database  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "bench-web-pass-2026"
+SECRET_KEY = "bench-web-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def add_broker_and_pair(app) -> tuple[str, int]:
+    """A broker covering every field, a need, a pair with the 2nd achievement; its API token."""
+    from matchmaker.extensions import db
+    from matchmaker.models import Achievement, Need, Organization, Suggestion
+    from matchmaker.services.accounts import create_user, issue_token
+    from matchmaker.services.taxonomy import all_fields
+
+    fields = all_fields()
+    broker = create_user("bench-broker", PASSWORD, "broker", None, display_name="压测经纪人")
+    broker.fields = list(fields)
+    # bench_search inserts organizations with explicit ids, so PostgreSQL's sequence is behind.
+    next_id = db.session.scalar(sa.select(sa.func.max(Organization.id))) + 1
+    company = Organization(id=next_id, name="压测企业", kind="enterprise", status="approved")
+    need = Need(
+        title="焊接机器人视觉引导",
+        description="需要一套焊缝跟踪与视觉引导系统，用于中厚板机器人焊接。",
+        keywords=["焊接", "机器人", "视觉"],
+        status="published",
+        organization=company,
+    )
+    need.fields = [fields[0]]
+    db.session.add_all([company, need])
+    db.session.flush()
+    pair = Suggestion(
+        need=need,
+        achievement=db.session.get(Achievement, 2),
+        score=0.8,
+        terms=[["焊缝", 0.6], ["机器人", 0.4]],
+        broker_id=broker.id,
+    )
+    db.session.add(pair)
+    db.session.commit()
+    return issue_token("bench-broker"), pair.id
+
+
+class Server:
+    """A web server process on loopback; stopped by stop()."""
+
+    def __init__(self, name: str, command: list[str], env: dict, port: int, log: Path):
+        self.name, self.port = name, port
+        self.base = f"http://127.0.0.1:{port}"
+        self.log = open(log, "w+")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT
+        )
+
+    def wait(self, seconds: float = 120) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            try:
+                if requests.get(f"{self.base}/healthz", timeout=5).status_code == 200:
+                    return
+            except requests.RequestException:
+                time.sleep(0.3)
+        self.log.seek(0)
+        sys.exit(f"{self.name} did not start:\n{self.log.read()[-3000:]}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+def gunicorn(env: dict, folder: Path) -> Server:
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py")]
+    # No access log: 50 clients would write thousands of lines a second to a file.
+    command += ["--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null", "wsgi:app"]
+    server_env = {**env, "MATCHMAKER_ENV": "production", "SECRET_KEY": SECRET_KEY}
+    return Server("gunicorn", command, server_env, port, folder / "gunicorn.log")
+
+
+def development_server(env: dict, folder: Path) -> Server:
+    port = free_port()
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--port", str(port)]
+    command += ["--host", "127.0.0.1", "--no-reload", "--no-debugger", "--with-threads"]
+    server_env = {**env, "MATCHMAKER_ENV": "development", "SECRET_KEY": SECRET_KEY}
+    return Server("flask run", command, server_env, port, folder / "flask-run.log")
+
+
+def log_in(base: str) -> str:
+    """Sign in through the form once; return the session cookie every client then sends."""
+    # Cookies carried by hand: the production cookie is Secure and this is plain http.
+    form = requests.get(f"{base}/auth/login", timeout=30)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    response = requests.post(
+        f"{base}/auth/login",
+        data={"csrf_token": token, "login": "bench-broker", "password": PASSWORD},
+        headers={"Cookie": f"session={form.cookies['session']}"},
+        allow_redirects=False,
+        timeout=60,
+    )
+    if response.status_code != 302:
+        sys.exit(f"login failed on {base}: {response.status_code}")
+    return response.cookies["session"]
+
+
+def load(base: str, targets: list[tuple[str, str, dict]], clients: int, seconds: float) -> dict:
+    """CLIENTS threads loop over TARGETS for SECONDS; latencies (ms) per target, and errors."""
+    latencies = {name: [] for name, _, _ in targets}
+    errors: list[str] = []
+    stop_at = time.monotonic() + seconds
+    lock = threading.Lock()
+
+    def client(offset: int) -> None:
+        mine = {name: [] for name, _, _ in targets}
+        failed = []
+        with requests.Session() as session:
+            i = offset
+            while time.monotonic() < stop_at:
+                name, path, headers = targets[i % len(targets)]
+                i += 1
+                started = time.perf_counter()
+                try:
+                    response = session.get(
+                        base + path, headers=headers, timeout=30, allow_redirects=False
+                    )
+                    response.content  # noqa: B018 - read the whole body
+                    if response.status_code != 200:
+                        failed.append(f"{name}: {response.status_code}")
+                except requests.RequestException as e:
+                    failed.append(f"{name}: {type(e).__name__}")
+                mine[name].append((time.perf_counter() - started) * 1000)
+        with lock:
+            for name, values in mine.items():
+                latencies[name] += values
+            errors.extend(failed)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {"latencies": latencies, "errors": errors, "seconds": time.monotonic() - started}
+
+
+def percentile(values: list[float], q: int) -> float:
+    if len(values) < 2:
+        return values[0] if values else float("nan")
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def report(name: str, result: dict) -> None:
+    everything = [v for values in result["latencies"].values() for v in values]
+    rate = len(everything) / result["seconds"]
+    print(
+        f"{name:<28}{len(everything):>8}{rate:>9.1f}{percentile(everything, 50):>9.0f}"
+        f"{percentile(everything, 95):>9.0f}{percentile(everything, 99):>9.0f}"
+        f"{len(result['errors']):>8}"
+    )
+    for target, values in result["latencies"].items():
+        print(
+            f"  {target:<26}{len(values):>8}{len(values) / result['seconds']:>9.1f}"
+            f"{percentile(values, 50):>9.0f}{percentile(values, 95):>9.0f}"
+            f"{percentile(values, 99):>9.0f}"
+        )
+    if result["errors"]:
+        kinds = sorted(set(result["errors"]))
+        print(f"  errors: {', '.join(kinds[:5])}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    if not 1 <= args.clients <= 200 or not 0 < args.seconds <= 600:
+        sys.exit("--clients must be 1..200 and --seconds at most 600")
+    from config import TestConfig
+    from matchmaker.app import create_app
+    from matchmaker.extensions import db
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        url, drop = scratch_database(args.database_url, folder)
+        config = TestConfig()
+        config.SQLALCHEMY_DATABASE_URI = url
+        config.INSTANCE_DIR = folder
+        app = create_app(config)
+        try:
+            with app.app_context():
+                print(f"database: {db.engine.dialect.name}, rows: {args.rows}")
+                build(app, args.rows)
+                token, pair_id = add_broker_and_pair(app)
+                db.session.remove()
+                db.engine.dispose()
+            env = {
+                "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                "HOME": str(folder),
+                "LANG": "C.UTF-8",
+                "MATCHMAKER_INSTANCE": str(folder),
+                "DATABASE_URL": url,
+                "REDIS_URL": TestConfig.REDIS_URL,
+            }
+            cores = os.cpu_count()
+            load_before = os.getloadavg()[0]
+            print(
+                f"{cores} cores, load average {load_before:.2f} before; {args.clients} clients, "
+                f"{args.seconds:.0f} s per server"
+            )
+            print(
+                f"\n{'server / page':<28}{'requests':>8}{'req/s':>9}{'p50 ms':>9}"
+                f"{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}"
+            )
+            results = {}
+            for start in (gunicorn, development_server):
+                server = start(env, folder)
+                try:
+                    server.wait()
+                    cookie = {"Cookie": f"session={log_in(server.base)}"}
+                    targets = [
+                        ("listing search", "/achievements/?q=机器人", cookie),
+                        ("pair page", f"/pairs/{pair_id}", cookie),
+                        (
+                            "API list",
+                            "/api/v1/achievements?q=材料",
+                            {"Authorization": f"Bearer {token}"},
+                        ),
+                    ]
+                    for name, path, headers in targets:  # warm caches, check every page works
+                        response = requests.get(server.base + path, headers=headers, timeout=60)
+                        if response.status_code != 200:
+                            sys.exit(f"{server.name} {name}: {response.status_code}")
+                    results[server.name] = load(server.base, targets, args.clients, args.seconds)
+                finally:
+                    server.stop()
+                label = server.name
+                if server.name == "gunicorn":
+                    label += f" ({os.environ.get('WEB_CONCURRENCY') or 2 * cores}w × 4t)"
+                report(label, results[server.name])
+            print(f"load average after: {os.getloadavg()[0]:.2f}")
+            g = results["gunicorn"]
+            everything = [v for values in g["latencies"].values() for v in values]
+            p99 = percentile(everything, 99)
+            verdict = "meets" if p99 < 500 and not g["errors"] else "MISSES"
+            print(
+                f"gunicorn p99 {p99:.0f} ms, {len(g['errors'])} errors: {verdict} the target "
+                "(p99 < 500 ms, no errors)"
+            )
+        finally:
+            if drop:
+                sa.orm.close_all_sessions()
+                drop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
