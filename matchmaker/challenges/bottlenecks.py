@@ -269,10 +269,14 @@ def public_rows() -> list[dict]:
     version = latest_version()
     if version is None:
         return []
-    still = set(
-        db.session.scalars(select(BottleneckEntry.id).where(BottleneckEntry.status == "listed"))
-    )
-    return [row for row in version.rows if row["id"] in still]
+    still = {
+        e.id: e
+        for e in db.session.scalars(
+            select(BottleneckEntry).where(BottleneckEntry.status == "listed")
+        )
+    }
+    # The published snapshot wins; a field it lacks (an older snapshot) comes from the entry.
+    return [row_of(still[r["id"]]) | r for r in version.rows if r["id"] in still]
 
 
 def is_public(entry: BottleneckEntry) -> bool:
