@@ -10,11 +10,13 @@ from markupsafe import Markup, escape
 from matchmaker.auth import roles_required
 from matchmaker.extensions import db
 from matchmaker.models.fairs import CONTRACT_TYPES
+from matchmaker.safe_redirect import redirect_back
 from matchmaker.services import (
     Forbidden,
     ServiceError,
     broker_figures,
     notifications,
+    paging,
     pair_access,
     pair_actions,
     pair_data,
@@ -56,8 +58,7 @@ def unread_notifications() -> int:
 
 
 def _page() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+    return paging.page_number(request.args)
 
 
 # --- the review queue ------------------------------------------------------------------------
@@ -103,7 +104,7 @@ def bulk():
         flash(f"已处理{len(result['done'])}个配对", "success")
         for pair_id, message in result["failed"].items():
             flash(f"配对{pair_id}：{message}", "warning")
-    return redirect(request.form.get("back") or url_for("workbench.queue"))
+    return redirect_back("back", fallback=url_for("workbench.queue"))
 
 
 @bp.route("/workbench/propose", methods=["GET", "POST"])
@@ -283,10 +284,7 @@ def notification_list():
 def notifications_read():
     raw = request.form.get("id", "")
     notifications.mark_read(current_user.id, int(raw) if raw.isdigit() else None)
-    target = request.form.get("next", "")
-    if target.startswith("/") and not target.startswith("//"):
-        return redirect(target)
-    return redirect(url_for("workbench.notification_list"))
+    return redirect_back("next", fallback=url_for("workbench.notification_list"))
 
 
 @bp.get("/outbox")
