@@ -9,6 +9,7 @@ from flask import Blueprint, Response, render_template, request
 from matchmaker.auth import roles_required
 from matchmaker.services import dashboard as service
 from matchmaker.services.dashboard_export import TOTAL_LABELS, dashboard_xlsx
+from matchmaker.services.exports import XLSX
 from matchmaker.services.fairs import get_fair, list_fairs
 from matchmaker.views import charts
 
@@ -57,6 +58,6 @@ def export():
     name = f"dashboard-fair-{fair_id}.xlsx" if fair_id else "dashboard.xlsx"
     return Response(
         dashboard_xlsx(fair_id),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        content_type=XLSX,
         headers={"Content-Disposition": f"attachment; filename={name}"},
     )

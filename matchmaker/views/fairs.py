@@ -19,6 +19,7 @@ from matchmaker.models import (
 from matchmaker.models.fairs import CONTRACT_TYPES
 from matchmaker.services import ServiceError, agenda, fair_meetings, fair_plan
 from matchmaker.services import fairs as service
+from matchmaker.services.exports import XLSX
 
 bp = Blueprint("fairs", __name__, url_prefix="/fairs")
 
@@ -322,7 +323,7 @@ def agenda_xlsx(fair_id: int):
     data = agenda.agenda_xlsx(fair.id, _scope_org())
     return Response(
         data,
-        mimetype=("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        content_type=XLSX,
         headers={"Content-Disposition": f"attachment; filename=fair-{fair.id}-agenda.xlsx"},
     )
 

@@ -27,7 +27,7 @@ def _download(data: bytes, fmt: str, name: str) -> Response:
     filename = f"{name}.{fmt}"
     return Response(
         data,
-        mimetype=MIMETYPES[fmt],
+        content_type=MIMETYPES[fmt],
         headers={
             "Content-Disposition": f"attachment; filename=export.{fmt}; "
             f"filename*=UTF-8''{quote(filename)}",

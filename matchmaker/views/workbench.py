@@ -23,6 +23,7 @@ from matchmaker.services import (
     pair_queue,
 )
 from matchmaker.services import pairs as service
+from matchmaker.services.exports import MIMETYPES
 from matchmaker.services.taxonomy import all_fields
 
 bp = Blueprint("workbench", __name__)
@@ -317,15 +318,10 @@ def figures():
 @roles_required("broker", "staff")
 def figures_export(fmt: str):
     by = request.args.get("by", "broker")
-    if fmt == "csv":
-        body, mimetype = broker_figures.to_csv(by), "text/csv; charset=utf-8"
-    elif fmt == "xlsx":
-        body = broker_figures.to_xlsx(by)
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
+    if fmt not in MIMETYPES:
         raise ServiceError("导出格式须为 csv 或 xlsx", field="format")
     return Response(
-        body,
-        mimetype=mimetype,
+        broker_figures.export(by, fmt),
+        content_type=MIMETYPES[fmt],
         headers={"Content-Disposition": f"attachment; filename=pair-figures-{by}.{fmt}"},
     )
