@@ -1,8 +1,11 @@
 """Security findings of issue 17 (4, 7, 9) and issue 13's hardening: redirects, page numbers,
 hostile JSON bodies, CSRF beside junk bearer headers, permission before validation, note caps."""
 
+import io
 import json
+import re
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -285,3 +288,61 @@ def test_pair_page_note_form_shows_the_cap(client, login, world):
     response = client.post(f"/pairs/{world['pair'].id}/note", data={"note": "长" * 5000})
     assert response.status_code in (302, 400)
     assert db.session.query(PairEvent).count() == 0
+
+
+# --- finding 9: checked import uploads ------------------------------------------------------
+
+
+def _upload(client, rows, name="a.csv"):
+    from tests.test_listings_import import csv_bytes
+
+    return client.post(
+        "/achievements/import",
+        data={"file": (io.BytesIO(csv_bytes(rows)), name), "status": "draft"},
+    )
+
+
+def _stored(app) -> list:
+    folder = Path(app.instance_path) / "imports"
+    return sorted(p.name for p in folder.glob("*.bin")) if folder.exists() else []
+
+
+def test_an_upload_with_nothing_importable_is_not_kept(app, client, login, make_user):
+    login(make_user("institute"))
+    html = _upload(client, ["A-2,短,机器人与智能制造,,,描述太短,,,,,,,,\n"]).get_data(as_text=True)
+    assert "没有可导入的行" in html
+    assert _stored(app) == []
+
+
+def test_a_new_upload_replaces_the_users_earlier_one(app, client, login, make_user):
+    from tests.test_listings_import import GOOD
+
+    login(make_user("institute"))
+    first = _upload(client, [GOOD]).get_data(as_text=True)
+    old = re.search(r"/achievements/import/([0-9a-f]{32})", first).group(1)
+    _upload(client, [GOOD])
+    assert len(_stored(app)) == 1
+    gone = client.post(f"/achievements/import/{old}", data={"mode": "all", "status": "draft"})
+    assert gone.status_code == 404
+
+
+def test_an_organization_keeps_a_bounded_number_of_uploads(app, client, make_user, make_org):
+    from matchmaker.services import import_stash
+    from tests.conftest import PASSWORD
+    from tests.test_listings_import import GOOD
+
+    org = make_org(kind="institute")
+    members = [make_user("institute", org=org) for _ in range(import_stash.MAX_PER_ORG + 3)]
+    for user in members:
+        c = app.test_client()
+        c.post("/auth/login", data={"login": user.login, "password": PASSWORD})
+        assert _upload(c, [GOOD]).status_code == 200
+    assert len(_stored(app)) == import_stash.MAX_PER_ORG
+    other = app.test_client()
+    outsider = make_user("institute")
+    other.post("/auth/login", data={"login": outsider.login, "password": PASSWORD})
+    html = _upload(other, [GOOD]).get_data(as_text=True)
+    token = re.search(r"/achievements/import/([0-9a-f]{32})", html).group(1)
+    assert len(_stored(app)) == import_stash.MAX_PER_ORG + 1  # another organization's quota
+    ok = other.post(f"/achievements/import/{token}", data={"mode": "all", "status": "draft"})
+    assert ok.status_code == 302
