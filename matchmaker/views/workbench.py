@@ -209,7 +209,7 @@ def move(pair_id: int):
             if to == "contract"
             else None,
             meeting={"starts_at": form.get("starts_at", ""), "place": form.get("place", "")},
-            expected_version=int(version) if version.isdigit() else None,
+            expected_version=paging.positive_int(version),
         )
 
     return _act(pair_id, action, f"已更新：{service.state_label(to)}")
@@ -284,7 +284,7 @@ def notification_list():
 @roles_required()
 def notifications_read():
     raw = request.form.get("id", "")
-    notifications.mark_read(current_user.id, int(raw) if raw.isdigit() else None)
+    notifications.mark_read(current_user.id, paging.positive_int(raw))
     return redirect_back("next", fallback=url_for("workbench.notification_list"))
 
 
