@@ -346,3 +346,17 @@ def test_an_organization_keeps_a_bounded_number_of_uploads(app, client, make_use
     assert len(_stored(app)) == import_stash.MAX_PER_ORG + 1  # another organization's quota
     ok = other.post(f"/achievements/import/{token}", data={"mode": "all", "status": "draft"})
     assert ok.status_code == 302
+
+
+@pytest.mark.parametrize("raw", [HUGE, "²", "abc"])
+def test_typed_ids_and_counts_never_500(client, login, world, raw):
+    login(world["staff"])
+    assert client.get("/dashboard/", query_string={"fair": raw}).status_code == 400
+    assert client.get("/dashboard/export.xlsx", query_string={"fair": raw}).status_code == 400
+    api = client.get("/api/v1/dashboard", query_string={"fair": raw})
+    assert api.status_code == 400 and "fair" in api.get_json()["errors"]
+    assert client.get("/api/v1/runs", query_string={"limit": raw}).status_code == 400
+    assert client.get("/runs/", query_string={"limit": raw}).status_code == 200
+    assert client.get("/runs/progress.json", query_string={"ids": raw}).status_code == 200
+    read = client.post("/notifications/read", data={"id": raw})
+    assert read.status_code == 302
