@@ -358,5 +358,7 @@ def test_typed_ids_and_counts_never_500(client, login, world, raw):
     assert client.get("/api/v1/runs", query_string={"limit": raw}).status_code == 400
     assert client.get("/runs/", query_string={"limit": raw}).status_code == 200
     assert client.get("/runs/progress.json", query_string={"ids": raw}).status_code == 200
+    queue = client.get("/workbench", query_string={"field": raw})
+    assert queue.status_code == 400 and "领域无效" in queue.get_data(as_text=True)
     read = client.post("/notifications/read", data={"id": raw})
     assert read.status_code == 302
