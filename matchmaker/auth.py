@@ -2,7 +2,7 @@
 
 from functools import wraps
 
-from flask import Flask, abort, flash, g, jsonify, redirect, request, url_for
+from flask import Flask, abort, flash, g, jsonify, request
 from flask_login import current_user
 
 from matchmaker.extensions import db, login
@@ -37,8 +37,20 @@ def load_user_from_bearer(req) -> User | None:
     return user_for_token(header[len("Bearer ") :].strip())
 
 
-def is_bearer_request() -> bool:
-    return request.headers.get("Authorization", "").startswith("Bearer ")
+def is_token_authenticated() -> bool:
+    """Whether this request acts through a valid bearer token (and so needs no CSRF token).
+
+    A mere `Authorization: Bearer ...` header proves nothing: only a live token of the user the
+    request acts as does. A cookie session sent along with a junk or foreign token still needs
+    CSRF on writes.
+    """
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer ") or not current_user.is_authenticated:
+        return False
+    from matchmaker.services.accounts import user_for_token
+
+    user = user_for_token(header[len("Bearer ") :].strip())
+    return user is not None and user.id == current_user.id
 
 
 def roles_required(*roles: str):
@@ -65,14 +77,3 @@ def roles_required(*roles: str):
         return wrapper
 
     return decorate
-
-
-def safe_next(target: str | None) -> str:
-    """Return a redirect target inside this site, or the home page."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("main.index")
-
-
-def redirect_next():
-    return redirect(safe_next(request.args.get("next") or request.form.get("next")))

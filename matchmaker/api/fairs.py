@@ -5,9 +5,10 @@ from flask_login import current_user
 from matchmaker.api import bp
 from matchmaker.api.openapi import document
 from matchmaker.auth import roles_required
-from matchmaker.services import agenda, fair_plan
+from matchmaker.services import ServiceError, agenda, fair_plan
 from matchmaker.services import dashboard as figures
 from matchmaker.services.fairs import get_fair
+from matchmaker.services.paging import positive_int
 
 
 @bp.get("/fairs/<int:fair_id>/plan")
@@ -42,7 +43,9 @@ def dashboard_totals():
     from flask import request
 
     fair = request.args.get("fair", "")
-    fair_id = get_fair(int(fair)).id if fair.isdigit() else None
+    if fair and positive_int(fair) is None:
+        raise ServiceError("对接会编号应为正整数", field="fair")
+    fair_id = get_fair(positive_int(fair)).id if fair else None
     data = figures.report(fair_id)
     totals = dict(data["totals"], contract_value=float(data["totals"]["contract_value"]))
     return {

@@ -149,7 +149,7 @@ def _filters(kind: str) -> list[dict]:
             "relevance (default) or newest",
             {"type": "string", "enum": ["relevance", "newest"]},
         ),
-        _query("page", "page number", {"type": "integer", "minimum": 1}),
+        _query("page", "page number", {"type": "integer", "minimum": 1, "maximum": 100000}),
         _query("per_page", "page size (≤100)", {"type": "integer", "minimum": 1, "maximum": 100}),
     ]
     if kind == "achievement":

@@ -7,7 +7,7 @@ from matchmaker.api import bp
 from matchmaker.api.openapi import document
 from matchmaker.auth import roles_required
 from matchmaker.models.matching import PAIR_STATES
-from matchmaker.services import ServiceError, pair_data, pair_queue
+from matchmaker.services import ServiceError, paging, pair_data, pair_queue
 from matchmaker.services import pairs as service
 
 
@@ -17,8 +17,9 @@ def list_pairs():
     state = request.args.get("state") or None
     if state is not None and state not in PAIR_STATES:
         raise ServiceError(f"未知状态：{state}", field="state")
-    page = _int_arg("page", 1)
-    per_page = min(_int_arg("per_page", current_app.config["PAGE_SIZE"]), 200)
+    page, per_page = paging.page_args(
+        request.args, default=current_app.config["PAGE_SIZE"], max_per_page=200
+    )
     result = pair_queue.visible(current_user, state=state, page=page, per_page=per_page)
     return {
         "items": [pair_data.pair_dict(p, current_user, with_history=False) for p in result.items],
@@ -69,15 +70,6 @@ def move_pair(pair_id: int):
     return pair_data.pair_dict(pair, current_user)
 
 
-def _int_arg(name: str, default: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise ServiceError("须为正整数", field=name)
-    return int(raw)
-
-
 _ERRORS = {
     "400": {"description": "bad input; `errors` maps each field to a message"},
     "401": {"description": "not signed in"},
@@ -94,8 +86,16 @@ document(
         "recommended to their organization), best score first",
         "parameters": [
             {"name": "state", "in": "query", "schema": _STATE},
-            {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-            {"name": "per_page", "in": "query", "schema": {"type": "integer", "maximum": 200}},
+            {
+                "name": "page",
+                "in": "query",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 100000},
+            },
+            {
+                "name": "per_page",
+                "in": "query",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 200},
+            },
         ],
         "responses": {"200": {"description": "{items, page, per_page, total, pages}"}, **_ERRORS},
     },

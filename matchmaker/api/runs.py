@@ -7,6 +7,7 @@ from matchmaker.api import bp
 from matchmaker.api.openapi import document
 from matchmaker.auth import roles_required
 from matchmaker.services import ServiceError, matching_runs
+from matchmaker.services.paging import positive_int
 
 RUN_SCHEMA = {
     "type": "object",
@@ -38,7 +39,7 @@ _denied = {"401": {"description": "not signed in"}, "403": {"description": "not 
 def list_runs():
     matching_runs.reconcile()
     limit = request.args.get("limit", "50")
-    if not limit.isdigit() or not 1 <= int(limit) <= 500:
+    if positive_int(limit, top=500) is None:
         raise ServiceError("limit 必须是 1–500 之间的整数", field="limit")
     return {"runs": [matching_runs.describe(r) for r in matching_runs.list_runs(int(limit))]}
 

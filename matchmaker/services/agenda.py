@@ -1,14 +1,11 @@
 """Participants' agendas for a fair: rows for the page, an .xlsx file and a printable sheet."""
 
-from io import BytesIO
-
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased
 
 from matchmaker.extensions import db
 from matchmaker.models import Achievement, Meeting, Need, Organization, Suggestion
+from matchmaker.services.exports import Sheet, write_sheets
 from matchmaker.services.fairs import get_fair, slot_times
 
 MEETING_LABELS = {
@@ -83,32 +80,28 @@ def agenda_rows(
 
 
 def agenda_xlsx(fair_id: int, organization_id: int | None = None) -> bytes:
-    """The agenda as an .xlsx workbook."""
+    """The agenda as an .xlsx workbook, through the neutralising export writer."""
     fair = get_fair(fair_id)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "日程"
-    sheet.append([f"{fair.name}（{fair.held_on:%Y-%m-%d}，{fair.venue}）"])
-    sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append(list(HEADERS))
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
-    for r in agenda_rows(fair.id, organization_id):
-        sheet.append(
-            [
-                r["slot"],
-                r["time"],
-                r["table"],
-                r["need"],
-                r["need_org"],
-                r["achievement"],
-                r["achievement_org"],
-                r["score"],
-                r["status_label"],
-            ]
-        )
-    for column, width in zip("ABCDEFGHI", (6, 14, 6, 36, 24, 36, 24, 8, 8), strict=True):
-        sheet.column_dimensions[column].width = width
-    out = BytesIO()
-    book.save(out)
-    return out.getvalue()
+    rows = [
+        [
+            r["slot"],
+            r["time"],
+            r["table"],
+            r["need"],
+            r["need_org"],
+            r["achievement"],
+            r["achievement_org"],
+            r["score"],
+            r["status_label"],
+        ]
+        for r in agenda_rows(fair.id, organization_id)
+    ]
+    widths = dict(zip("ABCDEFGHI", (6, 14, 6, 36, 24, 36, 24, 8, 8), strict=True))
+    sheet = Sheet(
+        "日程",
+        HEADERS,
+        rows,
+        preface=[[f"{fair.name}（{fair.held_on:%Y-%m-%d}，{fair.venue}）"]],
+        widths=widths,
+    )
+    return write_sheets([sheet], "xlsx")

@@ -1,7 +1,5 @@
 """The funnel per broker and per field: how many pairs reached each stage, and how fast."""
 
-import csv
-import io
 from collections import defaultdict
 from statistics import median
 
@@ -10,6 +8,7 @@ from sqlalchemy import select
 from matchmaker.extensions import db
 from matchmaker.models import Contract, PairEvent, Suggestion, User
 from matchmaker.services import ServiceError
+from matchmaker.services.exports import Sheet, write_sheets
 
 GROUPINGS = {"broker": "技术经纪人", "field": "技术领域"}
 COUNTS = (
@@ -112,8 +111,9 @@ def header(by: str) -> list[str]:
 
 def table(by: str) -> list[list]:
     """Rows of plain values for export, header first."""
+    found = figures(by)  # checks `by` before the header names it
     rows = [header(by)]
-    for row in figures(by):
+    for row in found:
         rows.append(
             [row["name"]]
             + [row[key] for key, _ in COUNTS]
@@ -123,20 +123,15 @@ def table(by: str) -> list[list]:
     return rows
 
 
+def export(by: str, fmt: str) -> bytes:
+    """The figures as .csv or .xlsx through the neutralising export writer."""
+    rows = table(by)
+    return write_sheets([Sheet("按" + GROUPINGS[by], rows[0], rows[1:])], fmt)
+
+
 def to_csv(by: str) -> bytes:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(table(by))
-    return buffer.getvalue().encode("utf-8-sig")  # Excel opens UTF-8 CSV only with a BOM
+    return export(by, "csv")
 
 
 def to_xlsx(by: str) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "按" + GROUPINGS[by]
-    for values in table(by):
-        sheet.append(values)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return export(by, "xlsx")

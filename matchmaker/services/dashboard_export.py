@@ -1,11 +1,7 @@
 """The dashboard's figures as an .xlsx workbook (the same numbers the page shows)."""
 
-from io import BytesIO
-
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from matchmaker.services.dashboard import report
+from matchmaker.services.exports import Sheet, write_sheets
 
 TOTAL_LABELS = (
     ("achievements", "科技成果（项）"),
@@ -25,58 +21,49 @@ TOTAL_LABELS = (
 )
 
 
-def _sheet(book, title, headers, rows):
-    sheet = book.create_sheet(title)
-    sheet.append(headers)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(row)
-    sheet.column_dimensions["A"].width = 26
-    return sheet
-
-
 def dashboard_xlsx(fair_id: int | None = None) -> bytes:
     """Totals, by field, by organization kind and by month, one sheet each."""
     data = report(fair_id)
-    book = Workbook()
-    book.remove(book.active)
     scope = data["fair"].name if data["fair"] else "全平台"
     totals = data["totals"]
-    _sheet(
-        book,
-        "总览",
-        ["指标", scope],
-        [
-            [label, float(totals[k]) if k == "contract_value" else totals[k]]
-            for k, label in TOTAL_LABELS
-            if k in totals
-        ],
-    )
-    _sheet(
-        book,
-        "按领域",
-        ["技术领域", "科技成果", "技术需求", "卡脖子需求", "签约"],
-        [
-            [r["field"], r["achievements"], r["needs"], r["bottleneck_needs"], r["contracts"]]
-            for r in data["by_field"]
-        ],
-    )
-    _sheet(
-        book,
-        "按单位类型",
-        ["单位类型", "参与单位", "科技成果", "技术需求"],
-        [[r["kind"], r["organizations"], r["achievements"], r["needs"]] for r in data["by_kind"]],
-    )
-    _sheet(
-        book,
-        "按月份",
-        ["月份", "新增成果", "新增需求", "洽谈", "签约"],
-        [
-            [r["month"], r["achievements"], r["needs"], r["met"], r["contracts"]]
-            for r in data["by_month"]
-        ],
-    )
-    out = BytesIO()
-    book.save(out)
-    return out.getvalue()
+    wide = {"A": 26}
+    sheets = [
+        Sheet(
+            "总览",
+            ["指标", scope],
+            [
+                [label, float(totals[k]) if k == "contract_value" else totals[k]]
+                for k, label in TOTAL_LABELS
+                if k in totals
+            ],
+            widths=wide,
+        ),
+        Sheet(
+            "按领域",
+            ["技术领域", "科技成果", "技术需求", "卡脖子需求", "签约"],
+            [
+                [r["field"], r["achievements"], r["needs"], r["bottleneck_needs"], r["contracts"]]
+                for r in data["by_field"]
+            ],
+            widths=wide,
+        ),
+        Sheet(
+            "按单位类型",
+            ["单位类型", "参与单位", "科技成果", "技术需求"],
+            [
+                [r["kind"], r["organizations"], r["achievements"], r["needs"]]
+                for r in data["by_kind"]
+            ],
+            widths=wide,
+        ),
+        Sheet(
+            "按月份",
+            ["月份", "新增成果", "新增需求", "洽谈", "签约"],
+            [
+                [r["month"], r["achievements"], r["needs"], r["met"], r["contracts"]]
+                for r in data["by_month"]
+            ],
+            widths=wide,
+        ),
+    ]
+    return write_sheets(sheets, "xlsx")

@@ -11,6 +11,7 @@ from matchmaker.models.fairs import CONTRACT_TYPES
 from matchmaker.services import Conflict, Forbidden, NotFound, ServiceError, fair_pairs
 from matchmaker.services.fair_plan import require_role
 from matchmaker.services.fairs import get_fair, slot_times
+from matchmaker.services.text_limits import NOTE_MAX, check_length
 
 OUTCOMES = ("held", "no_show", "intention", "contract")
 
@@ -81,6 +82,7 @@ def confirm_meeting(meeting_id: int, actor_id: int) -> Meeting:
 def cancel_meeting(meeting_id: int, actor_id: int, note: str = "") -> Meeting:
     """Cancel a meeting (staff); a re-plan will not bring it back."""
     require_role(actor_id)
+    check_length(note.strip(), NOTE_MAX, "备注", "note")
     meeting = _meeting(meeting_id)
     if meeting.status not in ("planned", "confirmed"):
         raise Conflict("只能取消未举行的洽谈")
@@ -118,6 +120,7 @@ def record_outcome(
 ) -> Meeting:
     """Record what came of a meeting (brokers, staff): held, no-show, intention or contract."""
     require_role(actor_id, "staff", "broker")
+    check_length(note.strip(), NOTE_MAX, "备注", "note")
     meeting = _meeting(meeting_id)
     if outcome not in OUTCOMES:
         raise ServiceError("请选择洽谈结果", field="outcome")

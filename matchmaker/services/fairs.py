@@ -20,6 +20,7 @@ from matchmaker.models import (
 )
 from matchmaker.models.listings import achievement_fields, need_fields
 from matchmaker.services import Conflict, Forbidden, NotFound, ServiceError
+from matchmaker.services.pair_access import can_view
 
 LISTING_MODELS = {"need": Need, "achievement": Achievement}
 MAX_SLOTS = 96
@@ -332,8 +333,8 @@ def request_must_meet(fair_id: int, suggestion_id: int, actor_id: int) -> MustMe
     if pair is None:
         raise NotFound("配对不存在")
     sides = {pair.need.organization_id, pair.achievement.organization_id}
-    if actor.role != "staff" and actor.organization_id not in sides:
-        raise Forbidden("只能为本单位参与的配对提出必谈请求")
+    if actor.role != "staff" and (actor.organization_id not in sides or not can_view(actor, pair)):
+        raise Forbidden("只能为推荐给本单位的配对提出必谈请求")
     if pair.state in ("dismissed", "declined", "closed"):
         raise Conflict("该配对已被驳回或谢绝，不能安排洽谈")
     registered = db.session.scalar(

@@ -11,18 +11,17 @@ import warnings
 import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime
-from decimal import Decimal
 
 import openpyxl
 
 from matchmaker.services import ServiceError
+from matchmaker.services.exports import MIMETYPES, neutralize, write_table  # noqa: F401
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
 MAX_ZIP_ENTRIES = 100
 MAX_UNZIPPED = 60 * 1024 * 1024
 MAX_BLANK_ROWS = 1000
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class FileProblem(ServiceError):
@@ -30,13 +29,6 @@ class FileProblem(ServiceError):
 
     def __init__(self, message: str):
         super().__init__(message, field="file")
-
-
-def neutralize(value):
-    """Make a text cell inert in spreadsheets: a leading = + - @ tab or CR gets a quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _cell_text(value) -> str:
@@ -151,46 +143,3 @@ def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
             raise FileProblem(f"无法读取 .xlsx 文件内容：{type(e).__name__}") from None
     finally:
         book.close()
-
-
-def _export_value(value):
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, (list, tuple)):
-        return neutralize("、".join(str(v) for v in value))
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, date):
-        return value.isoformat()
-    return neutralize(value) if isinstance(value, str) else value
-
-
-def write_table(header: list[str], rows, fmt: str, title: str = "导出") -> bytes:
-    """Write rows as .csv (UTF-8 with BOM, for Excel) or .xlsx, with formula cells neutralized."""
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow([neutralize(h) for h in header])
-        for row in rows:
-            writer.writerow([_export_value(v) for v in row])
-        return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
-    if fmt != "xlsx":
-        raise ServiceError("导出格式应为 xlsx 或 csv", field="format")
-    book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet(title[:31])
-    sheet.append([neutralize(h) for h in header])
-    for row in rows:
-        sheet.append([_export_value(v) for v in row])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-MIMETYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}

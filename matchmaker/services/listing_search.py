@@ -17,7 +17,7 @@ from matchmaker.models.listings import (
     achievement_fields,
     need_fields,
 )
-from matchmaker.services import ServiceError
+from matchmaker.services import ServiceError, paging
 from matchmaker.services.listing_terms import query_terms
 from matchmaker.services.listings import Kind, kind_of
 
@@ -140,24 +140,8 @@ def parse_filters(kind_name: str, args) -> Filters:
 
 
 def page_args(args, default: int = 20) -> tuple[int, int]:
-    """Page number and size from query arguments, clamped to sane bounds."""
-    errors = {}
-    values = {}
-    for key, fallback, top in (("page", 1, 100000), ("per_page", default, MAX_PER_PAGE)):
-        raw = args.get(key, "")
-        if raw in ("", None):
-            values[key] = fallback
-            continue
-        try:
-            values[key] = int(raw)
-        except (TypeError, ValueError):
-            errors[key] = "应为正整数"
-            continue
-        if not 1 <= values[key] <= top:
-            errors[key] = f"应在1到{top}之间"
-    if errors:
-        raise ServiceError(next(iter(errors.values())), errors=errors)
-    return values["page"], values["per_page"]
+    """Page number and size from query arguments (the shared parser, this search's page size)."""
+    return paging.page_args(args, default=default, max_per_page=MAX_PER_PAGE)
 
 
 def _visible(kind: Kind, user: User | None, f: Filters):

@@ -12,11 +12,13 @@ from matchmaker.extensions import db
 from matchmaker.models import Achievement, Need, Suggestion, User
 from matchmaker.models.base import utcnow
 from matchmaker.services import Conflict, Forbidden, ServiceError
+from matchmaker.services.paging import positive_int
 from matchmaker.services.pair_access import BROKER_ROLES, check_broker
 from matchmaker.services.pairs import (
     FINAL_STATES,
     active_user,
     after_commit,
+    check_note,
     commit_pair,
     lock_pair,
     record_event,
@@ -27,6 +29,7 @@ from matchmaker.services.pairs import (
 
 def _work(pair_id: int, actor_id: int, kind: str, note: str = "", reason: str = "", apply=None):
     actor = active_user(actor_id)
+    check_note(note)
     pair = lock_pair(pair_id)
     try:
         check_broker(actor, pair)
@@ -122,6 +125,7 @@ def propose(actor_id: int, need_id: int | str, achievement_id: int | str, note: 
     actor = active_user(actor_id)
     if actor.role not in BROKER_ROLES:
         raise Forbidden("只有技术经纪人或工作人员可以提出配对")
+    check_note(note.strip())
     errors = {}
     need = _published(Need, need_id)
     achievement = _published(Achievement, achievement_id)
@@ -180,9 +184,10 @@ def bulk(pair_ids, actor_id: int, action: str, reason: str = "", note: str = "",
     """Apply one action to a selection; each pair succeeds or fails on its own."""
     if action not in BULK_ACTIONS:
         raise ServiceError("请选择批量操作", field="action")
-    ids = sorted({int(i) for i in pair_ids if str(i).isdigit()})
+    ids = sorted({i for i in map(positive_int, pair_ids) if i is not None})
     if not ids:
         raise ServiceError("请至少选择一个配对", field="ids")
+    check_note(note)
     done, failed = [], {}
     for pair_id in ids:
         try:

@@ -10,6 +10,7 @@ from matchmaker.models import Need, Suggestion, User
 from matchmaker.models.base import utcnow
 from matchmaker.models.listings import achievement_fields, need_fields
 from matchmaker.services import ServiceError
+from matchmaker.services.paging import positive_int
 from matchmaker.services.pair_access import visible_clause
 
 CLAIM_FILTERS = ("all", "mine", "unclaimed", "others")
@@ -45,9 +46,8 @@ class QueueFilters:
             errors["claim"] = "认领状态无效"
         raw = args.get("field") or ""
         if raw:
-            if raw.isdigit():
-                values.field_id = int(raw)
-            else:
+            values.field_id = positive_int(raw)
+            if values.field_id is None:
                 errors["field"] = "领域无效"
         for name, attr in (("min_score", "min_score"), ("max_score", "max_score")):
             raw = (args.get(name) or "").strip()

@@ -25,6 +25,7 @@ from matchmaker.services.pair_access import (
     was_recommended,
 )
 from matchmaker.services.signals import pair_moved
+from matchmaker.services.text_limits import NOTE_MAX, check_length
 
 STATE_LABELS = {
     "suggested": "系统建议",
@@ -76,6 +77,7 @@ CLOSE_REASONS = {
 }
 SIDE_LABELS = {"need": "需求方", "achievement": "成果方"}
 MAX_REASON = 40
+MAX_NOTE = NOTE_MAX
 
 
 def state_label(state: str | None) -> str:
@@ -137,6 +139,11 @@ def get_pair(pair_id: int, viewer_id: int) -> Suggestion:
     return pair
 
 
+def check_note(note: str, field: str = "note") -> str:
+    """A pair note within MAX_NOTE characters (a page shows every note of the pair's history)."""
+    return check_length(note, MAX_NOTE, "备注", field)
+
+
 def record_event(pair, actor, kind, to_state, side=None, reason="", note="") -> PairEvent:
     event = PairEvent(
         suggestion=pair,
@@ -189,13 +196,17 @@ def transition(
     """Move a pair to state `to` or record a side's answer; refuse illegal or unauthorized moves."""
     actor = active_user(actor_id)
     note, reason = (note or "").strip(), (reason or "").strip()
-    if to not in STATE_LABELS:
-        raise ServiceError(f"未知的目标状态：{to}", field="to")
-    if side not in (None, "", "need", "achievement"):
-        raise ServiceError("side 只能是 need 或 achievement", field="side")
     pair = lock_pair(pair_id)
     from_state = pair.state
     try:
+        # Who may act comes first: someone outside the pair learns nothing from its validation.
+        if not can_view(actor, pair):
+            raise Forbidden("无权操作该配对")
+        if to not in STATE_LABELS:
+            raise ServiceError(f"未知的目标状态：{to}", field="to")
+        if side not in (None, "", "need", "achievement"):
+            raise ServiceError("side 只能是 need 或 achievement", field="side")
+        check_note(note)
         if expected_version is not None and pair.lock_version != expected_version:
             raise Conflict(
                 f"该配对已被他人修改（当前状态：{state_label(pair.state)}），请刷新后重试"

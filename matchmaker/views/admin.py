@@ -6,6 +6,7 @@ from flask_login import current_user
 from matchmaker.auth import roles_required
 from matchmaker.models.accounts import ROLES
 from matchmaker.services import accounts as service
+from matchmaker.services.paging import positive_int
 from matchmaker.services.taxonomy import all_fields
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -41,7 +42,7 @@ def users():
 @bp.post("/users/<int:user_id>/fields")
 @roles_required("staff")
 def set_fields(user_id: int):
-    field_ids = [int(v) for v in request.form.getlist("field_ids") if v.isdigit()]
+    field_ids = [i for i in map(positive_int, request.form.getlist("field_ids")) if i]
     user = service.set_broker_fields(user_id, field_ids)
     flash(f"已更新 {user.display_name} 负责的领域（{len(user.fields)}个）", "success")
     return _back()

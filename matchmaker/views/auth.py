@@ -4,9 +4,10 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from matchmaker.auth import redirect_next, roles_required
+from matchmaker.auth import roles_required
 from matchmaker.extensions import db
 from matchmaker.models import Organization
+from matchmaker.safe_redirect import redirect_next
 from matchmaker.services import ServiceError
 from matchmaker.services import accounts as service
 

@@ -8,9 +8,12 @@ from flask import Blueprint, Response, render_template, request
 
 from matchmaker.auth import roles_required
 from matchmaker.challenges import figures as challenge_figures
+from matchmaker.services import ServiceError
 from matchmaker.services import dashboard as service
 from matchmaker.services.dashboard_export import TOTAL_LABELS, dashboard_xlsx
+from matchmaker.services.exports import XLSX
 from matchmaker.services.fairs import get_fair, list_fairs
+from matchmaker.services.paging import positive_int
 from matchmaker.views import charts
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -18,9 +21,12 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 def _fair_id() -> int | None:
     value = request.args.get("fair", "")
-    if not value.isdigit():
+    if not value:
         return None
-    return get_fair(int(value)).id  # 404 page for an unknown fair
+    fair_id = positive_int(value)
+    if fair_id is None:
+        raise ServiceError("对接会编号应为正整数", field="fair")
+    return get_fair(fair_id).id  # 404 page for an unknown fair
 
 
 @bp.get("/")
@@ -63,6 +69,6 @@ def export():
     name = f"dashboard-fair-{fair_id}.xlsx" if fair_id else "dashboard.xlsx"
     return Response(
         dashboard_xlsx(fair_id),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        content_type=XLSX,
         headers={"Content-Disposition": f"attachment; filename={name}"},
     )

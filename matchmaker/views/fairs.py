@@ -19,6 +19,8 @@ from matchmaker.models import (
 from matchmaker.models.fairs import CONTRACT_TYPES
 from matchmaker.services import ServiceError, agenda, fair_meetings, fair_plan
 from matchmaker.services import fairs as service
+from matchmaker.services.exports import XLSX
+from matchmaker.services.paging import positive_int
 
 bp = Blueprint("fairs", __name__, url_prefix="/fairs")
 
@@ -42,10 +44,10 @@ def _int(name: str, default=None):
     value = (request.form.get(name) or request.args.get(name) or "").strip()
     if not value:
         return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ServiceError("请输入整数", field=name) from None
+    digits = value.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 9:
+        raise ServiceError("请输入整数（最多9位）", field=name)
+    return int(value)
 
 
 @bp.get("/")
@@ -187,10 +189,10 @@ def _act(fair_id: int, action, success: str):
 def register(fair_id: int):
     def action():
         kind, _, listing_id = request.form.get("listing", "").partition(":")
-        if not listing_id.isdigit():
+        if positive_int(listing_id) is None:
             raise ServiceError("请选择要报名的成果或需求", field="listing")
         service.register_listing(
-            fair_id, kind, int(listing_id), current_user.id, quota=_int("quota")
+            fair_id, kind, positive_int(listing_id), current_user.id, quota=_int("quota")
         )
 
     return _act(fair_id, action, "报名成功")
@@ -227,7 +229,8 @@ def participant(fair_id: int):
             raise ServiceError("请填写单位编号", field="organization_id")
         slots = None  # the quota form leaves the slots as they are
         if "slots_form" in request.form:
-            slots = [int(s) for s in request.form.getlist("unavailable") if s.isdigit()]
+            raw = request.form.getlist("unavailable")
+            slots = [int(s) for s in raw if s.isascii() and s.isdigit() and len(s) < 4]
         service.set_participant(
             fair_id, org_id, current_user.id, quota=_int("org_quota"), unavailable_slots=slots
         )
@@ -322,7 +325,7 @@ def agenda_xlsx(fair_id: int):
     data = agenda.agenda_xlsx(fair.id, _scope_org())
     return Response(
         data,
-        mimetype=("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        content_type=XLSX,
         headers={"Content-Disposition": f"attachment; filename=fair-{fair.id}-agenda.xlsx"},
     )
 

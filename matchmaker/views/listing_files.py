@@ -1,8 +1,5 @@
 """Spreadsheet pages for listings: import with a check report, template download, exports."""
 
-import json
-import secrets
-import time
 from pathlib import Path
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
@@ -10,7 +7,7 @@ from flask_login import current_user
 
 from matchmaker.auth import roles_required
 from matchmaker.extensions import db
-from matchmaker.services import Forbidden, NotFound, ServiceError
+from matchmaker.services import Forbidden, ServiceError, import_stash
 from matchmaker.services import listing_import as importer
 from matchmaker.services import listings as service
 from matchmaker.services.listing_files import MAX_BYTES, MAX_ROWS, MIMETYPES
@@ -18,7 +15,6 @@ from matchmaker.services.listing_search import parse_filters, search
 from matchmaker.views.listings import KINDS, bp
 
 EXPORT_LIMIT = 10000
-UPLOAD_TTL = 24 * 3600
 
 
 def _download(data: bytes, fmt: str, name: str) -> Response:
@@ -27,7 +23,7 @@ def _download(data: bytes, fmt: str, name: str) -> Response:
     filename = f"{name}.{fmt}"
     return Response(
         data,
-        mimetype=MIMETYPES[fmt],
+        content_type=MIMETYPES[fmt],
         headers={
             "Content-Disposition": f"attachment; filename=export.{fmt}; "
             f"filename*=UTF-8''{quote(filename)}",
@@ -46,36 +42,7 @@ def template(kinds: str, fmt: str):
 def _uploads() -> Path:
     # Shared by every web machine when IMPORT_UPLOAD_DIR names a common mount (see README).
     configured = current_app.config.get("IMPORT_UPLOAD_DIR")
-    path = Path(configured) if configured else Path(current_app.instance_path) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    now = time.time()
-    for old in path.iterdir():
-        if now - old.stat().st_mtime > UPLOAD_TTL:
-            old.unlink(missing_ok=True)
-    return path
-
-
-def _stash(kind, filename: str, data: bytes) -> str:
-    token = secrets.token_hex(16)
-    folder = _uploads()
-    (folder / f"{token}.bin").write_bytes(data)
-    meta = {"user_id": current_user.id, "kind": kind.name, "filename": filename}
-    (folder / f"{token}.json").write_text(json.dumps(meta, ensure_ascii=False))
-    return token
-
-
-def _unstash(kind, token: str) -> tuple[str, bytes]:
-    if not token.isalnum() or len(token) != 32:
-        raise NotFound("导入任务不存在或已过期，请重新上传")
-    folder = _uploads()
-    try:
-        meta = json.loads((folder / f"{token}.json").read_text())
-        data = (folder / f"{token}.bin").read_bytes()
-    except (OSError, ValueError):
-        raise NotFound("导入任务不存在或已过期，请重新上传") from None
-    if meta.get("user_id") != current_user.id or meta.get("kind") != kind.name:
-        raise NotFound("导入任务不存在或已过期，请重新上传")
-    return meta["filename"], data
+    return Path(configured) if configured else Path(current_app.instance_path) / "imports"
 
 
 def _render(kind, status=200, **context):
@@ -114,7 +81,16 @@ def import_file(kinds: str):
         if e.status == 403:
             raise
         return _render(kind, 400, errors=e.errors or {"file": e.message})
-    token = _stash(kind, upload.filename, data)
+    token = None
+    if report.good:  # keep only what can still be imported
+        token = import_stash.stash(
+            _uploads(),
+            current_user.id,
+            current_user.organization_id,
+            kind.name,
+            upload.filename,
+            data,
+        )
     return _render(kind, report=report, token=token, filename=upload.filename, import_status=status)
 
 
@@ -122,7 +98,7 @@ def import_file(kinds: str):
 @roles_required("institute", "enterprise", "staff")
 def import_confirm(kinds: str, token: str):
     kind = service.kind_of(kinds)
-    filename, data = _unstash(kind, token)
+    filename, data = import_stash.unstash(_uploads(), token, current_user.id, kind.name)
     only_good = request.form.get("mode") == "good"
     status = request.form.get("status", "pending")
     try:
@@ -135,8 +111,7 @@ def import_confirm(kinds: str, token: str):
         db.session.rollback()
         flash(e.message, "danger")
         return redirect(url_for("listings.import_", kinds=kind.plural))
-    for suffix in (".bin", ".json"):
-        (_uploads() / f"{token}{suffix}").unlink(missing_ok=True)
+    import_stash.discard(_uploads(), token)
     skipped = f"，跳过有问题的 {report.bad_rows} 行" if report.bad_rows else ""
     flash(f"已导入 {len(created)} 条{kind.label}{skipped}", "success")
     scope = {} if current_user.role == "staff" else {"scope": "mine"}

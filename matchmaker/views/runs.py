@@ -11,6 +11,7 @@ from matchmaker.services import (
     vocabulary,
     worker_health,
 )
+from matchmaker.services.paging import positive_int
 
 bp = Blueprint("runs", __name__)
 
@@ -19,7 +20,7 @@ bp = Blueprint("runs", __name__)
 @roles_required("staff")
 def index():
     matching_runs.reconcile()
-    runs = matching_runs.list_runs(limit=int(request.args.get("limit", 50) or 50))
+    runs = matching_runs.list_runs(limit=positive_int(request.args.get("limit"), top=500) or 50)
     return render_template(
         "runs/index.html",
         runs=runs,
@@ -56,7 +57,7 @@ def cancel(run_id: int):
 @bp.get("/runs/progress.json")
 @roles_required("staff")
 def progress():
-    ids = [int(x) for x in request.args.get("ids", "").split(",") if x.strip().isdigit()]
+    ids = [i for i in map(positive_int, request.args.get("ids", "").split(",")) if i]
     matching_runs.reconcile()
     runs = [matching_runs.describe(matching_runs.get_run(i)) for i in ids[:100] if _exists(i)]
     return {"runs": runs}

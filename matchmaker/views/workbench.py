@@ -10,17 +10,20 @@ from markupsafe import Markup, escape
 from matchmaker.auth import roles_required
 from matchmaker.extensions import db
 from matchmaker.models.fairs import CONTRACT_TYPES
+from matchmaker.safe_redirect import redirect_back
 from matchmaker.services import (
     Forbidden,
     ServiceError,
     broker_figures,
     notifications,
+    paging,
     pair_access,
     pair_actions,
     pair_data,
     pair_queue,
 )
 from matchmaker.services import pairs as service
+from matchmaker.services.exports import MIMETYPES
 from matchmaker.services.taxonomy import all_fields
 
 bp = Blueprint("workbench", __name__)
@@ -56,8 +59,7 @@ def unread_notifications() -> int:
 
 
 def _page() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+    return paging.page_number(request.args)
 
 
 # --- the review queue ------------------------------------------------------------------------
@@ -103,7 +105,7 @@ def bulk():
         flash(f"已处理{len(result['done'])}个配对", "success")
         for pair_id, message in result["failed"].items():
             flash(f"配对{pair_id}：{message}", "warning")
-    return redirect(request.form.get("back") or url_for("workbench.queue"))
+    return redirect_back("back", fallback=url_for("workbench.queue"))
 
 
 @bp.route("/workbench/propose", methods=["GET", "POST"])
@@ -207,7 +209,7 @@ def move(pair_id: int):
             if to == "contract"
             else None,
             meeting={"starts_at": form.get("starts_at", ""), "place": form.get("place", "")},
-            expected_version=int(version) if version.isdigit() else None,
+            expected_version=paging.positive_int(version),
         )
 
     return _act(pair_id, action, f"已更新：{service.state_label(to)}")
@@ -282,11 +284,8 @@ def notification_list():
 @roles_required()
 def notifications_read():
     raw = request.form.get("id", "")
-    notifications.mark_read(current_user.id, int(raw) if raw.isdigit() else None)
-    target = request.form.get("next", "")
-    if target.startswith("/") and not target.startswith("//"):
-        return redirect(target)
-    return redirect(url_for("workbench.notification_list"))
+    notifications.mark_read(current_user.id, paging.positive_int(raw))
+    return redirect_back("next", fallback=url_for("workbench.notification_list"))
 
 
 @bp.get("/outbox")
@@ -319,15 +318,10 @@ def figures():
 @roles_required("broker", "staff")
 def figures_export(fmt: str):
     by = request.args.get("by", "broker")
-    if fmt == "csv":
-        body, mimetype = broker_figures.to_csv(by), "text/csv; charset=utf-8"
-    elif fmt == "xlsx":
-        body = broker_figures.to_xlsx(by)
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
+    if fmt not in MIMETYPES:
         raise ServiceError("导出格式须为 csv 或 xlsx", field="format")
     return Response(
-        body,
-        mimetype=mimetype,
+        broker_figures.export(by, fmt),
+        content_type=MIMETYPES[fmt],
         headers={"Content-Disposition": f"attachment; filename=pair-figures-{by}.{fmt}"},
     )
