@@ -83,6 +83,8 @@ def export_urls(scene) -> dict[str, list[str]]:
             for kinds in ("needs", "achievements")
             for fmt in ("csv", "xlsx")
         ],
+        "/challenges/list.xlsx": ["/challenges/list.xlsx"],
+        "/challenges/registrations.xlsx": ["/challenges/registrations.xlsx"],
         "/<any(achievements, needs):kinds>/import/template.<any(xlsx, csv):fmt>": [
             f"/{kinds}/import/template.{fmt}"
             for kinds in ("needs", "achievements")

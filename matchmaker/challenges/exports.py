@@ -1,11 +1,7 @@
 """Spreadsheets of this package: the published list and the registration sheet."""
 
-import io
-
-from openpyxl import Workbook
-
 from matchmaker.challenges import registration
-from matchmaker.services.listing_files import neutralize
+from matchmaker.services.exports import XLSX, write_table
 
 LIST_COLUMNS = (
     ("number", "编号"),
@@ -17,33 +13,23 @@ LIST_COLUMNS = (
     ("expected_funding", "预计投入（万元）"),
     ("deadline", "截止日期"),
 )
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _book(title: str, header, rows) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = title
-    sheet.append(list(header))
-    for row in rows:
-        sheet.append([neutralize(value) for value in row])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+__all__ = ["XLSX", "list_xlsx", "registrations_xlsx"]
 
 
 def list_xlsx(rows: list[dict]) -> bytes:
     """The bottleneck list with the columns its page shows."""
-    return _book(
-        "卡脖子技术问题清单",
+    return write_table(
         [label for _key, label in LIST_COLUMNS],
         ([row[key] for key, _label in LIST_COLUMNS] for row in rows),
+        "xlsx",
+        "卡脖子技术问题清单",
     )
 
 
 def registrations_xlsx(rows) -> bytes:
-    return _book(
-        "技术合同登记",
-        registration.SHEET_COLUMNS,
+    return write_table(
+        list(registration.SHEET_COLUMNS),
         (registration.sheet_row(row) for row in rows),
+        "xlsx",
+        "技术合同登记",
     )
