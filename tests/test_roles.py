@@ -241,7 +241,7 @@ def request_as(app, world: World, role: str | None, method: str, url: str):
             headers["Authorization"] = f"Bearer {world.tokens[role]}"
         else:
             with client.session_transaction() as session:
-                session["_user_id"] = str(world.users[role].id)
+                session["_user_id"] = world.users[role].get_id()
                 session["_fresh"] = True
     body = {"json": {}} if url.startswith("/api/") and method != "GET" else {"data": {}}
     try:

@@ -3,7 +3,6 @@
 from matchmaker.models.accounts import (
     ApiToken,
     Field,
-    LoginAttempt,
     Notification,
     Organization,
     OutboxEmail,
@@ -37,7 +36,6 @@ __all__ = [
     "FairRegistration",
     "Field",
     "ListingEvent",
-    "LoginAttempt",
     "MatchChunk",
     "MatchRun",
     "Meeting",

@@ -1,11 +1,16 @@
-"""Register, log in, log out, change password; staff approve new organizations."""
+"""Register, log in, log out, change password; staff approve organizations, admins members."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+import math
+import time
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask_limiter import RateLimitExceeded, RequestLimit
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from matchmaker.auth import redirect_next, roles_required
-from matchmaker.extensions import db
+from matchmaker.extensions import db, limiter
 from matchmaker.models import Organization
 from matchmaker.services import ServiceError
 from matchmaker.services import accounts as service
@@ -20,32 +25,78 @@ ORG_KIND_LABELS = {
 }
 
 
+def _login_and_address() -> str:
+    return f"{service.login_key(request.form.get('login', ''))}|{get_remote_address()}"
+
+
+def _login_failed(response) -> bool:
+    # Only wrong passwords count: the right one never uses up an allowance.
+    return bool(g.get("login_failed"))
+
+
+def _too_many(limit: RequestLimit):
+    minutes = max(1, math.ceil((limit.reset_at - time.time()) / 60))
+    whose = "该网络地址" if "login-address" in limit.request_args else "该账号"
+    errors = {"login": f"{whose}登录失败次数过多，请{minutes}分钟后再试"}
+    response = current_app.make_response(
+        (render_template("auth/login.html", errors=errors, form=request.form), 429)
+    )
+    response.headers["Retry-After"] = str(minutes * 60)
+    return response
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _rate_limited(e: RateLimitExceeded):
+    return e.get_response()
+
+
+# Failed sign-ins slow down per (login, address): each window a longer wait. An address's
+# failures across all logins are limited by rate, so an office behind one NAT is never locked
+# out for long, and nobody elsewhere can lock an account by failing for it.
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMITS_PER_ACCOUNT"],
+    key_func=_login_and_address,
+    methods=["POST"],
+    scope="login-account",
+    deduct_when=_login_failed,
+    on_breach=_too_many,
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMITS_PER_ADDRESS"],
+    key_func=get_remote_address,
+    methods=["POST"],
+    scope="login-address",
+    deduct_when=_login_failed,
+    on_breach=_too_many,
+)
 def login():
     errors = {}
     if request.method == "POST":
         try:
             user = service.authenticate(
-                request.form.get("login", ""),
-                request.form.get("password", ""),
-                request.remote_addr or "",
-                current_app.config["LOGIN_MAX_FAILURES"],
-                current_app.config["LOGIN_WINDOW_SECONDS"],
+                request.form.get("login", ""), request.form.get("password", "")
             )
         except ServiceError as e:
+            g.login_failed = e.field == "password"
             errors = e.errors
         else:
             login_user(user, remember=bool(request.form.get("remember")))
+            if not user.is_member:
+                flash("您加入单位的申请正在等待单位管理员或工作人员审核，通过前只能浏览公开页面", "warning")
+                return redirect(url_for("main.index"))
             flash(f"欢迎，{user.display_name}", "success")
             return redirect_next()
-    status = 429 if "login" in errors and "次数过多" in errors["login"] else 200
-    status = 400 if errors and status == 200 else status
-    return render_template("auth/login.html", errors=errors, form=request.form), status
+    return render_template("auth/login.html", errors=errors, form=request.form), (
+        400 if errors else 200
+    )
 
 
 @bp.post("/logout")
-@roles_required()
+@roles_required(members_only=False)
 def logout():
+    # Ends every session of this user, on every device, remember-me cookies included.
+    service.end_sessions(current_user.id)
     logout_user()
     flash("已退出登录", "info")
     return redirect(url_for("main.index"))
@@ -61,7 +112,10 @@ def register():
             db.session.rollback()
             errors = e.errors or {"form": e.message}
         else:
-            flash("注册成功，请登录。新单位需经工作人员审核后方可发布信息。", "success")
+            if request.form.get("organization_id"):
+                flash("注册成功。加入单位的申请需经单位管理员或工作人员审核后方可使用。", "success")
+            else:
+                flash("注册成功，请登录。新单位需经工作人员审核后方可发布信息。", "success")
             return redirect(url_for("auth.login"))
     orgs = db.session.scalars(
         select(Organization).where(Organization.status == "approved").order_by(Organization.name)
@@ -76,12 +130,12 @@ def register():
 
 
 @bp.route("/password", methods=["GET", "POST"])
-@roles_required()
+@roles_required(members_only=False)
 def password():
     errors = {}
     if request.method == "POST":
         try:
-            service.change_password(
+            user = service.change_password(
                 current_user.id,
                 request.form.get("old_password", ""),
                 request.form.get("new_password", ""),
@@ -90,7 +144,9 @@ def password():
         except ServiceError as e:
             errors = e.errors
         else:
-            flash("密码已修改", "success")
+            # Every other session ended with the new password; this one continues.
+            login_user(user)
+            flash("密码已修改，其他设备上的登录已失效", "success")
             return redirect(url_for("main.index"))
     return render_template("auth/password.html", errors=errors), (400 if errors else 200)
 
@@ -111,3 +167,20 @@ def review_organization(org_id: int):
     org = service.approve_organization(org_id, approve)
     flash(f"已{'通过' if approve else '驳回'}：{org.name}", "success")
     return redirect(url_for("auth.organizations"))
+
+
+@bp.get("/members")
+@roles_required("institute", "enterprise", "staff")
+def members():
+    return render_template(
+        "auth/members.html", applicants=service.pending_members(current_user), kinds=ORG_KIND_LABELS
+    )
+
+
+@bp.post("/members/<int:user_id>/review")
+@roles_required("institute", "enterprise", "staff")
+def review_member(user_id: int):
+    approve = request.form.get("decision") == "approve"
+    user = service.review_member(user_id, approve, current_user)
+    flash(f"已{'通过' if approve else '拒绝'} {user.display_name} 的加入申请", "success")
+    return redirect(url_for("auth.members"))
