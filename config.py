@@ -90,6 +90,8 @@ class Config:
         REDIS_URL
     )
     RATELIMIT_STRATEGY = "moving-window"
+    # Check every window, so a refusal names the longest wait rather than the first one.
+    RATELIMIT_FAIL_ON_FIRST_BREACH = False
     RATELIMIT_KEY_PREFIX = "matchmaker"
     # With Redis down, each process limits on its own rather than refusing every sign-in.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True

@@ -266,16 +266,17 @@ def _notify(users, kind: str, message: str, link: str = "") -> None:
         db.session.add(Notification(user_id=user.id, kind=kind, message=message, link=link))
 
 
-def may_review_members(actor: User, org_id: int | None = None) -> bool:
+def is_org_admin(actor: User) -> bool:
+    return actor.is_org_admin and actor.is_member and actor.organization_id is not None
+
+
+def may_review_members(actor: User, applicant: User | None = None) -> bool:
     """Staff review every applicant; an organization's administrator those of their own."""
     if actor.role == "staff":
         return True
-    return (
-        actor.is_org_admin
-        and actor.is_member
-        and actor.organization_id is not None
-        and (org_id is None or actor.organization_id == org_id)
-    )
+    if applicant is None:
+        return is_org_admin(actor)
+    return is_org_admin(actor) and applicant.organization_id == actor.organization_id
 
 
 def pending_members(actor: User) -> list[User]:
@@ -293,7 +294,7 @@ def review_member(user_id: int, approve: bool, actor: User) -> User:
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("用户不存在")
-    if not may_review_members(actor, user.organization_id):
+    if not may_review_members(actor, user):
         raise Forbidden("只有该单位的管理员或工作人员可以审核此申请")
     if user.membership != "pending":
         raise Conflict("该用户没有待审核的加入申请", field="decision")

@@ -3,7 +3,7 @@
 import math
 import time
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_limiter import RateLimitExceeded, RequestLimit
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
@@ -29,19 +29,30 @@ def _login_and_address() -> str:
     return f"{service.login_key(request.form.get('login', ''))}|{get_remote_address()}"
 
 
+# Kept in the request's environ, not g: g belongs to the app context, which a test (or CLI)
+# may keep across requests.
+FAILED, WAIT = "matchmaker.login_failed", "matchmaker.login_wait"
+
+
 def _login_failed(response) -> bool:
     # Only wrong passwords count: the right one never uses up an allowance.
-    return bool(g.get("login_failed"))
+    return bool(request.environ.get(FAILED))
 
 
 def _too_many(limit: RequestLimit):
-    minutes = max(1, math.ceil((limit.reset_at - time.time()) / 60))
-    whose = "该网络地址" if "login-address" in limit.request_args else "该账号"
+    # Called for every breached limit (RATELIMIT_FAIL_ON_FIRST_BREACH off); the last response
+    # wins, so each one tells the longest wait found so far.
+    seconds = max(1, math.ceil(limit.reset_at - time.time()))
+    whose = "该网络地址" if limit.request_args[-1].endswith(":login-address") else "该账号"
+    if seconds <= request.environ.get(WAIT, (0, ""))[0]:
+        seconds, whose = request.environ[WAIT]
+    request.environ[WAIT] = (seconds, whose)
+    minutes = math.ceil(seconds / 60)
     errors = {"login": f"{whose}登录失败次数过多，请{minutes}分钟后再试"}
     response = current_app.make_response(
         (render_template("auth/login.html", errors=errors, form=request.form), 429)
     )
-    response.headers["Retry-After"] = str(minutes * 60)
+    response.headers["Retry-After"] = str(seconds)
     return response
 
 
@@ -78,7 +89,7 @@ def login():
                 request.form.get("login", ""), request.form.get("password", "")
             )
         except ServiceError as e:
-            g.login_failed = e.field == "password"
+            request.environ[FAILED] = e.field == "password"
             errors = e.errors
         else:
             login_user(user, remember=bool(request.form.get("remember")))
