@@ -57,9 +57,7 @@ def is_bearer_request() -> bool:
     return request.headers.get("Authorization", "").startswith("Bearer ")
 
 
-def is_signed_in_member() -> bool:
-    """Signed in, and not waiting for (or refused) approval to join an organization."""
-    return current_user.is_authenticated and current_user.is_member
+PENDING_MESSAGE = "您加入单位的申请正在等待单位管理员或工作人员审核，通过前只能浏览公开页面"
 
 
 def roles_required(*roles: str, members_only: bool = True):
@@ -84,7 +82,7 @@ def roles_required(*roles: str, members_only: bool = True):
                 if is_api:
                     return jsonify(error="unauthorized", message="需要登录或有效的令牌"), 401
                 if current_user.is_authenticated:
-                    flash("您加入单位的申请尚待单位管理员或工作人员审核，通过前只能浏览公开页面", "warning")
+                    flash(PENDING_MESSAGE, "warning")
                     return redirect(url_for(login.login_view))
                 return login.unauthorized()
             if roles and current_user.role not in roles:

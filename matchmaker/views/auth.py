@@ -9,7 +9,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from matchmaker.auth import redirect_next, roles_required
+from matchmaker.auth import PENDING_MESSAGE, redirect_next, roles_required
 from matchmaker.extensions import db, limiter
 from matchmaker.models import Organization
 from matchmaker.services import ServiceError
@@ -94,7 +94,7 @@ def login():
         else:
             login_user(user, remember=bool(request.form.get("remember")))
             if not user.is_member:
-                flash("您加入单位的申请正在等待单位管理员或工作人员审核，通过前只能浏览公开页面", "warning")
+                flash(PENDING_MESSAGE, "warning")
                 return redirect(url_for("main.index"))
             flash(f"欢迎，{user.display_name}", "success")
             return redirect_next()
