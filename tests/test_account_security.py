@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from config import TestConfig
 from matchmaker.app import create_app
-from matchmaker.extensions import db, limiter
+from matchmaker.extensions import db
 from matchmaker.models import Notification, Suggestion, User
 from matchmaker.services import Conflict, accounts
 from matchmaker.services.taxonomy import field_by_name
@@ -353,6 +353,8 @@ def second_app(app, **settings):
                 db.session.remove()
                 db.engine.dispose()
     finally:
+        from matchmaker.extensions import limiter
+
         limiter.init_app(app)  # the extension is shared: give it back to the test's app
 
 
