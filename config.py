@@ -83,6 +83,13 @@ def web_server_refusal(environ: dict) -> str | None:
     return None
 
 
+def limiter_storage_url(redis_url: str) -> str:
+    """Flask-Limiter's name for the same Redis (kombu says redis+socket://, limits redis+unix://)."""
+    if redis_url.startswith("redis+socket://"):
+        return "redis+unix://" + redis_url.removeprefix("redis+socket://")
+    return redis_url
+
+
 class Config:
     ENV_NAME = os.environ.get("MATCHMAKER_ENV", "production")
     SECRET_KEY = os.environ.get("SECRET_KEY")  # create_app fills it from instance/ when unset
@@ -117,6 +124,26 @@ class Config:
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     LOGIN_MAX_FAILURES = 5
     LOGIN_WINDOW_SECONDS = 15 * 60
+    # Failed sign-ins (Flask-Limiter, moving windows in Redis so every web process shares them).
+    # Per login and address, each window a longer wait; per address across logins, a rate.
+    LOGIN_LIMITS_PER_ACCOUNT = os.environ.get(
+        "LOGIN_LIMITS_PER_ACCOUNT", "5 per minute; 10 per 15 minutes; 20 per hour; 50 per day"
+    )
+    LOGIN_LIMITS_PER_ADDRESS = os.environ.get("LOGIN_LIMITS_PER_ADDRESS", "30 per 5 minutes")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or limiter_storage_url(
+        REDIS_URL
+    )
+    RATELIMIT_STRATEGY = "moving-window"
+    # Check every window, so a refusal names the longest wait rather than the first one.
+    RATELIMIT_FAIL_ON_FIRST_BREACH = False
+    RATELIMIT_KEY_PREFIX = "matchmaker"
+    # With Redis down, each process limits on its own rather than refusing every sign-in.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # Proxies in front of the app whose X-Forwarded-* headers are trusted (1 behind one nginx);
+    # 0 trusts none, so without a proxy nobody can forge their address.
+    PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
+    PROXY_FIX_X_PROTO = int(os.environ.get("PROXY_FIX_X_PROTO", "0"))
+    PROXY_FIX_X_HOST = int(os.environ.get("PROXY_FIX_X_HOST", "0"))
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "matchmaker@localhost")
@@ -152,5 +179,7 @@ class TestConfig(Config):
     REMEMBER_COOKIE_SECURE = False
     WTF_CSRF_ENABLED = False
     OUTBOX_QUEUE = False
+    # One process per test app: limits in memory (a test that needs Redis sets it).
+    RATELIMIT_STORAGE_URI = "memory://"
     # Argon2 at its production cost is most of a second per hash on a busy 2-core machine.
     PASSWORD_HASH_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}

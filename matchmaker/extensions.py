@@ -2,6 +2,8 @@
 
 from celery import Celery, Task
 from flask import Flask, has_app_context
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -13,6 +15,8 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login = LoginManager()
 csrf = CSRFProtect()
+# Storage (Redis, so limits hold across web processes) comes from RATELIMIT_STORAGE_URI.
+limiter = Limiter(key_func=get_remote_address)
 
 
 def celery_init_app(app: Flask) -> Celery:

@@ -173,5 +173,10 @@ def test_suggestion_exports_follow_the_same_rules(client, login, world, make_nee
     login(owners["achievements"])
     body = client.get(url.format(public_id)).get_data(as_text=True)
     assert "对方需求" in body
-    login(intruders[2])  # a broker sees every active suggestion
+    # A broker exports the pairs in their fields (issue 17: never every suggestion).
+    from matchmaker.services.taxonomy import field_by_name
+
+    intruders[2].fields = [field_by_name("机器人与智能制造")]
+    db.session.commit()
+    login(intruders[2])
     assert "对方需求" in client.get("/suggestions/export.csv").get_data(as_text=True)

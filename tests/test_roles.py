@@ -16,6 +16,7 @@ from werkzeug.routing import AnyConverter, IntegerConverter
 
 from matchmaker.extensions import db
 from matchmaker.models import (
+    Achievement,
     Base,
     Contract,
     Fair,
@@ -23,15 +24,18 @@ from matchmaker.models import (
     MatchChunk,
     MatchRun,
     Meeting,
+    Need,
     Notification,
     OutboxEmail,
     PairEvent,
     Suggestion,
+    User,
     VocabularyEntry,
 )
 from matchmaker.models.accounts import ROLES
 from matchmaker.services.accounts import issue_token
 from matchmaker.services.taxonomy import field_by_name
+from tests.conftest import PASSWORD
 
 # Endpoints anyone may open. Anything else must be protected with @roles_required.
 PUBLIC_ENDPOINTS = {
@@ -105,6 +109,8 @@ OBJECT_LEVEL_403: dict[tuple, str] = {
     ("challenges.application", "broker"): "applications are for staff, the company and the team",
     ("challenges.attachment", "broker"): "applications are for staff, the company and the team",
     ("api.get_challenge_application", "broker"): "applications: staff, company and team only",
+    ("auth.review_member", "enterprise"): "an org administrator reviews their own applicants",
+    ("auth.review_member", "institute"): "an org administrator reviews their own applicants",
 }
 # What the role gate (matchmaker.auth.roles_required) says when it refuses a role.
 ROLE_GATE_REFUSALS = ("当前角色无权执行此操作", "当前角色无权访问该页面")
@@ -300,7 +306,7 @@ def request_as(app, world: World, role: str | None, method: str, url: str):
             headers["Authorization"] = f"Bearer {world.tokens[role]}"
         else:
             with client.session_transaction() as session:
-                session["_user_id"] = str(world.users[role].id)
+                session["_user_id"] = world.users[role].get_id()
                 session["_fresh"] = True
     body = {"json": {}} if url.startswith("/api/") and method != "GET" else {"data": {}}
     try:
@@ -359,4 +365,76 @@ def test_each_role_reaches_exactly_the_endpoints_it_is_allowed(app, world):
             )
         if not ok:
             problems.append(f"{method} {url} ({rule.endpoint}) as {who}: {status}")
+    assert not problems, "\n".join(problems)
+
+
+def self_register(app, login: str, **form) -> User:
+    """Sign up through the public form, as anyone on the internet can."""
+    data = {"login": login, "password": PASSWORD, "password2": PASSWORD, **form}
+    response = app.test_client().post("/auth/register", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return db.session.scalar(sa.select(User).where(User.login == login))
+
+
+def test_pending_members_count_as_anonymous_on_every_protected_endpoint(app, world):
+    """People who asked to join an approved organization, before its administrator approves."""
+    pending = World(rows=world.rows, per_role=world.per_role)
+    for role in ("institute", "enterprise"):
+        org = world.users[role].organization
+        user = self_register(app, f"pending-{role}", role=role, organization_id=str(org.id))
+        assert user.membership == "pending"
+        pending.users[role], pending.tokens[role] = user, issue_token(user.login)
+    watched = {
+        "need": lambda: db.session.get(Need, world.rows["needs"]).status,
+        "achievement": lambda: db.session.get(Achievement, world.rows["achievements"]).status,
+        "pair": lambda: db.session.get(Suggestion, world.rows["suggestions"]).state,
+        "org": lambda: db.session.get(User, world.users["enterprise"].id).organization.status,
+    }
+    before = {name: read() for name, read in watched.items()}
+    problems = []
+    for rule, _ in protected_rules(app):
+        if not getattr(app.view_functions[rule.endpoint], "members_only", True):
+            continue  # their own account: sign out, change the password
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            for role in pending.users:
+                for url, _options in concrete_urls(rule, pending, role):
+                    response = request_as(app, pending, role, method, url)
+                    if url.startswith("/api/"):
+                        ok = response.status_code == 401
+                    else:
+                        location = response.headers.get("Location", "")
+                        ok = response.status_code == 302 and "/auth/login" in location
+                    if not ok:
+                        problems.append(f"{method} {url} as pending {role}: {response.status_code}")
+    assert not problems, "\n".join(problems)
+    db.session.expire_all()
+    assert {name: read() for name, read in watched.items()} == before
+
+
+def test_self_registered_accounts_never_reach_broker_or_staff_endpoints(app, world):
+    """Someone who founds a new organization through the form (or tries to be a broker)."""
+    refused = app.test_client().post(
+        "/auth/register",
+        data={"login": "would-be-broker", "password": PASSWORD, "password2": PASSWORD}
+        | {"role": "broker", "org_name": "自封经纪公司", "org_kind": "agency"},
+    )
+    assert refused.status_code == 400
+    founders = World(rows=world.rows, per_role=world.per_role)
+    for role in ("institute", "enterprise"):
+        kind = "institute" if role == "institute" else "enterprise"
+        user = self_register(
+            app, f"founder-{role}", role=role, org_name=f"自注册{role}单位", org_kind=kind
+        )
+        assert user.role == role and user.organization.status == "pending"
+        founders.users[role], founders.tokens[role] = user, issue_token(user.login)
+    problems = []
+    for rule, allowed in protected_rules(app):
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            for role in founders.users:
+                if "*" in allowed or role in allowed:
+                    continue
+                for url, _options in concrete_urls(rule, founders, role):
+                    response = request_as(app, founders, role, method, url)
+                    if response.status_code != 403:
+                        problems.append(f"{method} {url} as founder {role}: {response.status_code}")
     assert not problems, "\n".join(problems)

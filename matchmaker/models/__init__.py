@@ -3,7 +3,6 @@
 from matchmaker.models.accounts import (
     ApiToken,
     Field,
-    LoginAttempt,
     Notification,
     Organization,
     OutboxEmail,
@@ -39,7 +38,6 @@ __all__ = [
     "FairRegistration",
     "Field",
     "ListingEvent",
-    "LoginAttempt",
     "MatchChunk",
     "MatchRun",
     "Meeting",

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, String, Table, Text
+from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, String, Table, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matchmaker.models.base import Base, in_list, utcnow
@@ -10,6 +10,9 @@ from matchmaker.models.base import Base, in_list, utcnow
 ORG_KINDS = ("university", "institute", "enterprise", "agency")
 ORG_STATUSES = ("pending", "approved", "rejected")
 ROLES = ("institute", "enterprise", "broker", "staff")
+# A person's standing in their organization: joining needs the organization administrator's or
+# staff's approval; until then the account sees only public pages.
+MEMBERSHIPS = ("approved", "pending", "rejected")
 
 broker_fields = Table(
     "broker_fields",
@@ -55,7 +58,10 @@ class Organization(Base):
 
 class User(Base):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(in_list("role", ROLES), name="role"),)
+    __table_args__ = (
+        CheckConstraint(in_list("role", ROLES), name="role"),
+        CheckConstraint(in_list("membership", MEMBERSHIPS), name="membership"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     login: Mapped[str] = mapped_column(String(60), unique=True)
@@ -65,6 +71,13 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    membership: Mapped[str] = mapped_column(
+        String(20), default="approved", server_default="approved"
+    )
+    # Approves or rejects people asking to join the organization (set for its founder).
+    is_org_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Part of the login id in the session and remember cookie: bumping it ends every session.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime | None]
     # "New since my last visit" compares against the visit before the current one.
@@ -82,8 +95,14 @@ class User(Base):
     def is_anonymous(self) -> bool:
         return False
 
+    @property
+    def is_member(self) -> bool:
+        """Whether the account may act at all: not waiting for (or refused) approval to join."""
+        return self.membership == "approved"
+
     def get_id(self) -> str:
-        return str(self.id)
+        # "id:version": a session or remember cookie from before the last bump stops working.
+        return f"{self.id}:{self.session_version}"
 
 
 class ApiToken(Base):
@@ -100,17 +119,6 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
-
-
-class LoginAttempt(Base):
-    """Failed logins, kept in the database so every web process sees the same count."""
-
-    __tablename__ = "login_attempts"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    login: Mapped[str] = mapped_column(String(60), index=True)
-    remote_addr: Mapped[str] = mapped_column(String(64), index=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class Notification(Base):

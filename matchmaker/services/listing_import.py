@@ -314,7 +314,7 @@ def export_listings(kind_name: str, rows, fmt: str) -> bytes:
 
 
 def suggestions_for_export(user: User, kind_name: str | None = None, listing_id=None, limit=5000):
-    """Active suggestions the user may export: staff and brokers all, owners their listing's."""
+    """Active suggestions the user may export: staff all, brokers their fields', owners theirs."""
     from matchmaker.services.listings import can_see_suggestions, get_visible
 
     stmt = select(Suggestion).where(Suggestion.active.is_(True))
@@ -327,6 +327,10 @@ def suggestions_for_export(user: User, kind_name: str | None = None, listing_id=
         stmt = stmt.where(own == listing.id)
     elif user.role not in ("staff", "broker"):
         raise Forbidden("只有工作人员和技术经纪人可以导出全部匹配建议")
+    else:
+        from matchmaker.services.pair_access import visible_clause
+
+        stmt = stmt.where(visible_clause(user))  # a broker: only pairs in their fields
     return db.session.scalars(stmt.order_by(Suggestion.score.desc()).limit(limit)).all()
 
 

@@ -34,6 +34,7 @@ def org_members(org_id: int | None) -> list[User]:
             select(User).where(
                 User.organization_id == org_id,
                 User.is_active.is_(True),
+                User.membership == "approved",
                 User.role.in_(PARTY_ROLES),
             )
         )

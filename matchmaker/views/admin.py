@@ -1,4 +1,4 @@
-"""Staff administration of user accounts: roles at a glance, brokers' fields, (de)activation."""
+"""Staff administration of user accounts: roles (appointing brokers), fields, (de)activation."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -54,4 +54,20 @@ def set_active(user_id: int):
     active = request.form.get("active") == "1"
     user = service.set_user_active(user_id, active, current_user.id)
     flash(f"已{'启用' if active else '停用'}账号：{user.login}", "success")
+    return _back()
+
+
+@bp.post("/users/<int:user_id>/role")
+@roles_required("staff")
+def set_role(user_id: int):
+    user = service.set_role(user_id, request.form.get("role", ""), current_user.id)
+    flash(f"已将 {user.login} 的角色设为{ROLE_LABELS[user.role]}", "success")
+    return _back()
+
+
+@bp.post("/users/<int:user_id>/sessions")
+@roles_required("staff")
+def end_sessions(user_id: int):
+    user = service.end_sessions(user_id)
+    flash(f"已结束 {user.login} 的全部登录会话", "success")
     return _back()
