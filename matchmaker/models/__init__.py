@@ -24,6 +24,7 @@ from matchmaker.models.matching import (
     MatchRun,
     PairEvent,
     Suggestion,
+    SynonymGroup,
     VocabularyEntry,
 )
 
@@ -48,6 +49,7 @@ __all__ = [
     "OutboxEmail",
     "PairEvent",
     "Suggestion",
+    "SynonymGroup",
     "User",
     "VocabularyEntry",
     "utcnow",

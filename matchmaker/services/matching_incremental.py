@@ -1,16 +1,17 @@
-"""Incremental match: a published or edited listing is scored against the current model.
+"""Incremental match: a published or edited listing is scored against every published partner.
 
 Publishing raises `listing_published`; the receiver records a small run (kind 'incremental', one
-chunk naming the listing) and queues it. The task ranks the other side with `match_listing`, so
-the listing's suggestions appear within seconds without a full rematch. Withdrawing a listing
-retires its untouched suggestions at once.
+chunk naming the listing) and queues it. The task ranks the other side with `match_listing`: the
+listings of the last full fit plus those published since (`extra_candidates`), on the same scale
+as a full run, so two listings published after the fit find each other without a rematch.
+Withdrawing a listing retires its untouched suggestions at once.
 """
 
 from __future__ import annotations
 
 import logging
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from matchmaker.extensions import db
 from matchmaker.models import MatchChunk, MatchRun
@@ -84,11 +85,27 @@ def match_listing(chunk_id: int) -> str:
 
         tokens = (row.revision, listing_tokens(listing, matcher.config))
         matches = matcher.match_listing(
-            replace(listing, tokens=tuple(tokens[1])), kind=kind, top_k=runs._cfg("MATCH_TOP_K")
+            replace(listing, tokens=tuple(tokens[1])),
+            kind=kind,
+            top_k=runs._cfg("MATCH_TOP_K"),
+            extra_candidates=_published_since_fit(matcher, version, kind),
         )
     db.session.rollback()  # nothing of this read is written through the ORM
     written = _write(chunk_id, run_id, kind, listing_id, matches, version, tokens)
     return "written" if written else "skipped"
+
+
+def _published_since_fit(matcher, version: str, kind: str) -> list:
+    """The other side's published listings the model was not fitted on (new since the fit)."""
+    other = "achievement" if kind == "need" else "need"
+    # Every run that used this version loaded the same listings; the first started earliest.
+    fitted_at = db.session.scalar(
+        select(func.min(MatchRun.created_at)).where(
+            MatchRun.model_version == version, MatchRun.kind.in_(("full", "rebuild"))
+        )
+    )
+    known = matcher.need_ids_ if other == "need" else matcher.achievement_ids_
+    return inputs_service.published_since(other, fitted_at, known)
 
 
 def _write(chunk_id, run_id, kind, listing_id, matches, version, tokens) -> bool:
