@@ -304,19 +304,25 @@ def _versions(pairs) -> set[str]:
 # -- synonyms ------------------------------------------------------------------------------------
 def test_staff_add_and_remove_synonym_groups_on_the_vocabulary_page(client, login, make_user):
     login(make_user("staff"))
+    page = client.get("/runs/vocabulary").get_data(as_text=True)
+    assert "系统自带的同义词组" in page and "无损检测 = 探伤" in page  # the engine's starter list
     ok = client.post(
         "/runs/vocabulary",
-        data={"kind": "synonym", "word": "探伤＝无损检测、 无损探伤"},
+        data={"kind": "synonym", "word": "焊缝跟踪＝焊道跟踪、 焊缝寻位"},
         follow_redirects=True,
     )
     text = ok.get_data(as_text=True)
-    assert "已添加同义词组“探伤 = 无损检测 = 无损探伤”" in text
-    assert vocabulary.synonyms() == (("探伤", "无损检测", "无损探伤"),)
-    assert vocabulary.match_config().synonyms == (("探伤", "无损检测", "无损探伤"),)
+    assert "已添加同义词组“焊缝跟踪 = 焊道跟踪 = 焊缝寻位”" in text
+    assert vocabulary.synonyms() == (("焊缝跟踪", "焊道跟踪", "焊缝寻位"),)
+    assert vocabulary.match_config().synonyms == (("焊缝跟踪", "焊道跟踪", "焊缝寻位"),)
     again = client.post(
-        "/runs/vocabulary", data={"kind": "synonym", "word": "无损检测=探伤=无损探伤"}
+        "/runs/vocabulary", data={"kind": "synonym", "word": "焊道跟踪=焊缝跟踪=焊缝寻位"}
     )
     assert again.status_code == 400 and "已存在" in again.get_data(as_text=True)
+    overlap = client.post("/runs/vocabulary", data={"kind": "synonym", "word": "焊缝寻位=焊缝定位"})
+    assert overlap.status_code == 400 and "“焊缝寻位”已在同义词组" in overlap.get_data(as_text=True)
+    shipped = client.post("/runs/vocabulary", data={"kind": "synonym", "word": "探伤=缺陷检测"})
+    assert shipped.status_code == 400 and "“探伤”已在同义词组" in shipped.get_data(as_text=True)
     lone = client.post("/runs/vocabulary", data={"kind": "synonym", "word": "探伤"})
     assert lone.status_code == 400 and "至少需要两个不同的词" in lone.get_data(as_text=True)
     group = vocabulary.synonym_groups()[0]
@@ -331,3 +337,21 @@ def test_a_synonym_group_is_a_new_model_version(queue, corpus):
     assert Matcher(vocabulary.match_config()).version != before
     second = rematch(queue, kind="rebuild")
     assert second.status == "succeeded" and second.model_version != first.model_version
+
+
+def test_an_incremental_match_skips_partners_closed_since_the_fit(queue, corpus, make_need):
+    achievements, _ = corpus
+    rematch(queue)
+    robot = db.session.get(Achievement, achievements[2].id)  # 工业机器人视觉定位系统
+    robot.status = "closed"
+    db.session.commit()
+    texts = ("装配线机器人视觉定位抓取", "柔性装配产线需要机器人视觉定位抓取系统。", ["机器人"])
+    need = publish(make_need, queue, texts, ["机器人与智能制造"])
+    found = suggested_ids("need", need.id)
+    assert robot.id not in found
+    ranks = db.session.scalars(
+        select(Suggestion.need_rank)
+        .where(Suggestion.need_id == need.id, Suggestion.active.is_(True))
+        .order_by(Suggestion.need_rank)
+    ).all()
+    assert ranks == list(range(1, len(ranks) + 1))

@@ -88,15 +88,30 @@ def match_listing(chunk_id: int) -> str:
             replace(listing, tokens=tuple(tokens[1])),
             kind=kind,
             top_k=runs._cfg("MATCH_TOP_K"),
-            extra_candidates=_published_since_fit(matcher, version, kind),
+            extra_candidates=_published_since_fit(version, kind),
         )
+        matches = _still_published(matches, kind)
     db.session.rollback()  # nothing of this read is written through the ORM
     written = _write(chunk_id, run_id, kind, listing_id, matches, version, tokens)
     return "written" if written else "skipped"
 
 
-def _published_since_fit(matcher, version: str, kind: str) -> list:
-    """The other side's published listings the model was not fitted on (new since the fit)."""
+def _still_published(matches: list, kind: str) -> list:
+    """Drop partners withdrawn or closed since the fit; rank the rest 1, 2, ... again."""
+    other = "achievement" if kind == "need" else "need"
+    model = inputs_service.MODELS[other][0]
+    ids = [getattr(m, f"{other}_id") for m in matches]
+    published = set(
+        db.session.scalars(select(model.id).where(model.id.in_(ids), model.status == "published"))
+    )
+    kept = [m for m in matches if getattr(m, f"{other}_id") in published]
+    for rank, match in enumerate(kept, start=1):
+        setattr(match, f"{kind}_rank", rank)
+    return kept
+
+
+def _published_since_fit(version: str, kind: str) -> list:
+    """The other side's listings published or edited since the model's fit."""
     other = "achievement" if kind == "need" else "need"
     # Every run that used this version loaded the same listings; the first started earliest.
     fitted_at = db.session.scalar(
@@ -104,8 +119,7 @@ def _published_since_fit(matcher, version: str, kind: str) -> list:
             MatchRun.model_version == version, MatchRun.kind.in_(("full", "rebuild"))
         )
     )
-    known = matcher.need_ids_ if other == "need" else matcher.achievement_ids_
-    return inputs_service.published_since(other, fitted_at, known)
+    return inputs_service.published_since(other, fitted_at)
 
 
 def _write(chunk_id, run_id, kind, listing_id, matches, version, tokens) -> bool:

@@ -125,17 +125,17 @@ def listing_for(kind: str, listing_id: int):
     return row, to_listing(row, tuple(row.field_names), getattr(row, "summary", ""))
 
 
-def published_since(kind: str, since, known_ids) -> list:
-    """Published listings of one side changed at or after `since` and not among `known_ids`.
+def published_since(kind: str, since) -> list:
+    """Published listings of one side changed at or after `since` (all when it is None).
 
-    These are what a model fitted before `since` lacks; cached tokens are used where current.
+    A model fitted at `since` lacks the new ones and has the edited ones' old text; the engine
+    takes both as extra candidates. Cached tokens are used where they are current.
     """
     model = MODELS[kind][0]
     query = select(model).where(model.status == "published")
     if since is not None:
         query = query.where(model.updated_at >= since)
-    known = set(known_ids)
-    rows = [row for row in db.session.scalars(query.order_by(model.id)) if row.id not in known]
+    rows = list(db.session.scalars(query.order_by(model.id)))
     fields = declared_fields(kind, [row.id for row in rows]) if rows else {}
     out = []
     for row in rows:

@@ -46,12 +46,11 @@ def synonyms() -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(group.members) for group in synonym_groups())
 
 
-def starter_synonyms() -> list[tuple[str, ...]]:
-    """The groups the engine ships (data/synonyms.txt), shown beside the staff's own."""
-    from matchmaker.matching import tokenizer
+def starter_synonyms() -> tuple[tuple[str, ...], ...]:
+    """The groups the engine ships (matching/data/synonyms.txt), shown beside the staff's own."""
+    from matchmaker.matching.synonyms import load_synonyms
 
-    load = getattr(tokenizer, "shipped_synonyms", None)
-    return [tuple(group) for group in load()] if load else []
+    return load_synonyms()[1]
 
 
 def match_config():
@@ -113,9 +112,18 @@ def add_synonyms(text: str, user_id: int | None = None) -> SynonymGroup:
         )
     if len("=".join(members)) > 400:
         raise ServiceError("同义词组过长，请拆成几组", field="word")
+    # The engine keeps each word in one group only; say which group already has it.
+    taken = {w: group for group in starter_synonyms() for w in group}
     for group in synonym_groups():
         if set(group.members) == set(members):
             raise Conflict(f"同义词组“{' = '.join(group.members)}”已存在", field="word")
+        taken.update({w: tuple(group.members) for w in group.members})
+    for word in members:
+        if word in taken:
+            raise Conflict(
+                f"“{word}”已在同义词组“{' = '.join(taken[word])}”中，一个词只能属于一组",
+                field="word",
+            )
     group = SynonymGroup(words="=".join(members), created_by_id=user_id)
     db.session.add(group)
     db.session.commit()
