@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from matchmaker.matching import Listing, MatchConfig, Matcher, ModelVersionError, tokenize
-from matchmaker.matching import persist
+from matchmaker.matching import Listing, MatchConfig, Matcher, ModelVersionError, persist, tokenize
 from matchmaker.matching.tokenizer import DictionaryError, _read_lines, split_dictionary_terms
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -169,7 +169,10 @@ def test_top_k_matches_a_dense_reference_with_ties_broken_by_order():
     zeros = np.zeros(40, dtype=np.int64)
     rows = ranking.Side(sp.csr_matrix(dense), _bits(zeros), zeros - 1, np.arange(40))
     cols = ranking.Side(
-        sp.identity(30, format="csr", dtype=np.float32), _bits(zeros[:30]), zeros[:30] - 1, np.arange(30)
+        sp.identity(30, format="csr", dtype=np.float32),
+        _bits(zeros[:30]),
+        zeros[:30] - 1,
+        np.arange(30),
     )
     row_top, col_top = ranking.top_k_both(rows, cols, 3, 2, 0.0, 1.0, chunk_cells=100)
     for i in range(40):
