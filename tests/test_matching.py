@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from matchmaker.matching import Listing, MatchConfig, Matcher, ModelVersionError, tokenize
-from matchmaker.matching import matcher as matcher_module
+from matchmaker.matching import Listing, MatchConfig, Matcher, ModelVersionError, persist, tokenize
 from matchmaker.matching.tokenizer import DictionaryError, _read_lines, split_dictionary_terms
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -165,7 +164,7 @@ def test_save_and_load_round_trip(fitted, tmp_path):
 def test_load_refuses_a_model_of_another_version(fitted, tmp_path, monkeypatch):
     path = tmp_path / "model.joblib"
     fitted.save(path)
-    monkeypatch.setattr(matcher_module, "MODEL_VERSION", "0-old")
+    monkeypatch.setattr(persist, "MODEL_VERSION", "0-old")
     with pytest.raises(ModelVersionError, match="model"):
         Matcher.load(path)
 

@@ -4,8 +4,10 @@ One pass over the product blocks yields both directions: each block's rows are c
 best k is final when its block is done) and each column keeps a running best k merged block by
 block. Scores and ties are packed into one int64 key (the float32 score's bits, then the partner's
 position in id order reversed), so every top-k is a plain integer partition and ties break by id.
-With ``cross_field_factor == 0`` listings only compete within their field (or against listings
-without one), so the product splits into one smaller product per field.
+A pair whose listings both declare fields but share none scores its cosine times
+``cross_field_factor`` (the field prior). With a factor of 0 listings only compete within their
+fields (or against listings without one), so the product splits into one smaller product per set
+of fields.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from functools import partial
 import numpy as np
 import scipy.sparse as sp
 
+from .fields import crossing
 from .parallel import fork_calls
 
 # Ids in sorted order are packed reversed, so the smaller id wins a tie.
@@ -30,7 +33,7 @@ class Side:
     """One side of the product: vectors plus per-row field, org and tie-break codes."""
 
     vectors: sp.csr_matrix
-    fields: np.ndarray  # int codes, -1 when undeclared
+    fields: np.ndarray  # (n, words) uint64 bit sets of declared fields (fields.field_bits)
     orgs: np.ndarray  # int codes, -1 when unknown
     order: np.ndarray  # position of each id in sorted id order, for deterministic ties
 
@@ -127,13 +130,17 @@ def _blocks(rows, cols, factor, row_mask, col_mask, chunk_cells) -> Iterator[_Bl
     all_cols = np.arange(cols.vectors.shape[0]) if col_mask is None else np.flatnonzero(col_mask)
     if factor == 0:
         groups = []
-        row_fields = rows.fields[all_rows]
-        col_fields = cols.fields[all_cols]
-        for field in np.unique(row_fields):
-            group_cols = (
-                all_cols if field < 0 else all_cols[(col_fields == field) | (col_fields < 0)]
-            )
-            groups.append((all_rows[row_fields == field], group_cols, int(field)))
+        row_bits, col_bits = rows.fields[all_rows], cols.fields[all_cols]
+        col_declared = col_bits.any(axis=1)
+        sets, inverse = np.unique(row_bits, axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+        for g, bits in enumerate(sets):
+            if not bits.any():
+                group_cols, key = all_cols, "none"
+            else:
+                group_cols = all_cols[(col_bits & bits).any(axis=1) | ~col_declared]
+                key = bits.tobytes()
+            groups.append((all_rows[inverse == g], group_cols, key))
     else:
         groups = [(all_rows, all_cols, "all")]
     for group_rows, group_cols, key in groups:
@@ -156,9 +163,10 @@ def _score_block(block: _Block, rows, cols, k_rows, k_cols, min_score, factor):
     local_cols = product.indices
     values = product.data.astype(np.float32, copy=False)
     if factor not in (0.0, 1.0):
-        row_fields = np.repeat(rows.fields[block.rows], counts)
-        col_fields = cols.fields[block.cols][local_cols]
-        cross = (row_fields != col_fields) & (row_fields >= 0) & (col_fields >= 0)
+        cross = crossing(
+            np.repeat(rows.fields[block.rows], counts, axis=0),
+            cols.fields[block.cols][local_cols],
+        )
         values = np.where(cross, values * np.float32(factor), values)
     keep = values >= max(min_score, np.finfo(np.float32).tiny)
     if block.shared_orgs:
