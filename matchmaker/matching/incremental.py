@@ -5,7 +5,7 @@ vocabulary. Pseudo-relevance feedback is redone where a refit would redo it: the
 on the feedback side) takes its best candidates among fitted and new listings; new candidates on
 the feedback side take theirs among the fitted listings and the query; and a fitted candidate
 whose feedback the query would have entered gets the query in its feedback set. Only the IDF
-moves a little with the new listings, so scores stay within about 0.01 of a refit's.
+of the fitted listings is not redone (see extend.py), so scores stay within about 0.01 of a refit's.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .fields import field_bits, field_index, widen
+from .extend import explain_pairs, vectorize_new, widen_columns
+from .fields import crossing, field_bits, field_index, widen
 from .ranking import Side, top_k_both
 from .sparse_ops import normalize_rows, top_per_row
 
@@ -40,17 +41,21 @@ def match_listing(matcher, listing, kind: str, top_k: int, min_score, extras: Se
     extras = [x for x in extras if x.id != listing.id or kind == other]
     fields = field_index([listing.fields, *(x.fields for x in extras)], matcher.fields_)
     width = field_bits([], fields).shape[1]
-    query = _new_side(matcher, [listing], fields, width)
-    extra_side = _new_side(matcher, extras, fields, width) if extras else None
+    extended = vectorize_new(
+        matcher, [listing, *extras], _fitted_rows(matcher, kind, listing, extras)
+    )
+    new = matcher._side(extended.matrix, [listing, *extras], fields)
+    new = Side(new.vectors, widen(new.fields, width), new.orgs, new.order)
+    query, extra_side = _subset(new, np.arange(1)), _subset(new, np.arange(1, len(extras) + 1))
     replaced = {x.id for x in extras}
-    fitted = _fitted_part(matcher, other, width, exclude=replaced)
+    fitted = _fitted_part(matcher, other, width, extended.width, exclude=replaced)
     feedback = matcher._feedback_on()
     if feedback and kind == matcher.feedback_kind_:
         pool = [fitted] + ([_Part(extra_side, extra_side.vectors, [], [])] if extras else [])
         scoring = _expanded(matcher, query, pool)
         parts = pool
     elif feedback:
-        own = _fitted_part(matcher, kind, width, exclude={listing.id})
+        own = _fitted_part(matcher, kind, width, extended.width, exclude={listing.id})
         own_pool = [own, _Part(query, query.vectors, [listing.id], [listing.fields])]
         scoring = query
         parts = _refreshed_feedback_side(matcher, other, fitted, query, listing, width)
@@ -64,15 +69,24 @@ def match_listing(matcher, listing, kind: str, top_k: int, min_score, extras: Se
     if extras:
         parts[-1].ids, parts[-1].fields = [x.id for x in extras], [x.fields for x in extras]
     best = _best(matcher, parts, scoring, top_k, threshold)[0]
-    return _to_matches(matcher, kind, listing, query, parts, best)
+    return _to_matches(matcher, kind, listing, query, parts, best, extended)
 
 
-def _new_side(matcher, listings, fields, width) -> Side:
-    side = matcher._side(matcher._vectorize(listings), listings, fields)
-    return Side(side.vectors, widen(side.fields, width), side.orgs, side.order)
+def _fitted_rows(matcher, kind, listing, extras) -> sp.csr_matrix:
+    """The fitted vectors of the listings that are sent again (edited or unchanged)."""
+    other = "achievement" if kind == "need" else "need"
+    rows = [
+        matcher.sides_[k].vectors[matcher.positions_[k][x.id]]
+        for k, group in ((kind, [listing]), (other, extras))
+        for x in group
+        if x.id in matcher.positions_[k]
+    ]
+    if not rows:
+        return None
+    return sp.vstack(rows, format="csr")
 
 
-def _fitted_part(matcher, kind, width, exclude) -> _Part:
+def _fitted_part(matcher, kind, width, columns, exclude) -> _Part:
     """The fitted side as scored, without the rows that new versions replace."""
     side = matcher._scoring_side(kind)
     positions = matcher.positions_[kind]
@@ -81,10 +95,10 @@ def _fitted_part(matcher, kind, width, exclude) -> _Part:
     if dropped:
         mask = np.ones(side.vectors.shape[0], dtype=bool)
         mask[dropped] = False
-    if side.fields.shape[1] < width:
-        side = Side(side.vectors, widen(side.fields, width), side.orgs, side.order)
+    vectors = widen_columns(side.vectors, columns)
+    side = Side(vectors, widen(side.fields, width), side.orgs, side.order)
     ids = matcher.need_ids_ if kind == "need" else matcher.achievement_ids_
-    raw = matcher.sides_[kind].vectors
+    raw = widen_columns(matcher.sides_[kind].vectors, columns)
     return _Part(side, raw, ids, matcher.listing_fields_[kind], mask)
 
 
@@ -163,7 +177,10 @@ def _refreshed_feedback_side(matcher, kind, fitted: _Part, query: Side, listing,
     if len(entering) == 0:
         return [fitted]
     own = matcher.positions_["need" if kind == "achievement" else "achievement"].get(listing.id)
-    own_raw = matcher.sides_["need" if kind == "achievement" else "achievement"].vectors
+    own_raw = widen_columns(
+        matcher.sides_["need" if kind == "achievement" else "achievement"].vectors,
+        query.vectors.shape[1],
+    )
     chosen = []
     for row in entering.tolist():
         picks = [
@@ -185,8 +202,6 @@ def _refreshed_feedback_side(matcher, kind, fitted: _Part, query: Side, listing,
 
 def _scores_against(matcher, candidates: Side, query: Side) -> np.ndarray:
     """Every candidate's score with the one query (field prior applied; same-org pairs 0)."""
-    from .fields import crossing
-
     cfg = matcher.config
     scores = np.asarray((candidates.vectors @ query.vectors[0].T).todense()).ravel()
     cross = crossing(candidates.fields, np.repeat(query.fields, len(scores), axis=0))
@@ -200,14 +215,14 @@ def _subset(side: Side, rows: np.ndarray) -> Side:
     return Side(side.vectors[rows], side.fields[rows], side.orgs[rows], side.order[rows])
 
 
-def _to_matches(matcher, kind, listing, query: Side, parts, best) -> list:
+def _to_matches(matcher, kind, listing, query: Side, parts, best, extended) -> list:
     from .matcher import make_match
 
     if not best:
         return []
     right = sp.vstack([parts[p].raw[r] for _, p, r in best], format="csr")
     left = sp.vstack([query.vectors] * len(best), format="csr")
-    terms = matcher._explain(left, np.arange(len(best)), right, np.arange(len(best)))
+    terms = explain_pairs(matcher, left, right, extended)
     matches = []
     for place, ((score, p, r), explained) in enumerate(zip(best, terms, strict=True), 1):
         theirs, their_fields = parts[p].ids[r], parts[p].fields[r]
