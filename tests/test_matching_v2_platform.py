@@ -355,3 +355,38 @@ def test_an_incremental_match_skips_partners_closed_since_the_fit(queue, corpus,
         .order_by(Suggestion.need_rank)
     ).all()
     assert ranks == list(range(1, len(ranks) + 1))
+
+
+def test_the_migration_numbers_existing_fields_in_the_order_they_were_shown(tmp_path):
+    import os
+
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
+    from config import TestConfig
+    from matchmaker.app import create_app
+
+    config = TestConfig()
+    config.SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'old.db'}"
+    config.INSTANCE_DIR = tmp_path
+    directory = os.path.join(os.path.dirname(__file__), "..", "migrations")
+    app = create_app(config)
+    with app.app_context():
+        upgrade(directory=directory, revision="0004_suggestion_writes")
+        from matchmaker.models import Organization
+
+        with db.engine.begin() as conn:
+            # Core inserts fill the columns' Python defaults; both tables are as 0004 left them.
+            conn.execute(Organization.__table__.insert().values(id=1, name="o", kind="enterprise"))
+            conn.execute(Need.__table__.insert().values(id=1, title="t", organization_id=1))
+            conn.execute(
+                sa.text("INSERT INTO need_fields (need_id, field_id) VALUES (1, 9), (1, 3)")
+            )
+        upgrade(directory=directory)
+        with db.engine.connect() as conn:
+            rows = conn.execute(
+                sa.text("SELECT field_id, position FROM need_fields ORDER BY position")
+            ).all()
+        assert [tuple(r) for r in rows] == [(3, 0), (9, 1)]
+        db.session.remove()
+        db.engine.dispose()
