@@ -27,6 +27,7 @@ from matchmaker.models import (
     OutboxEmail,
     PairEvent,
     Suggestion,
+    SynonymGroup,
     VocabularyEntry,
 )
 from matchmaker.models.accounts import ROLES
@@ -58,6 +59,7 @@ PARAM_TABLES = {
     "email_id": "outbox_emails",
     "registration_id": "fair_registrations",
     "entry_id": "vocabulary_entries",
+    "group_id": "synonym_groups",
 }
 LISTING_TABLES = {
     "achievement": "achievements",
@@ -148,7 +150,8 @@ def build_world(make_org, make_user, make_achievement, make_need) -> World:
     email = OutboxEmail(to_address="a@example.com", subject="s", body="b")
     registration = FairRegistration(fair_id=fair.id, need_id=need.id)
     entry = VocabularyEntry(kind="term", word="协作焊接")
-    db.session.add_all([meeting, contract, event, email, registration, entry])
+    group = SynonymGroup(words="焊缝跟踪=焊道跟踪")
+    db.session.add_all([meeting, contract, event, email, registration, entry, group])
     for role, user in w.users.items():
         note = Notification(user_id=user.id, kind="test", message="通知")
         db.session.add(note)
@@ -172,6 +175,7 @@ def build_world(make_org, make_user, make_achievement, make_need) -> World:
         outbox_emails=email.id,
         fair_registrations=registration.id,
         vocabulary_entries=entry.id,
+        synonym_groups=group.id,
         fields=field_by_name("机器人与智能制造").id,
         api_tokens=db.session.scalar(sa.text("SELECT min(id) FROM api_tokens")),
     )
