@@ -459,7 +459,7 @@ def _fit_latent(matrix: sp.csr_matrix, cfg: MatchConfig) -> np.ndarray | None:
         return None
     from sklearn.decomposition import TruncatedSVD
 
-    svd = TruncatedSVD(n_components=k, algorithm="randomized", n_iter=5, random_state=0)
+    svd = TruncatedSVD(n_components=k, algorithm="randomized", n_iter=2, random_state=0)
     with np.errstate(invalid="ignore", divide="ignore"):  # explained variance of empty columns
         svd.fit(matrix)
     return np.ascontiguousarray(svd.components_.T, dtype=np.float32)
