@@ -121,7 +121,7 @@ def explain_pairs(matcher, left: sp.csr_matrix, right: sp.csr_matrix, extended: 
         (products.data, remap[products.indices], products.indptr),
         shape=(products.shape[0], len(ordered)),
     )
-    owners = gram_containment(names, int(is_word.sum()))
+    owners = gram_containment(names, int(is_word.sum()), _KnownWords(matcher, extended))
     return explain_products(
         compact, int(is_word.sum()), names, owners, matcher.config.explain_terms
     )
@@ -135,3 +135,14 @@ def _name(matcher, extended: Extended, column: int) -> str:
     if column < len(extended.new_words):
         return extended.new_words[column]
     return extended.new_grams[column - len(extended.new_words)]
+
+
+class _KnownWords:
+    """Membership in the fitted word vocabulary plus the new words."""
+
+    def __init__(self, matcher, extended: Extended):
+        self.fitted = matcher.word_vectorizer_.vocabulary_
+        self.new = set(extended.new_words)
+
+    def __contains__(self, term) -> bool:
+        return term in self.fitted or term in self.new

@@ -44,8 +44,12 @@ def match_listing(matcher, listing, kind: str, top_k: int, min_score, extras: Se
     extended = vectorize_new(
         matcher, [listing, *extras], _fitted_rows(matcher, kind, listing, extras)
     )
-    new = matcher._side(extended.matrix, [listing, *extras], fields)
-    new = Side(new.vectors, widen(new.fields, width), new.orgs, new.order)
+    orgs = dict(matcher.orgs_)
+    for x in (listing, *extras):  # organizations unknown to the fit each get their own code
+        if x.org not in (None, "") and x.org not in orgs:
+            orgs[x.org] = len(orgs)
+    new = matcher._side(extended.matrix, [listing, *extras], fields, orgs)
+    new = Side(new.vectors, widen(new.fields, width), new.orgs, new.order, new.latent)
     query, extra_side = _subset(new, np.arange(1)), _subset(new, np.arange(1, len(extras) + 1))
     replaced = {x.id for x in extras}
     fitted = _fitted_part(matcher, other, width, extended.width, exclude=replaced)
@@ -96,13 +100,13 @@ def _fitted_part(matcher, kind, width, columns, exclude) -> _Part:
         mask = np.ones(side.vectors.shape[0], dtype=bool)
         mask[dropped] = False
     vectors = widen_columns(side.vectors, columns)
-    side = Side(vectors, widen(side.fields, width), side.orgs, side.order)
+    side = Side(vectors, widen(side.fields, width), side.orgs, side.order, side.latent)
     ids = matcher.need_ids_ if kind == "need" else matcher.achievement_ids_
     raw = widen_columns(matcher.sides_[kind].vectors, columns)
     return _Part(side, raw, ids, matcher.listing_fields_[kind], mask)
 
 
-def _best(matcher, parts, queries: Side, k: int, threshold) -> list[list[tuple]]:
+def _best(matcher, parts, queries: Side, k: int, threshold, feedback=False) -> list[list[tuple]]:
     """Per query row, its k best (score, part, row) over all parts, ties by id like a full run."""
     cfg = matcher.config
     found: list[list[tuple]] = [[] for _ in range(queries.vectors.shape[0])]
@@ -116,7 +120,7 @@ def _best(matcher, parts, queries: Side, k: int, threshold) -> list[list[tuple]]
             0,
             k,
             threshold,
-            cfg.cross_field_factor,
+            matcher.scoring(feedback=feedback),
             row_mask=part.mask,
             chunk_cells=cfg.chunk_cells,
         )
@@ -139,7 +143,7 @@ def _expanded(matcher, queries: Side, pool: list[_Part]) -> Side:
     """The queries with feedback from their best candidates among the pool's raw vectors."""
     cfg = matcher.config
     raw_pool = [_Part(_raw_side(p), p.raw, p.ids, p.fields, p.mask) for p in pool]
-    best = _best(matcher, raw_pool, queries, cfg.feedback_docs, cfg.min_score)
+    best = _best(matcher, raw_pool, queries, cfg.feedback_docs, cfg.min_score, feedback=True)
     return _with_feedback(matcher, queries, [[(s, pool[p].raw[r]) for s, p, r in b] for b in best])
 
 
@@ -155,12 +159,13 @@ def _with_feedback(matcher, queries: Side, chosen) -> Side:
         rows.append(row)
     centroid = normalize_rows(top_per_row(sp.vstack(rows, format="csr"), cfg.feedback_terms))
     expanded = normalize_rows(queries.vectors + cfg.feedback_weight * centroid).astype(np.float32)
-    return Side(expanded.tocsr(), queries.fields, queries.orgs, queries.order)
+    latent = matcher._latent(expanded)
+    return Side(expanded.tocsr(), queries.fields, queries.orgs, queries.order, latent)
 
 
 def _raw_side(part: _Part) -> Side:
     side = part.side
-    return Side(part.raw, side.fields, side.orgs, side.order)
+    return Side(part.raw, side.fields, side.orgs, side.order, None)
 
 
 def _refreshed_feedback_side(matcher, kind, fitted: _Part, query: Side, listing, width) -> list:
@@ -202,17 +207,22 @@ def _refreshed_feedback_side(matcher, kind, fitted: _Part, query: Side, listing,
 
 def _scores_against(matcher, candidates: Side, query: Side) -> np.ndarray:
     """Every candidate's score with the one query (field prior applied; same-org pairs 0)."""
-    cfg = matcher.config
     scores = np.asarray((candidates.vectors @ query.vectors[0].T).todense()).ravel()
     cross = crossing(candidates.fields, np.repeat(query.fields, len(scores), axis=0))
-    scores = np.where(cross, scores * cfg.cross_field_factor, scores).astype(np.float32)
+    scores = scores.astype(np.float32)
+    scoring = matcher.scoring(feedback=True)
+    if scoring.factor == 0:
+        scores[cross] = 0
+    elif not scoring.neutral:
+        scores = np.where(cross, scoring.cross(scores), scores)
     if query.orgs[0] >= 0:
         scores[candidates.orgs == query.orgs[0]] = 0
     return scores
 
 
 def _subset(side: Side, rows: np.ndarray) -> Side:
-    return Side(side.vectors[rows], side.fields[rows], side.orgs[rows], side.order[rows])
+    latent = None if side.latent is None else side.latent[rows]
+    return Side(side.vectors[rows], side.fields[rows], side.orgs[rows], side.order[rows], latent)
 
 
 def _to_matches(matcher, kind, listing, query: Side, parts, best, extended) -> list:

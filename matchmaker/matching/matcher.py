@@ -16,7 +16,7 @@ from .fields import field_bits, field_index, shared_fields
 from .gc_pause import gc_paused
 from .listing import Listing, Match, MatchConfig
 from .persist import MODEL_VERSION, ModelVersionError
-from .ranking import Side, TopK, top_k_both
+from .ranking import Scoring, Side, TopK, top_k_both
 from .sparse_ops import normalize_rows, top_per_row
 from .synonyms import fold, synonym_map
 from .tokenizer import dictionary_version, extra_version
@@ -63,6 +63,7 @@ class Matcher:
             docs, options, with_chars=cfg.char_weight > 0
         )
         matrix = self._combine(words, chars)
+        self.latent_ = _fit_latent(matrix, cfg)
         self.n_word_features_ = words.shape[1]
         self.terms_ = np.concatenate(
             [
@@ -121,24 +122,44 @@ class Matcher:
             return matrix
         return normalize_rows(top_per_row(matrix, self.config.doc_features)).astype(np.float32)
 
+    def _latent(self, matrix) -> np.ndarray | None:
+        """Unit rows of the matrix in the fitted latent space (None without one)."""
+        components = getattr(self, "latent_", None)
+        if components is None:
+            return None
+        n = components.shape[0]
+        latent = np.asarray(sp.csr_matrix(matrix)[:, :n] @ components, dtype=np.float32)
+        norms = np.linalg.norm(latent, axis=1, keepdims=True)
+        norms[norms == 0] = 1
+        return latent / norms
+
+    def scoring(self, feedback: bool = False) -> Scoring:
+        """The pair scoring rule of this configuration (feedback picks without the latent part)."""
+        cfg = self.config
+        if feedback:
+            return Scoring(cfg.feedback_cross_field_factor)
+        weight = 0.0 if getattr(self, "latent_", None) is None else cfg.latent_weight
+        return Scoring(cfg.cross_field_factor, cfg.cross_field_power, weight)
+
     def _vectorize(self, listings: Sequence[Listing]) -> sp.csr_matrix:
         docs = [self._tokens(x) for x in listings]
         words = self.word_vectorizer_.transform(docs)
         chars = self.char_vectorizer_.transform(docs) if self.char_vectorizer_ is not None else None
         return self._combine(words, chars)
 
-    def _side(self, matrix, listings: Sequence[Listing], fields: dict | None = None) -> Side:
+    def _side(
+        self, matrix, listings: Sequence[Listing], fields: dict | None = None, orgs=None
+    ) -> Side:
         ids = [x.id for x in listings]
+        orgs = self.orgs_ if orgs is None else orgs
         order = np.empty(len(ids), dtype=np.int64)
         order[sorted(range(len(ids)), key=lambda i: _id_key(ids[i]))] = np.arange(len(ids))
         return Side(
             vectors=matrix.tocsr(),
+            latent=self._latent(matrix),
             fields=field_bits([x.fields for x in listings], fields or self.fields_),
             orgs=np.array(
-                [
-                    self.orgs_.get(x.org, -1 if x.org in (None, "") else len(self.orgs_))
-                    for x in listings
-                ],
+                [orgs.get(x.org, -1 if x.org in (None, "") else len(orgs)) for x in listings],
                 dtype=np.int64,
             ),
             order=order,
@@ -264,7 +285,7 @@ class Matcher:
             k[rows],
             k[cols],
             threshold,
-            cfg.cross_field_factor,
+            self.scoring(),
             masks[rows],
             masks[cols],
             cfg.chunk_cells,
@@ -346,7 +367,7 @@ class Matcher:
             cfg.feedback_docs,
             0,
             cfg.min_score,
-            cfg.cross_field_factor,
+            self.scoring(feedback=True),
             chunk_cells=cfg.chunk_cells,
             n_jobs=self.n_jobs,
         )
@@ -362,7 +383,8 @@ class Matcher:
         expanded = normalize_rows(queries.vectors + cfg.feedback_weight * centroid).astype(
             np.float32
         )
-        side = Side(expanded.tocsr(), queries.fields, queries.orgs, queries.order)
+        latent = self._latent(expanded)
+        side = Side(expanded.tocsr(), queries.fields, queries.orgs, queries.order, latent)
         return side, top
 
     # -- incremental -----------------------------------------------------------------------
@@ -424,6 +446,23 @@ class Matcher:
     def load(cls, path: str | Path) -> Matcher:
         """Load a saved matcher, refusing one built by other versions."""
         return persist.load(path)
+
+
+def _fit_latent(matrix: sp.csr_matrix, cfg: MatchConfig) -> np.ndarray | None:
+    """The (features x components) projection of a TruncatedSVD of all listings, or None.
+
+    A component needs about ten listings to mean anything: small corpora get fewer components,
+    and none below ten.
+    """
+    k = min(cfg.latent_components, matrix.shape[0] // 10, matrix.shape[1] - 1)
+    if cfg.latent_weight <= 0 or k < 10:
+        return None
+    from sklearn.decomposition import TruncatedSVD
+
+    svd = TruncatedSVD(n_components=k, algorithm="randomized", n_iter=2, random_state=0)
+    with np.errstate(invalid="ignore", divide="ignore"):  # explained variance of empty columns
+        svd.fit(matrix)
+    return np.ascontiguousarray(svd.components_.T, dtype=np.float32)
 
 
 def make_match(need_id, achievement_id, need_fields, achievement_fields, *rest) -> Match:
