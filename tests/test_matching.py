@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from matchmaker.matching import Listing, MatchConfig, Matcher, ModelVersionError, tokenize
-from matchmaker.matching import matcher as matcher_module
+from matchmaker.matching import Listing, MatchConfig, Matcher, ModelVersionError, persist, tokenize
 from matchmaker.matching.tokenizer import DictionaryError, _read_lines, split_dictionary_terms
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -165,7 +164,7 @@ def test_save_and_load_round_trip(fitted, tmp_path):
 def test_load_refuses_a_model_of_another_version(fitted, tmp_path, monkeypatch):
     path = tmp_path / "model.joblib"
     fitted.save(path)
-    monkeypatch.setattr(matcher_module, "MODEL_VERSION", "0-old")
+    monkeypatch.setattr(persist, "MODEL_VERSION", "0-old")
     with pytest.raises(ModelVersionError, match="model"):
         Matcher.load(path)
 
@@ -311,3 +310,202 @@ def test_saved_model_explains_after_loading(fitted, tmp_path):
     fitted.save(tmp_path / "m.joblib")
     after = Matcher.load(tmp_path / "m.joblib").rank_needs(need_ids=["N1"], top_k=1)[0].terms
     assert after == before
+
+
+# -- issue 11: fields as a prior, incremental = full, synonyms, explaining terms ---------------
+TOPIC_TEXTS = [
+    ("工业机器人焊接", "焊缝跟踪 激光视觉传感 弧焊机器人 焊接路径规划", "机器人与智能制造"),
+    ("锂离子电池热管理", "电池包液冷 热失控预警 电芯温度均衡 电池管理系统", "新能源汽车"),
+    ("水稻抗病育种", "稻瘟病抗性基因 分子标记辅助选择 杂交水稻 品种选育", "现代农业"),
+    ("碳纤维复合材料成型", "预浸料 热压罐固化 树脂传递模塑 层合板力学性能", "新材料"),
+    ("污水生化处理", "活性污泥 脱氮除磷 膜生物反应器 出水水质提标", "生态环保"),
+    ("肿瘤靶向药物递送", "纳米载体 脂质体 靶向释放 抗肿瘤药效评价", "生物医药"),
+    ("晶圆薄膜沉积设备", "化学气相沉积 原子层沉积 薄膜均匀性 腔室温控", "IC装备"),
+    ("无人机巡检系统", "航迹规划 图像识别 输电线路缺陷 自主起降", "航空装备"),
+]
+
+
+def topic_corpus(n_per_topic=6):
+    """Achievements and needs over eight topics, each listing a different mix of its phrases."""
+    achievements, needs = [], []
+    for t, (title, phrases, field) in enumerate(TOPIC_TEXTS):
+        words = phrases.split()
+        for i in range(n_per_topic):
+            picked = "，".join(words[j % 4] for j in range(i, i + 3))
+            achievements.append(
+                Listing(
+                    f"A{t}{i}",
+                    title=f"{title}{words[i % 4]}",
+                    description=picked,
+                    fields=(field,),
+                    org=f"inst-{t}",
+                )
+            )
+            needs.append(
+                Listing(
+                    f"N{t}{i}",
+                    title=f"寻求{words[(i + 1) % 4]}技术",
+                    description=picked,
+                    fields=(field,),
+                    org=f"firm-{t}-{i}",
+                )
+            )
+    return achievements, needs
+
+
+def test_listing_keeps_declared_fields_in_the_posters_order():
+    assert Listing("x", fields=["新材料", "生态环保"]).fields == ("新材料", "生态环保")
+    assert Listing("x", fields=["新材料", "生态环保"]).field == "新材料"
+    assert Listing("x", field="新材料").fields == ("新材料",)
+    assert Listing("x", field="IC装备", fields=("新材料",)).fields == ("新材料",)
+    assert Listing("x").fields == () and Listing("x").field is None
+
+
+def test_a_need_in_two_fields_shares_the_second_with_an_achievement():
+    achievements, needs = topic_corpus()
+    need = Listing("NX", title="碳纤维复合材料热压罐固化", fields=("新一代人工智能", "新材料"))
+    matches = Matcher().fit(achievements, [*needs, need]).rank_needs(["NX"], top_k=3)
+    best = matches[0]
+    assert best.achievement_id.startswith("A3")
+    assert best.shared_fields == ("新材料",) and best.same_field and not best.cross_field
+
+
+def test_a_clearly_closest_partner_in_another_field_is_suggested_and_marked():
+    achievements, needs = topic_corpus()
+    # Filed under 现代农业, but its text is the welding robot topic's.
+    need = Listing("NX", title="弧焊机器人焊缝跟踪激光视觉传感", fields=("现代农业",))
+    matcher = Matcher().fit(achievements, [*needs, need])
+    matches = matcher.rank_needs(["NX"], top_k=5)
+    assert matches[0].achievement_id.startswith("A0")
+    assert matches[0].cross_field and matches[0].shared_fields == ()
+    # The same rule from the achievement's side and in the merged run.
+    back = matcher.rank_achievements([matches[0].achievement_id], top_k=10)
+    assert "NX" in [m.need_id for m in back]
+    assert any(m.need_id == "NX" and m.cross_field for m in matcher.rank(top_k=5))
+
+
+def _refit_scores(achievements, needs, kind, listing_id):
+    full = Matcher().fit(achievements, needs)
+    ranked = (
+        full.rank_needs([listing_id], top_k=10)
+        if kind == "need"
+        else full.rank_achievements([listing_id], top_k=10)
+    )
+    return {(m.need_id, m.achievement_id): m.score for m in ranked}
+
+
+def test_incremental_scores_match_a_full_refit_and_its_pairs_survive_it():
+    achievements, needs = topic_corpus()
+    new_achievement = Listing(
+        "A-new",
+        title="大型铸件内部缺陷的相控阵超声无损检测",
+        description="相控阵超声 缺陷成像",
+        fields=("高端装备",),
+        org="inst-new",
+    )
+    new_need = Listing(
+        "N-new",
+        title="大型铸件内部缺陷的无损检测",
+        description="铸件 探伤 缺陷 超声",
+        fields=("高端装备",),
+        org="firm-new",
+    )
+    fitted = Matcher().fit(achievements, needs)
+    for listing, kind, extras in (
+        (new_need, "need", [new_achievement]),
+        (new_achievement, "achievement", [new_need]),
+    ):
+        incremental = fitted.match_listing(listing, kind, top_k=10, extra_candidates=extras)
+        pairs = {(m.need_id, m.achievement_id): m.score for m in incremental}
+        # The two new listings find each other without a refit.
+        assert ("N-new", "A-new") in pairs
+        refit = _refit_scores(
+            [*achievements, new_achievement], [*needs, new_need], kind, listing.id
+        )
+        assert set(pairs) <= set(refit)
+        for pair, score in pairs.items():
+            assert score == pytest.approx(refit[pair], abs=0.02)
+
+
+def test_incremental_match_of_a_need_updates_fitted_feedback_like_a_refit():
+    achievements, needs = topic_corpus()
+    fitted = Matcher().fit(achievements, needs)
+    new = Listing(
+        "A-new",
+        title="锂离子电池包液冷热管理",
+        description="电池包液冷 热失控预警",
+        fields=("新能源汽车",),
+        org="inst-x",
+    )
+    incremental = fitted.match_listing(new, "achievement", top_k=10)
+    refit = _refit_scores([*achievements, new], needs, "achievement", "A-new")
+    assert [m.need_id for m in incremental][:3] == [n for n, _ in list(refit)][:3]
+    for m in incremental:
+        assert m.score == pytest.approx(refit[(m.need_id, m.achievement_id)], abs=0.02)
+
+
+def test_shipped_synonyms_load_and_bad_groups_are_refused():
+    from matchmaker.matching.synonyms import load_synonyms, parse_synonyms
+
+    version, groups = load_synonyms()
+    assert version and any({"探伤", "无损检测"} <= set(g) for g in groups)
+    with pytest.raises(DictionaryError, match=":3: a group needs at least two"):
+        parse_synonyms([(3, "探伤")], "staff")
+    with pytest.raises(DictionaryError, match="already in the group on line 1"):
+        parse_synonyms([(1, "探伤 无损检测"), (2, "探伤、超声探伤")], "staff")
+    assert parse_synonyms([(1, "光伏、太阳能电池 光伏电池")], "staff") == (
+        ("光伏", "太阳能电池", "光伏电池"),
+    )
+
+
+def test_synonyms_make_different_words_match_and_change_the_model_version():
+    achievements, needs = topic_corpus()
+    achievement = Listing("A-x", title="铸件探伤设备", fields=("高端装备",))
+    need = Listing("N-x", title="无损检测服务", fields=("高端装备",))
+    matches = Matcher().fit([*achievements, achievement], [*needs, need]).rank_needs(["N-x"])
+    assert matches and matches[0].achievement_id == "A-x"
+    staff = MatchConfig(synonyms=(("焊缝跟踪", "焊缝追踪"),))
+    assert Matcher(staff).version != Matcher().version
+
+
+def test_explaining_terms_are_words_a_person_recognises():
+    from matchmaker.matching.explain import shown_term
+
+    achievements = [
+        Listing(
+            "A1",
+            title="协作机器人研制",
+            description="一套六轴机器人，重复定位精度0.02毫米，负载00公斤",
+            fields=("机器人与智能制造",),
+        ),
+        Listing("A2", title="水稻育种", fields=("现代农业",)),
+    ]
+    needs = [
+        Listing(
+            "N1", title="研制一套协作机器人 精度0.02毫米 负载00公斤", fields=("机器人与智能制造",)
+        )
+    ]
+    match = Matcher().fit(achievements, needs).rank_needs(top_k=1)[0]
+    shown = [t for t, _ in match.terms]
+    assert "协作机器人" in shown
+    for junk in ("器人", "机器", "0毫", "00", "0.02", "一套", "研制", "人"):
+        assert junk not in shown
+    assert not shown_term("一套") and not shown_term("00") and shown_term("光伏")
+
+
+def test_listing_files_accept_fields_lists(tmp_path):
+    from matchmaker.matching.io import ListingFileError, read_listings
+
+    path = tmp_path / "a.jsonl"
+    _write_jsonl(
+        path,
+        [
+            {"id": 1, "title": "t", "fields": ["新材料", "生态环保"], "field": "IC装备"},
+            {"id": 2, "title": "t", "field": "IC装备"},
+        ],
+    )
+    first, second = read_listings(path)
+    assert first.fields == ("新材料", "生态环保") and second.fields == ("IC装备",)
+    _write_jsonl(path, [{"id": 1, "fields": "新材料"}])
+    with pytest.raises(ListingFileError, match=r":1: \"fields\" must be a list of strings"):
+        read_listings(path)

@@ -111,6 +111,7 @@ def test_cli_export_writes_every_current_suggestion_as_jsonl(runner, matched, tm
         "need_rank",
         "achievement_rank",
         "model_version",
+        "cross_field",
     }
     refs = {n.id: n.external_ref for n in needs}
     assert (

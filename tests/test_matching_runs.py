@@ -50,7 +50,12 @@ def pairs():
 def engine_pairs(achievements, needs, top_k=10):
     def plain(x):
         return Listing(
-            x.id, x.title, x.description, tuple(x.keywords), x.fields[0].name, x.organization_id
+            x.id,
+            x.title,
+            x.description,
+            tuple(x.keywords),
+            org=x.organization_id,
+            fields=tuple(x.field_names),
         )
 
     matcher = Matcher(MatchConfig()).fit(

@@ -29,6 +29,7 @@ from matchmaker.models import (
     OutboxEmail,
     PairEvent,
     Suggestion,
+    SynonymGroup,
     User,
     VocabularyEntry,
 )
@@ -73,6 +74,7 @@ PARAM_TABLES = {
     "application_id": "challenge_applications",
     "attachment_id": "challenge_attachments",
     "stage_id": "challenge_support_stages",
+    "group_id": "synonym_groups",
 }
 LISTING_TABLES = {
     "achievement": "achievements",
@@ -168,7 +170,8 @@ def build_world(make_org, make_user, make_achievement, make_need) -> World:
     email = OutboxEmail(to_address="a@example.com", subject="s", body="b")
     registration = FairRegistration(fair_id=fair.id, need_id=need.id)
     entry = VocabularyEntry(kind="term", word="协作焊接")
-    db.session.add_all([meeting, contract, event, email, registration, entry])
+    group = SynonymGroup(words="焊缝跟踪=焊道跟踪")
+    db.session.add_all([meeting, contract, event, email, registration, entry, group])
     # A need of its own: the world's need is withdrawn by an allowed write during the test.
     problem_need = make_need(organization=w.users["enterprise"].organization, is_bottleneck=True)
     challenge_rows = _challenge_rows(w, problem_need, achievement)
@@ -195,6 +198,7 @@ def build_world(make_org, make_user, make_achievement, make_need) -> World:
         outbox_emails=email.id,
         fair_registrations=registration.id,
         vocabulary_entries=entry.id,
+        synonym_groups=group.id,
         fields=field_by_name("机器人与智能制造").id,
         api_tokens=db.session.scalar(sa.text("SELECT min(id) FROM api_tokens")),
         **challenge_rows,

@@ -23,7 +23,8 @@ def seed() -> None:
 def load(achievements: str | None, needs: str | None) -> None:
     """Load listing files as published listings; print the counts as one JSON line.
 
-    One listing a line: {"id", "title", "description", "keywords": [...], "field", "org"?}.
+    One listing a line: {"id", "title", "description", "keywords": [...], "fields": [...] or
+    "field", "org"?}; "fields" (1-5, in the poster's order) wins over "field".
     A bad line stops the load before anything is written.
     """
     if not achievements and not needs:

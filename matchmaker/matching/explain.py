@@ -2,21 +2,44 @@
 
 Character-bigram features are credited to the shared word that contains them (the one that
 contributes most), so a broker reads 光伏组件 rather than 光伏 and 组件; a bigram no shared word
-contains is shown as itself. A lone character, word or gram (性, 图), tells a broker nothing and
-is not shown; it still counts in the score, so the shares shown may add up to less than 1.
+contains is shown as itself only when it is a word itself (光伏), never as a fragment cutting a
+word (器人, 0毫). A lone character (性, 图), a pure number (00, 2.5) or a generic word (一套, 研制)
+tells a broker nothing and is not shown; it still counts in the score, so the shares shown may
+add up to less than 1.
 Computed for all pairs at once with array operations.
 """
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import scipy.sparse as sp
 
+_NUMBER_RE = re.compile(r"^[0-9.,%+\-]+$")
+# Words every listing uses; they explain no pair.
+GENERIC_WORDS = frozenset(
+    "一套 一种 一批 研制 研究 研发 方法 技术 基于 应用 开发 实现 采用 进行 提供 具有 "
+    "相关 需求 需要 问题 能力 公司 企业 单位 项目 成果 合作 解决 提高 提升 通过 利用 "
+    "包括 主要 目前 领域".split()
+)
+
+
+def shown_term(term: str) -> bool:
+    """Whether a term means something to a person: no lone characters, numbers or generic words."""
+    if term in GENERIC_WORDS or _NUMBER_RE.match(term):
+        return False
+    return len(term) > 1
+
 
 def gram_containment(
-    terms: np.ndarray, n_words: int
+    terms: np.ndarray, n_words: int, words=None
 ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
-    """Return (words x grams containment, each term's sorted position, which terms are shown)."""
+    """Return (words x grams containment, each term's sorted position, which terms are shown).
+
+    A gram is shown on its own only when it is a word too (in ``words``, a container of known
+    words; by default the word features among terms).
+    """
     grams = {gram: j for j, gram in enumerate(terms[n_words:])}
     rows, cols = [], []
     for w in range(n_words):
@@ -34,8 +57,11 @@ def gram_containment(
     )
     term_rank = np.empty(len(terms), dtype=np.int64)
     term_rank[np.argsort(terms.astype(str), kind="stable")] = np.arange(len(terms))
+    if words is None:
+        words = set(terms[:n_words].tolist())
+    names = terms.tolist()
     shown = np.fromiter(
-        (len(t) > 1 or t.isascii() for t in terms.tolist()),
+        (shown_term(t) and (i < n_words or t in words) for i, t in enumerate(names)),
         dtype=bool,
         count=len(terms),
     )

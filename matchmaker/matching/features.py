@@ -14,7 +14,9 @@ def listing_tokens(listing: Listing, config: MatchConfig | None = None) -> list[
     keywords = listing.keywords
     if isinstance(keywords, str):
         keywords = (keywords,)
-    extra = {"extra_terms": config.extra_terms, "extra_stopwords": config.extra_stopwords}
+    # Staff synonyms are words too, so the synonym table sees them whole.
+    terms = (*config.extra_terms, *(t for group in config.synonyms for t in group))
+    extra = {"extra_terms": terms, "extra_stopwords": config.extra_stopwords}
     title = tokenize(listing.title or "", **extra)
     keyword_tokens = [t for keyword in keywords or () for t in tokenize(keyword, **extra)]
     body = tokenize(listing.description or "", **extra)

@@ -14,7 +14,11 @@ class ListingFileError(ValueError):
 
 
 def read_listings(path: str | Path) -> list[Listing]:
-    """Read one listing a line: {"id", "title", "description", "keywords", "field", "org"}."""
+    """Read one listing a line: {"id", "title", "description", "keywords", "fields"/"field", "org"}.
+
+    ``fields`` is a list in the poster's order; a single ``field`` is accepted too (``fields``
+    wins when both are given).
+    """
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -53,6 +57,11 @@ def _listing(row, path, number) -> Listing:
     for key in ("title", "description", "field"):
         if row.get(key) is not None and not isinstance(row[key], str):
             raise ListingFileError(f'{path}:{number}: "{key}" must be a string')
+    fields = row.get("fields")
+    if fields is not None and (
+        not isinstance(fields, list | tuple) or not all(isinstance(f, str) for f in fields)
+    ):
+        raise ListingFileError(f'{path}:{number}: "fields" must be a list of strings')
     return Listing(
         id=row["id"],
         title=row.get("title") or "",
@@ -60,6 +69,7 @@ def _listing(row, path, number) -> Listing:
         keywords=tuple(keywords),
         field=row.get("field") or None,
         org=row.get("org"),
+        fields=tuple(fields or ()),
     )
 
 

@@ -9,20 +9,20 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from . import incremental, persist
 from .explain import explain_products, gram_containment
 from .features import listing_tokens
+from .fields import field_bits, field_index, shared_fields
 from .gc_pause import gc_paused
 from .listing import Listing, Match, MatchConfig
-from .ranking import Side, TopK, top_k_both
+from .persist import MODEL_VERSION, ModelVersionError
+from .ranking import Scoring, Side, TopK, top_k_both
+from .sparse_ops import normalize_rows, top_per_row
+from .synonyms import fold, synonym_map
 from .tokenizer import dictionary_version, extra_version
-from .vectorize import fit_vectorizers
 
-MODEL_VERSION = "2"
+__all__ = ["KINDS", "MODEL_VERSION", "Matcher", "ModelVersionError"]
 KINDS = ("need", "achievement")
-
-
-class ModelVersionError(RuntimeError):
-    """A saved model was built by another model, dictionary or library version."""
 
 
 class Matcher:
@@ -35,7 +35,8 @@ class Matcher:
     @property
     def version(self) -> str:
         """Return the model version tied to the dictionary version (and any extra vocabulary)."""
-        extra = extra_version(self.config.extra_terms, self.config.extra_stopwords)
+        cfg = self.config
+        extra = extra_version(cfg.extra_terms, cfg.extra_stopwords, cfg.synonyms)
         return f"{MODEL_VERSION}+dict{dictionary_version()}" + (f"+x{extra}" if extra else "")
 
     # -- fitting ---------------------------------------------------------------------------
@@ -46,6 +47,7 @@ class Matcher:
 
     def _fit(self, achievements: Sequence[Listing], needs: Sequence[Listing]) -> Matcher:
         cfg = self.config
+        self._synonyms = synonym_map(tuple(tuple(g) for g in cfg.synonyms))
         docs = [self._tokens(x) for x in achievements] + [self._tokens(x) for x in needs]
         options = dict(
             token_pattern=None,
@@ -55,10 +57,13 @@ class Matcher:
             max_df=cfg.max_df,
             dtype=np.float32,
         )
+        from .vectorize import fit_vectorizers
+
         (self.word_vectorizer_, words), (self.char_vectorizer_, chars) = fit_vectorizers(
             docs, options, with_chars=cfg.char_weight > 0
         )
         matrix = self._combine(words, chars)
+        self.latent_ = _fit_latent(matrix, cfg)
         self.n_word_features_ = words.shape[1]
         self.terms_ = np.concatenate(
             [
@@ -69,10 +74,11 @@ class Matcher:
         n = len(achievements)
         self.achievement_ids_ = [x.id for x in achievements]
         self.need_ids_ = [x.id for x in needs]
-        self.fields_ = {
-            f: i
-            for i, f in enumerate(sorted({x.field for x in [*achievements, *needs]} - {None, ""}))
+        self.listing_fields_ = {
+            "achievement": [x.fields for x in achievements],
+            "need": [x.fields for x in needs],
         }
+        self.fields_ = field_index(x.fields for x in [*achievements, *needs])
         orgs = {x.org for x in [*achievements, *needs]} - {None, ""}
         self.orgs_ = {o: i for i, o in enumerate(sorted(orgs, key=_id_key))}
         self.sides_ = {
@@ -95,9 +101,13 @@ class Matcher:
         return self
 
     def _tokens(self, listing: Listing) -> list[str]:
-        if listing.tokens is not None:
-            return list(listing.tokens)
-        return listing_tokens(listing, self.config)
+        tokens = listing.tokens
+        if tokens is None:
+            tokens = listing_tokens(listing, self.config)
+        mapping = getattr(self, "_synonyms", None)
+        if mapping is None:
+            mapping = self._synonyms = synonym_map(tuple(tuple(g) for g in self.config.synonyms))
+        return fold(tokens, mapping)
 
     def _combine(self, words, chars) -> sp.csr_matrix:
         weight = self.config.char_weight
@@ -110,7 +120,26 @@ class Matcher:
         """Keep each listing's heaviest features only (config.doc_features; 0 keeps all)."""
         if self.config.doc_features <= 0:
             return matrix
-        return _normalize_rows(_top_per_row(matrix, self.config.doc_features)).astype(np.float32)
+        return normalize_rows(top_per_row(matrix, self.config.doc_features)).astype(np.float32)
+
+    def _latent(self, matrix) -> np.ndarray | None:
+        """Unit rows of the matrix in the fitted latent space (None without one)."""
+        components = getattr(self, "latent_", None)
+        if components is None:
+            return None
+        n = components.shape[0]
+        latent = np.asarray(sp.csr_matrix(matrix)[:, :n] @ components, dtype=np.float32)
+        norms = np.linalg.norm(latent, axis=1, keepdims=True)
+        norms[norms == 0] = 1
+        return latent / norms
+
+    def scoring(self, feedback: bool = False) -> Scoring:
+        """The pair scoring rule of this configuration (feedback picks without the latent part)."""
+        cfg = self.config
+        if feedback:
+            return Scoring(cfg.feedback_cross_field_factor)
+        weight = 0.0 if getattr(self, "latent_", None) is None else cfg.latent_weight
+        return Scoring(cfg.cross_field_factor, cfg.cross_field_power, weight)
 
     def _vectorize(self, listings: Sequence[Listing]) -> sp.csr_matrix:
         docs = [self._tokens(x) for x in listings]
@@ -118,24 +147,19 @@ class Matcher:
         chars = self.char_vectorizer_.transform(docs) if self.char_vectorizer_ is not None else None
         return self._combine(words, chars)
 
-    def _side(self, matrix, listings: Sequence[Listing]) -> Side:
+    def _side(
+        self, matrix, listings: Sequence[Listing], fields: dict | None = None, orgs=None
+    ) -> Side:
         ids = [x.id for x in listings]
+        orgs = self.orgs_ if orgs is None else orgs
         order = np.empty(len(ids), dtype=np.int64)
         order[sorted(range(len(ids)), key=lambda i: _id_key(ids[i]))] = np.arange(len(ids))
         return Side(
             vectors=matrix.tocsr(),
-            fields=np.array(
-                [
-                    self.fields_.get(x.field, -1 if not x.field else len(self.fields_))
-                    for x in listings
-                ],
-                dtype=np.int64,
-            ),
+            latent=self._latent(matrix),
+            fields=field_bits([x.fields for x in listings], fields or self.fields_),
             orgs=np.array(
-                [
-                    self.orgs_.get(x.org, -1 if x.org in (None, "") else len(self.orgs_))
-                    for x in listings
-                ],
+                [orgs.get(x.org, -1 if x.org in (None, "") else len(orgs)) for x in listings],
                 dtype=np.int64,
             ),
             order=order,
@@ -188,27 +212,20 @@ class Matcher:
         order = np.lexsort(
             (sides["achievement"].order[achievements], -scores, sides["need"].order[needs])
         )
-        needs, achievements, scores = (
-            needs[order],
-            achievements[order],
-            np.minimum(scores[order], 1.0),
-        )
-        need_rank, ach_rank = ranks["need"][order], ranks["achievement"][order]
+        needs, achievements = needs[order], achievements[order]
+        scores = np.minimum(scores[order], 1.0)
         terms = self._explain(
             sides["need"].vectors, needs, sides["achievement"].vectors, achievements
         )
-        same = _same_field(sides["need"].fields[needs], sides["achievement"].fields[achievements])
-        need_ids, ach_ids = self.need_ids_, self.achievement_ids_
         return [
-            Match(need_ids[n], ach_ids[a], score, nr or None, ar or None, term, same_field)
-            for n, a, score, nr, ar, term, same_field in zip(
+            self._pair(n, a, score, nr or None, ar or None, term)
+            for n, a, score, nr, ar, term in zip(
                 needs.tolist(),
                 achievements.tolist(),
                 scores.tolist(),
-                need_rank.tolist(),
-                ach_rank.tolist(),
+                ranks["need"][order].tolist(),
+                ranks["achievement"][order].tolist(),
                 terms,
-                same.tolist(),
                 strict=True,
             )
         ]
@@ -239,7 +256,7 @@ class Matcher:
             if query_ids is None
             else np.array([positions[x] for x in query_ids], dtype=np.int64)
         )
-        return self._matches(kind, self.sides_[kind], self._ids(kind), rows, top)
+        return self._matches(kind, rows, top)
 
     def _search(
         self, k_need, k_achievement, min_score, need_mask=None, achievement_mask=None
@@ -268,7 +285,7 @@ class Matcher:
             k[rows],
             k[cols],
             threshold,
-            cfg.cross_field_factor,
+            self.scoring(),
             masks[rows],
             masks[cols],
             cfg.chunk_cells,
@@ -286,45 +303,63 @@ class Matcher:
             positions = self.positions_[kind]
             mask[[positions[x] for x in ids if x in positions]] = True
         if field is not None:
-            mask &= side.fields == self.fields_.get(field, -2)
+            code = self.fields_.get(field)
+            if code is None:
+                mask[:] = False
+            else:
+                word, bit = code // 64, np.uint64(1) << np.uint64(code % 64)
+                mask &= (side.fields[:, word] & bit) != 0
         return mask
 
-    def _matches(self, kind, queries: Side, query_ids, rows, top: TopK) -> list[Match]:
+    def _matches(self, kind, rows, top: TopK) -> list[Match]:
         """Turn the top-k arrays of the given query rows into explained matches, best first."""
         other = _other(kind)
         index, scores = top.index[rows], top.score[rows]
         q, rank = np.nonzero(index >= 0)
         c, s = index[q, rank], scores[q, rank]
         q_rows = rows[q]
-        candidates = self.sides_[other]
+        queries, candidates = self.sides_[kind], self.sides_[other]
         terms = self._explain(queries.vectors, q_rows, candidates.vectors, c)
-        same = _same_field(queries.fields[q_rows], candidates.fields[c])
-        other_ids = self._ids(other)
         matches = []
         for i in range(len(q)):
-            own, theirs, place = query_ids[q_rows[i]], other_ids[c[i]], int(rank[i]) + 1
-            score = min(float(s[i]), 1.0)
+            place, score = int(rank[i]) + 1, min(float(s[i]), 1.0)
             if kind == "need":
-                matches.append(Match(own, theirs, score, place, None, terms[i], bool(same[i])))
+                matches.append(self._pair(q_rows[i], c[i], score, place, None, terms[i]))
             else:
-                matches.append(Match(theirs, own, score, None, place, terms[i], bool(same[i])))
+                matches.append(self._pair(c[i], q_rows[i], score, None, place, terms[i]))
         return matches
+
+    def _pair(self, need, achievement, score, need_rank, achievement_rank, terms) -> Match:
+        """A Match between fitted positions, with the fields the two listings share."""
+        return make_match(
+            self.need_ids_[need],
+            self.achievement_ids_[achievement],
+            self.listing_fields_["need"][need],
+            self.listing_fields_["achievement"][achievement],
+            score,
+            need_rank,
+            achievement_rank,
+            terms,
+        )
 
     def _scoring_side(self, kind: str) -> Side:
         """The side as scored: the feedback side's vectors are expanded once, on first use."""
         side = self.sides_[kind]
-        if (
-            kind != self.feedback_kind_
-            or self.config.feedback_docs <= 0
-            or self.config.feedback_weight <= 0
-        ):
+        if kind != self.feedback_kind_ or not self._feedback_on():
             return side
         if getattr(self, "_expanded", None) is None:
-            self._expanded = self._expand(side, self.sides_[_other(kind)])
+            self._expanded, self._feedback_top = self._expand(side, self.sides_[_other(kind)])
         return self._expanded
 
-    def _expand(self, queries: Side, candidates: Side) -> Side:
-        """Pseudo-relevance feedback: add the query's best candidates' vectors to the query."""
+    def _feedback_on(self) -> bool:
+        return self.config.feedback_docs > 0 and self.config.feedback_weight > 0
+
+    def _expand(self, queries: Side, candidates: Side) -> tuple[Side, TopK]:
+        """Pseudo-relevance feedback: add the query's best candidates' vectors to the query.
+
+        Also returns the feedback chosen (kept for incremental scoring, which adds a new listing
+        to the feedback of the rows it would have entered).
+        """
         cfg = self.config
         top, _ = top_k_both(
             queries,
@@ -332,7 +367,7 @@ class Matcher:
             cfg.feedback_docs,
             0,
             cfg.min_score,
-            cfg.cross_field_factor,
+            self.scoring(feedback=True),
             chunk_cells=cfg.chunk_cells,
             n_jobs=self.n_jobs,
         )
@@ -342,42 +377,35 @@ class Matcher:
             (top.score[rows, ranks].astype(np.float32), (rows, top.index[rows, ranks])),
             shape=(n, candidates.vectors.shape[0]),
         )
-        centroid = _normalize_rows(
-            _top_per_row(sp.csr_matrix(feedback @ candidates.vectors), cfg.feedback_terms)
+        centroid = normalize_rows(
+            top_per_row(sp.csr_matrix(feedback @ candidates.vectors), cfg.feedback_terms)
         )
-        expanded = _normalize_rows(queries.vectors + cfg.feedback_weight * centroid).astype(
+        expanded = normalize_rows(queries.vectors + cfg.feedback_weight * centroid).astype(
             np.float32
         )
-        return Side(expanded.tocsr(), queries.fields, queries.orgs, queries.order)
-
-    def _ids(self, kind):
-        return self.need_ids_ if kind == "need" else self.achievement_ids_
+        latent = self._latent(expanded)
+        side = Side(expanded.tocsr(), queries.fields, queries.orgs, queries.order, latent)
+        return side, top
 
     # -- incremental -----------------------------------------------------------------------
     def match_listing(
-        self, listing: Listing, kind: str, top_k: int = 10, min_score: float | None = None
+        self,
+        listing: Listing,
+        kind: str,
+        top_k: int = 10,
+        min_score: float | None = None,
+        extra_candidates: Sequence[Listing] = (),
     ) -> list[Match]:
-        """Rank the other side for one new or edited listing without refitting."""
+        """Rank the other side for one new or edited listing without refitting.
+
+        Candidates are every fitted listing of the other side plus ``extra_candidates`` (listings
+        of the other side published since the fit; a fitted id among them replaces the fitted
+        version). All are vectorized with the fitted vocabulary and scored with the same field
+        prior and feedback as a full run, so scores match a refit on the same data.
+        """
         if kind not in KINDS:
             raise ValueError(f"kind must be 'need' or 'achievement', not {kind!r}")
-        cfg = self.config
-        other = _other(kind)
-        query = self._side(self._vectorize([listing]), [listing])
-        scoring = query
-        if kind == self.feedback_kind_ and cfg.feedback_docs > 0 and cfg.feedback_weight > 0:
-            scoring = self._expand(query, self.sides_[other])
-        threshold = cfg.min_score if min_score is None else min_score
-        top, _ = top_k_both(
-            scoring,
-            self._scoring_side(other),
-            top_k,
-            0,
-            threshold,
-            cfg.cross_field_factor,
-            chunk_cells=cfg.chunk_cells,
-            n_jobs=self.n_jobs,
-        )
-        return self._matches(kind, query, [listing.id], np.arange(1), top)
+        return incremental.match_listing(self, listing, kind, top_k, min_score, extra_candidates)
 
     # -- explanation -----------------------------------------------------------------------
     def _explain(
@@ -401,7 +429,7 @@ class Matcher:
         state.pop("_owners", None)
         return state
 
-    def _gram_owners(self) -> sp.csr_matrix:
+    def _gram_owners(self):
         """Which word features contain each character feature (words x grams), built once."""
         if getattr(self, "_owners", None) is None:
             self._owners = gram_containment(self.terms_, self.n_word_features_)
@@ -410,98 +438,42 @@ class Matcher:
     # -- persistence -----------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
         """Save the fitted matcher with its model, dictionary and library versions."""
-        import joblib
-
         # Expand the feedback side now, so processes loading the model never pay for it per query.
         self._scoring_side(self.feedback_kind_)
-        joblib.dump({"versions": _versions(), "matcher": self}, path)
+        persist.save(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> Matcher:
         """Load a saved matcher, refusing one built by other versions."""
-        import joblib
-
-        payload = joblib.load(path)
-        if not isinstance(payload, dict) or "versions" not in payload:
-            raise ModelVersionError(f"{path}: not a matchmaker model file")
-        saved, current = payload["versions"], _versions()
-        diffs = [
-            f"{key} {saved.get(key)} (saved) != {current[key]} (running)"
-            for key in current
-            if saved.get(key) != current[key]
-        ]
-        if diffs:
-            raise ModelVersionError(
-                f"{path}: model was built with other versions, refit it: " + "; ".join(diffs)
-            )
-        return payload["matcher"]
+        return persist.load(path)
 
 
-def _versions() -> dict[str, str]:
-    import jieba
-    import scipy
-    import sklearn
+def _fit_latent(matrix: sp.csr_matrix, cfg: MatchConfig) -> np.ndarray | None:
+    """The (features x components) projection of a TruncatedSVD of all listings, or None.
 
-    return {
-        "model": MODEL_VERSION,
-        "dictionary": dictionary_version(),
-        "scikit-learn": sklearn.__version__,
-        "jieba": jieba.__version__,
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-    }
+    A component needs about ten listings to mean anything: small corpora get fewer components,
+    and none below ten.
+    """
+    k = min(cfg.latent_components, matrix.shape[0] // 10, matrix.shape[1] - 1)
+    if cfg.latent_weight <= 0 or k < 10:
+        return None
+    from sklearn.decomposition import TruncatedSVD
 
-
-def _normalize_rows(matrix) -> sp.csr_matrix:
-    matrix = sp.csr_matrix(matrix)
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    norms[norms == 0] = 1.0
-    return sp.csr_matrix(sp.diags(1.0 / norms) @ matrix)
+    svd = TruncatedSVD(n_components=k, algorithm="randomized", n_iter=2, random_state=0)
+    with np.errstate(invalid="ignore", divide="ignore"):  # explained variance of empty columns
+        svd.fit(matrix)
+    return np.ascontiguousarray(svd.components_.T, dtype=np.float32)
 
 
-def _top_per_row(matrix, n: int, chunk_cells: int = 8_000_000) -> sp.csr_matrix:
-    """Keep the n largest entries of each row (entries tied with the n-th stay)."""
-    matrix = sp.csr_matrix(matrix)
-    counts = np.diff(matrix.indptr)
-    if n <= 0 or counts.max(initial=0) <= n:
-        return matrix
-    keep = np.ones(matrix.nnz, dtype=bool)
-    heavy = np.flatnonzero(counts > n)
-    step = max(1, chunk_cells // int(counts.max()))
-    for start in range(0, len(heavy), step):
-        rows = heavy[start : start + step]
-        sizes = counts[rows]
-        segment = np.repeat(np.arange(len(rows)), sizes)
-        position = np.arange(len(segment)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-        elements = np.repeat(matrix.indptr[rows], sizes) + position
-        padded = np.full((len(rows), int(sizes.max())), -np.inf, dtype=np.float64)
-        padded[segment, position] = matrix.data[elements]
-        width = padded.shape[1]
-        kth = np.partition(padded, width - n, axis=1)[:, width - n]
-        keep[elements] = matrix.data[elements] >= kth[segment]
-    row_of = np.repeat(np.arange(matrix.shape[0]), counts)
-    indptr = np.zeros(matrix.shape[0] + 1, dtype=np.int64)
-    np.cumsum(np.bincount(row_of[keep], minlength=matrix.shape[0]), out=indptr[1:])
-    return sp.csr_matrix((matrix.data[keep], matrix.indices[keep], indptr), shape=matrix.shape)
-
-
-def _pairs(top: TopK):
-    """Flatten a TopK into (row, partner, score, rank) lists, ranks starting at 1."""
-    rows, ranks = np.nonzero(top.index >= 0)
-    scores = np.minimum(top.score[rows, ranks].astype(np.float64), 1.0)
-    return rows.tolist(), top.index[rows, ranks].tolist(), scores.tolist(), (ranks + 1).tolist()
-
-
-def _same_field(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    return (left == right) & (left >= 0)
+def make_match(need_id, achievement_id, need_fields, achievement_fields, *rest) -> Match:
+    """A Match with shared_fields, same_field and cross_field filled from both field lists."""
+    shared = shared_fields(need_fields, achievement_fields)
+    cross = bool(need_fields) and bool(achievement_fields) and not shared
+    return Match(need_id, achievement_id, *rest, bool(shared), shared, cross)
 
 
 def _other(kind: str) -> str:
     return "achievement" if kind == "need" else "need"
-
-
-def _subset(side: Side, rows: np.ndarray) -> Side:
-    return Side(side.vectors[rows], side.fields[rows], side.orgs[rows], side.order[rows])
 
 
 def _id_key(value) -> tuple:

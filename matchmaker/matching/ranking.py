@@ -4,8 +4,9 @@ One pass over the product blocks yields both directions: each block's rows are c
 best k is final when its block is done) and each column keeps a running best k merged block by
 block. Scores and ties are packed into one int64 key (the float32 score's bits, then the partner's
 position in id order reversed), so every top-k is a plain integer partition and ties break by id.
-With ``cross_field_factor == 0`` listings only compete within their field (or against listings
-without one), so the product splits into one smaller product per field.
+A pair whose listings both declare fields but share none is scored by the field prior (Scoring).
+With a factor of 0 listings only compete within their fields (or against listings without one),
+so the product splits into one smaller product per set of fields.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from functools import partial
 import numpy as np
 import scipy.sparse as sp
 
+from .fields import crossing
 from .parallel import fork_calls
 
 # Ids in sorted order are packed reversed, so the smaller id wins a tie.
@@ -25,14 +27,45 @@ _LOW = 2**31 - 1
 PARALLEL_MIN_CELLS = 20_000_000
 
 
+@dataclass(frozen=True)
+class Scoring:
+    """How a pair's score is made from its vectors and fields.
+
+    score = (1 - latent_weight) * cosine + latent_weight * max(latent cosine, 0); a pair whose
+    listings both declare fields but share none then scores factor * score ** power (the field
+    prior: a weak text match across fields drops far, a clear one stays near the top). A factor
+    of 0 is a wall: such pairs are never scored.
+    """
+
+    factor: float = 1.0
+    power: float = 1.0
+    latent_weight: float = 0.0
+
+    @classmethod
+    def of(cls, value) -> Scoring:
+        """A Scoring from itself or from a bare cross-field factor."""
+        return value if isinstance(value, Scoring) else cls(factor=float(value))
+
+    @property
+    def neutral(self) -> bool:
+        return self.factor == 1 and self.power == 1
+
+    def cross(self, values: np.ndarray) -> np.ndarray:
+        """The scores of cross-field pairs."""
+        if self.power != 1:
+            values = np.power(values, np.float32(self.power))
+        return (values * np.float32(self.factor)).astype(np.float32, copy=False)
+
+
 @dataclass
 class Side:
     """One side of the product: vectors plus per-row field, org and tie-break codes."""
 
     vectors: sp.csr_matrix
-    fields: np.ndarray  # int codes, -1 when undeclared
+    fields: np.ndarray  # (n, words) uint64 bit sets of declared fields (fields.field_bits)
     orgs: np.ndarray  # int codes, -1 when unknown
     order: np.ndarray  # position of each id in sorted id order, for deterministic ties
+    latent: np.ndarray | None = None  # (n, components) unit rows of the LSA space, or None
 
     def transposed(self, key, positions: np.ndarray) -> sp.csr_matrix:
         """The given rows' vectors transposed, kept per key when they are a whole field group.
@@ -74,20 +107,26 @@ def top_k_both(
     k_rows: int,
     k_cols: int,
     min_score: float,
-    cross_field_factor: float,
+    scoring: Scoring | float,
     row_mask: np.ndarray | None = None,
     col_mask: np.ndarray | None = None,
     chunk_cells: int = 4_000_000,
     n_jobs: int = 1,
 ) -> tuple[TopK | None, TopK | None]:
-    """Return the top k_rows columns of every row and the top k_cols rows of every column."""
+    """Return the top k_rows columns of every row and the top k_cols rows of every column.
+
+    ``scoring`` is a Scoring or a bare cross-field factor (0: a wall, 1: fields ignored).
+    """
+    scoring = Scoring.of(scoring)
+    if rows.latent is None or cols.latent is None:
+        scoring = Scoring(scoring.factor, scoring.power)
     n_rows, n_cols = rows.vectors.shape[0], cols.vectors.shape[0]
     row_best = _Best(n_rows, k_rows) if k_rows > 0 else None
     col_best = _Best(n_cols, k_cols) if k_cols > 0 else None
-    blocks = list(_blocks(rows, cols, cross_field_factor, row_mask, col_mask, chunk_cells))
+    blocks = list(_blocks(rows, cols, scoring.factor, row_mask, col_mask, chunk_cells))
 
     def score(block: _Block):
-        return _score_block(block, rows, cols, k_rows, k_cols, min_score, cross_field_factor)
+        return _score_block(block, rows, cols, k_rows, k_cols, min_score, scoring)
 
     def run(part: list[_Block]) -> tuple[_Best | None, _Best | None]:
         own_rows = _Best(n_rows, k_rows) if k_rows > 0 else None
@@ -127,13 +166,17 @@ def _blocks(rows, cols, factor, row_mask, col_mask, chunk_cells) -> Iterator[_Bl
     all_cols = np.arange(cols.vectors.shape[0]) if col_mask is None else np.flatnonzero(col_mask)
     if factor == 0:
         groups = []
-        row_fields = rows.fields[all_rows]
-        col_fields = cols.fields[all_cols]
-        for field in np.unique(row_fields):
-            group_cols = (
-                all_cols if field < 0 else all_cols[(col_fields == field) | (col_fields < 0)]
-            )
-            groups.append((all_rows[row_fields == field], group_cols, int(field)))
+        row_bits, col_bits = rows.fields[all_rows], cols.fields[all_cols]
+        col_declared = col_bits.any(axis=1)
+        sets, inverse = np.unique(row_bits, axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+        for g, bits in enumerate(sets):
+            if not bits.any():
+                group_cols, key = all_cols, "none"
+            else:
+                group_cols = all_cols[(col_bits & bits).any(axis=1) | ~col_declared]
+                key = bits.tobytes()
+            groups.append((all_rows[inverse == g], group_cols, key))
     else:
         groups = [(all_rows, all_cols, "all")]
     for group_rows, group_cols, key in groups:
@@ -148,21 +191,31 @@ def _blocks(rows, cols, factor, row_mask, col_mask, chunk_cells) -> Iterator[_Bl
             yield _Block(group_rows[start : start + step], group_cols, transposed, shared)
 
 
-def _score_block(block: _Block, rows, cols, k_rows, k_cols, min_score, factor):
-    """Score one block sparsely and return its rows' and columns' top k as packed keys."""
+def _products(block: _Block, rows, cols, latent_weight: float):
+    """The block's nonzero scores as (local rows, local columns, values)."""
     product = (rows.vectors[block.rows] @ block.transposed).tocsr()
-    counts = np.diff(product.indptr)
-    local_rows = np.repeat(np.arange(len(block.rows), dtype=np.int64), counts)
-    local_cols = product.indices
-    values = product.data.astype(np.float32, copy=False)
-    if factor not in (0.0, 1.0):
-        row_fields = np.repeat(rows.fields[block.rows], counts)
-        col_fields = cols.fields[block.cols][local_cols]
-        cross = (row_fields != col_fields) & (row_fields >= 0) & (col_fields >= 0)
-        values = np.where(cross, values * np.float32(factor), values)
+    if latent_weight <= 0:
+        counts = np.diff(product.indptr)
+        local_rows = np.repeat(np.arange(len(block.rows), dtype=np.int64), counts)
+        return local_rows, product.indices, product.data.astype(np.float32, copy=False)
+    # Every pair has a latent score: the block is dense (chunk_cells bounds its size).
+    dense = rows.latent[block.rows] @ cols.latent[block.cols].T
+    np.maximum(dense, 0, out=dense)
+    dense *= np.float32(latent_weight)
+    dense += np.float32(1 - latent_weight) * product.toarray()
+    local_rows, local_cols = np.nonzero(dense > 0)
+    return local_rows.astype(np.int64), local_cols, dense[local_rows, local_cols]
+
+
+def _score_block(block: _Block, rows, cols, k_rows, k_cols, min_score, scoring: Scoring):
+    """Score one block and return its rows' and columns' top k as packed keys."""
+    local_rows, local_cols, values = _products(block, rows, cols, scoring.latent_weight)
+    if scoring.factor != 0 and not scoring.neutral:
+        cross = crossing(rows.fields[block.rows][local_rows], cols.fields[block.cols][local_cols])
+        values = np.where(cross, scoring.cross(values), values)
     keep = values >= max(min_score, np.finfo(np.float32).tiny)
     if block.shared_orgs:
-        row_orgs = np.repeat(rows.orgs[block.rows], counts)
+        row_orgs = rows.orgs[block.rows][local_rows]
         keep &= (row_orgs != cols.orgs[block.cols][local_cols]) | (row_orgs < 0)
     values, local_rows, local_cols = values[keep], local_rows[keep], local_cols[keep]
     bits = np.ascontiguousarray(values).view(np.int32).astype(np.int64) << 32

@@ -126,8 +126,10 @@ def load_stopwords() -> tuple[str, frozenset[str]]:
 
 
 def dictionary_version() -> str:
-    """Return the combined version of the domain dictionary and stop-word list."""
-    return f"{load_dictionary()[0]}.{load_stopwords()[0]}"
+    """Return the combined version of the domain dictionary, stop words and synonym groups."""
+    from .synonyms import load_synonyms
+
+    return f"{load_dictionary()[0]}.{load_stopwords()[0]}.{load_synonyms()[0]}"
 
 
 def get_tokenizer():
@@ -155,6 +157,12 @@ def _build_tokenizer():
     tokenizer.initialize()
     for term, freq in load_dictionary()[1]:
         tokenizer.add_word(term, freq)
+    # Synonyms are words too, so that 无损检测 reaches the synonym table whole.
+    from .synonyms import synonym_terms
+
+    for term in synonym_terms():
+        if not tokenizer.FREQ.get(term):
+            tokenizer.add_word(term)
     # Multi-character stop words become words too, so that 本项目 is dropped whole, not left as 本.
     for word in load_stopwords()[1]:
         if len(word) > 1 and word not in tokenizer.FREQ:
@@ -169,14 +177,17 @@ def normalize_words(words) -> tuple[str, ...]:
     return tuple(sorted({unicodedata.normalize("NFKC", w).strip().lower() for w in words} - {""}))
 
 
-def extra_version(extra_terms=(), extra_stopwords=()) -> str:
-    """Return a short digest of staff-added terms and stop words ('' when there are none)."""
+def extra_version(extra_terms=(), extra_stopwords=(), synonyms=()) -> str:
+    """Return a short digest of staff-added terms, stop words and synonyms ('' when none)."""
     terms, stops = normalize_words(extra_terms), normalize_words(extra_stopwords)
-    if not terms and not stops:
+    groups = sorted(" ".join(unicodedata.normalize("NFKC", t).lower() for t in g) for g in synonyms)
+    if not terms and not stops and not groups:
         return ""
     import hashlib
 
     payload = "\n".join(terms) + "\n--\n" + "\n".join(stops)
+    if groups:  # only when present, so digests of vocabularies without synonyms stay the same
+        payload += "\n--\n" + "\n".join(groups)
     return hashlib.sha1(payload.encode("utf-8")).hexdigest()[:10]
 
 
@@ -223,6 +234,7 @@ def _cache_key(jieba) -> str:
     digest = hashlib.sha256()
     digest.update(DICT_PATH.read_bytes())
     digest.update(STOPWORDS_PATH.read_bytes())
+    digest.update((DATA_DIR / "synonyms.txt").read_bytes())
     main = Path(jieba.__file__).with_name(jieba.DEFAULT_DICT_NAME)
     stat = main.stat()
     digest.update(f"{jieba.__version__}|{stat.st_size}|{stat.st_mtime_ns}".encode())

@@ -24,6 +24,7 @@ from matchmaker.models.matching import (
     MatchRun,
     PairEvent,
     Suggestion,
+    SynonymGroup,
     VocabularyEntry,
 )
 
@@ -50,6 +51,7 @@ __all__ = [
     "StoredModel",
     "StoredModelPart",
     "Suggestion",
+    "SynonymGroup",
     "User",
     "VocabularyEntry",
     "utcnow",

@@ -16,6 +16,8 @@ from sqlalchemy import (
     Table,
     Text,
 )
+from sqlalchemy.ext.associationproxy import association_proxy
+from sqlalchemy.ext.orderinglist import ordering_list
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from matchmaker.models.accounts import Field, Organization, User
@@ -26,18 +28,46 @@ LISTING_STATUSES = ("draft", "pending", "returned", "published", "rejected", "cl
 MATURITY_TRL = {"研发": 3, "小试": 4, "中试": 6, "批量生产": 8, "产业化": 9}
 TRANSFER_MODES = ("转让", "许可", "作价入股", "合作开发", "技术服务")
 
+# A listing's declared fields; `position` keeps the order the poster chose (0 = first).
 achievement_fields = Table(
     "achievement_fields",
     Base.metadata,
     Column("achievement_id", ForeignKey("achievements.id", ondelete="CASCADE"), primary_key=True),
     Column("field_id", ForeignKey("fields.id"), primary_key=True),
+    Column("position", Integer, nullable=False, default=0, server_default="0"),
 )
 need_fields = Table(
     "need_fields",
     Base.metadata,
     Column("need_id", ForeignKey("needs.id", ondelete="CASCADE"), primary_key=True),
     Column("field_id", ForeignKey("fields.id"), primary_key=True),
+    Column("position", Integer, nullable=False, default=0, server_default="0"),
 )
+
+
+class AchievementField(Base):
+    """One declared field of an achievement, at its place in the poster's order."""
+
+    __table__ = achievement_fields
+    field = relationship(Field, lazy="joined", innerjoin=True)
+
+
+class NeedField(Base):
+    """One declared field of a need, at its place in the poster's order."""
+
+    __table__ = need_fields
+    field = relationship(Field, lazy="joined", innerjoin=True)
+
+
+def _field_links(link_class, table: Table):
+    """The ordered link rows of a listing; `fields` proxies them as a plain list of Field."""
+    return relationship(
+        link_class,
+        order_by=table.c.position,
+        collection_class=ordering_list("position"),
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
 
 
 class ListingColumns:
@@ -72,7 +102,13 @@ class ListingColumns:
 
     @property
     def primary_field(self) -> Field | None:
+        """The field the poster chose first."""
         return self.fields[0] if self.fields else None
+
+    @property
+    def field_names(self) -> list[str]:
+        """Declared field names in the poster's order."""
+        return [f.name for f in self.fields]
 
 
 class Achievement(ListingColumns, Base):
@@ -99,7 +135,10 @@ class Achievement(ListingColumns, Base):
     price_min: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     price_max: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
 
-    fields: Mapped[list[Field]] = relationship(secondary=achievement_fields, order_by=Field.id)
+    field_links: Mapped[list[AchievementField]] = _field_links(AchievementField, achievement_fields)
+    fields = association_proxy(
+        "field_links", "field", creator=lambda field: AchievementField(field=field)
+    )
 
 
 class Need(ListingColumns, Base):
@@ -120,7 +159,8 @@ class Need(ListingColumns, Base):
     cooperation_modes: Mapped[list] = mapped_column(JSON, default=list)
     is_bottleneck: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    fields: Mapped[list[Field]] = relationship(secondary=need_fields, order_by=Field.id)
+    field_links: Mapped[list[NeedField]] = _field_links(NeedField, need_fields)
+    fields = association_proxy("field_links", "field", creator=lambda field: NeedField(field=field))
 
 
 def _terms_table(name: str, listing_table: str) -> Table:

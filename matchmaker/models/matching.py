@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -99,6 +100,22 @@ class VocabularyEntry(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class SynonymGroup(Base):
+    """Words staff declare to mean the same (探伤 = 无损检测), beside the engine's starter list."""
+
+    __tablename__ = "synonym_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The normalized words joined by "=", in the order staff wrote them; unique as a set.
+    words: Mapped[str] = mapped_column(String(400), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def members(self) -> list[str]:
+        return self.words.split("=")
+
+
 class MatchChunk(Base):
     """One slice of a run's work; its status is how the run knows the fan-out finished."""
 
@@ -161,6 +178,8 @@ class Suggestion(Base):
     achievement_rank: Mapped[int | None]
     terms: Mapped[list] = mapped_column(JSON, default=list)
     same_field: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Both sides declare fields and share none: suggested on the strength of the text (跨领域).
+    cross_field: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     model_version: Mapped[str] = mapped_column(String(80), default="")
     # The run that last wrote the pair. No foreign key: runs are never deleted, and its check
     # locked the run row once per pair written, in every chunk of a run at once.

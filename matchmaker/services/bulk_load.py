@@ -1,6 +1,7 @@
 """Bulk loading of JSON-lines listing files, published under generated organizations.
 
-A line is `{"id", "title", "description", "keywords": [...], "field", "org"?}`. Every line of
+A line is `{"id", "title", "description", "keywords": [...], "fields": [...] or "field", "org"?}`
+(`fields` in the poster's order wins over `field`). Every line of
 every file is checked before anything is written, then all rows go in with a few bulk inserts
 in one transaction, so a bad line leaves the database as it was.
 """
@@ -50,7 +51,7 @@ class ListingLine:
     title: str
     description: str
     keywords: list[str]
-    field: str
+    fields: list[str]  # in the poster's order
     org: str | None
 
 
@@ -89,7 +90,7 @@ def _parse_line(text: str) -> ListingLine:
         title=_text(row.get("title", ""), "title"),
         description=_text(row.get("description", ""), "description"),
         keywords=_keywords(row.get("keywords", [])),
-        field=_text(row.get("field"), "field", required=True),
+        fields=_fields(row),
         org=_text(row.get("org"), "org") or None,
     )
     if not line.title and not line.description:
@@ -108,6 +109,21 @@ def _text(value, name: str, required: bool = False) -> str:
     if name in MAX_LENGTHS and len(value) > MAX_LENGTHS[name]:
         raise ValueError(f"{name} 超过{MAX_LENGTHS[name]}个字符")
     return value
+
+
+def _fields(row: dict) -> list[str]:
+    """The line's declared fields: `fields` (1–5, in order) wins over the single `field`."""
+    if row.get("fields") is None:
+        return [_text(row.get("field"), "field", required=True)]
+    value = row["fields"]
+    if not isinstance(value, list) or not all(isinstance(f, str) for f in value):
+        raise ValueError("fields 应为字符串数组")
+    names = list(dict.fromkeys(_text(f, "field") for f in value if f.strip()))
+    if not names:
+        raise ValueError("缺少 fields（至少一个领域）")
+    if len(names) > 5:
+        raise ValueError("fields 最多5个领域")
+    return names
 
 
 def _keywords(value) -> list[str]:
@@ -135,7 +151,7 @@ def load_listing_files(
             counts[f"{kind.name}s_skipped"] = len(lines) - len(new)
             new_batches.append((kind, new))
         all_new = [(kind, line) for kind, lines in new_batches for line in lines]
-        field_ids = _field_ids({line.field for _, line in all_new}, counts)
+        field_ids = _field_ids({f for _, line in all_new for f in line.fields}, counts)
         org_ids = _organization_ids(all_new, counts)
         for kind, lines in new_batches:
             counts[f"{kind.name}s_added"] = _insert_listings(kind, lines, org_ids, field_ids)
@@ -227,8 +243,13 @@ def _insert_listings(kind: Kind, lines: list[ListingLine], org_ids: dict, field_
         db.session.execute(
             kind.links.insert(),
             [
-                {kind.link_column: listing_ids[line.ref], "field_id": field_ids[line.field]}
+                {
+                    kind.link_column: listing_ids[line.ref],
+                    "field_id": field_ids[name],
+                    "position": position,
+                }
                 for line in part
+                for position, name in enumerate(line.fields)
             ],
         )
         # Bulk inserts bypass the ORM flush that keeps search terms in step, so index here.

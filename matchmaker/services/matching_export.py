@@ -25,6 +25,7 @@ def current_rows():
             Suggestion.need_rank,
             Suggestion.achievement_rank,
             Suggestion.model_version,
+            Suggestion.cross_field,
         )
         .join(need, need.id == Suggestion.need_id)
         .join(achievement, achievement.id == Suggestion.achievement_id)
@@ -42,6 +43,7 @@ def current_rows():
             "need_rank": row[5],
             "achievement_rank": row[6],
             "model_version": row[7],
+            "cross_field": row[8],
         }
 
 

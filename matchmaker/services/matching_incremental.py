@@ -1,16 +1,17 @@
-"""Incremental match: a published or edited listing is scored against the current model.
+"""Incremental match: a published or edited listing is scored against every published partner.
 
 Publishing raises `listing_published`; the receiver records a small run (kind 'incremental', one
-chunk naming the listing) and queues it. The task ranks the other side with `match_listing`, so
-the listing's suggestions appear within seconds without a full rematch. Withdrawing a listing
-retires its untouched suggestions at once.
+chunk naming the listing) and queues it. The task ranks the other side with `match_listing`: the
+listings of the last full fit plus those published since (`extra_candidates`), on the same scale
+as a full run, so two listings published after the fit find each other without a rematch.
+Withdrawing a listing retires its untouched suggestions at once.
 """
 
 from __future__ import annotations
 
 import logging
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from matchmaker.extensions import db
 from matchmaker.models import MatchChunk, MatchRun
@@ -84,11 +85,41 @@ def match_listing(chunk_id: int) -> str:
 
         tokens = (row.revision, listing_tokens(listing, matcher.config))
         matches = matcher.match_listing(
-            replace(listing, tokens=tuple(tokens[1])), kind=kind, top_k=runs._cfg("MATCH_TOP_K")
+            replace(listing, tokens=tuple(tokens[1])),
+            kind=kind,
+            top_k=runs._cfg("MATCH_TOP_K"),
+            extra_candidates=_published_since_fit(version, kind),
         )
+        matches = _still_published(matches, kind)
     db.session.rollback()  # nothing of this read is written through the ORM
     written = _write(chunk_id, run_id, kind, listing_id, matches, version, tokens)
     return "written" if written else "skipped"
+
+
+def _still_published(matches: list, kind: str) -> list:
+    """Drop partners withdrawn or closed since the fit; rank the rest 1, 2, ... again."""
+    other = "achievement" if kind == "need" else "need"
+    model = inputs_service.MODELS[other][0]
+    ids = [getattr(m, f"{other}_id") for m in matches]
+    published = set(
+        db.session.scalars(select(model.id).where(model.id.in_(ids), model.status == "published"))
+    )
+    kept = [m for m in matches if getattr(m, f"{other}_id") in published]
+    for rank, match in enumerate(kept, start=1):
+        setattr(match, f"{kind}_rank", rank)
+    return kept
+
+
+def _published_since_fit(version: str, kind: str) -> list:
+    """The other side's listings published or edited since the model's fit."""
+    other = "achievement" if kind == "need" else "need"
+    # Every run that used this version loaded the same listings; the first started earliest.
+    fitted_at = db.session.scalar(
+        select(func.min(MatchRun.created_at)).where(
+            MatchRun.model_version == version, MatchRun.kind.in_(("full", "rebuild"))
+        )
+    )
+    return inputs_service.published_since(other, fitted_at)
 
 
 def _write(chunk_id, run_id, kind, listing_id, matches, version, tokens) -> bool:

@@ -11,10 +11,10 @@ import logging
 import multiprocessing
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, select, update
 
 from matchmaker.extensions import db
 from matchmaker.models import Achievement, Field, Need
@@ -38,20 +38,38 @@ class Inputs:
 
 def load_published(config, reuse_tokens: bool) -> Inputs:
     """Return every published listing as an engine Listing, tokenizing what is not cached."""
-    field_names = dict(db.session.execute(select(Field.id, Field.name)).all())
     out = {}
     stale = {}
     for kind in ("achievement", "need"):
-        out[kind], stale[kind] = _load_side(kind, config, field_names, reuse_tokens)
+        out[kind], stale[kind] = _load_side(kind, config, reuse_tokens)
     return Inputs(out["achievement"], out["need"], stale)
 
 
-def _load_side(kind, config, field_names, reuse_tokens):
-    from matchmaker.matching import Listing, listing_tokens
-
+def declared_fields(kind: str, ids=None) -> dict[int, tuple[str, ...]]:
+    """Map listing id to its declared field names in the poster's order (published only)."""
     model, link, column = MODELS[kind]
-    primary = select(func.min(link.c.field_id)).where(link.c[column] == model.id).scalar_subquery()
+    owner = link.c[column]
+    query = (
+        select(owner, Field.name)
+        .join(Field, Field.id == link.c.field_id)
+        .join(model, model.id == owner)
+        .where(model.status == "published")
+        .order_by(owner, link.c.position, link.c.field_id)
+    )
+    if ids is not None:
+        query = query.where(owner.in_(list(ids)))
+    names: dict[int, list[str]] = {}
+    for listing_id, name in db.session.execute(query):
+        names.setdefault(listing_id, []).append(name)
+    return {listing_id: tuple(found) for listing_id, found in names.items()}
+
+
+def _load_side(kind, config, reuse_tokens):
+    from matchmaker.matching import listing_tokens
+
+    model = MODELS[kind][0]
     extra = [model.summary] if kind == "achievement" else []
+    fields = declared_fields(kind)
     rows = db.session.execute(
         select(
             model.id,
@@ -62,7 +80,6 @@ def _load_side(kind, config, field_names, reuse_tokens):
             model.revision,
             model.tokens,
             model.tokens_revision,
-            primary,
             *extra,
         )
         .where(model.status == "published")
@@ -70,26 +87,17 @@ def _load_side(kind, config, field_names, reuse_tokens):
     ).all()
     listings, stale = [], []
     for row in rows:
-        listing = to_listing(row, field_names.get(row[8]), row[9] if extra else "")
+        listing = to_listing(row, fields.get(row.id, ()), row[8] if extra else "")
         tokens = row.tokens
         if not (reuse_tokens and tokens is not None and row.tokens_revision == row.revision):
             tokens = listing_tokens(listing, config)
             stale.append((row.id, row.revision, tokens))
-        listings.append(
-            Listing(
-                listing.id,
-                listing.title,
-                listing.description,
-                listing.keywords,
-                listing.field,
-                listing.org,
-                tuple(tokens),
-            )
-        )
+        listings.append(replace(listing, tokens=tuple(tokens)))
     return listings, stale
 
 
-def to_listing(row, field: str | None, summary: str = ""):
+def to_listing(row, fields: tuple[str, ...] = (), summary: str = ""):
+    """Return one listing row as the engine's Listing, its fields in the poster's order."""
     from matchmaker.matching import Listing
 
     description = row.description or ""
@@ -103,19 +111,39 @@ def to_listing(row, field: str | None, summary: str = ""):
         title=row.title or "",
         description=description,
         keywords=tuple(keywords),
-        field=field,
+        fields=tuple(fields),
         org=row.organization_id,
     )
 
 
 def listing_for(kind: str, listing_id: int):
     """Return one listing as an engine Listing (uncached tokens), or None if not published."""
-    model, link, column = MODELS[kind]
+    model = MODELS[kind][0]
     row = db.session.get(model, listing_id)
     if row is None or row.status != "published":
         return None, None
-    field = row.primary_field.name if row.fields else None
-    return row, to_listing(row, field, getattr(row, "summary", ""))
+    return row, to_listing(row, tuple(row.field_names), getattr(row, "summary", ""))
+
+
+def published_since(kind: str, since) -> list:
+    """Published listings of one side changed at or after `since` (all when it is None).
+
+    A model fitted at `since` lacks the new ones and has the edited ones' old text; the engine
+    takes both as extra candidates. Cached tokens are used where they are current.
+    """
+    model = MODELS[kind][0]
+    query = select(model).where(model.status == "published")
+    if since is not None:
+        query = query.where(model.updated_at >= since)
+    rows = list(db.session.scalars(query.order_by(model.id)))
+    fields = declared_fields(kind, [row.id for row in rows]) if rows else {}
+    out = []
+    for row in rows:
+        listing = to_listing(row, fields.get(row.id, ()), getattr(row, "summary", ""))
+        if row.tokens is not None and row.tokens_revision == row.revision:
+            listing = replace(listing, tokens=tuple(row.tokens))
+        out.append(listing)
+    return out
 
 
 def write_tokens(stale: dict) -> None:
@@ -150,7 +178,7 @@ def model_version(matcher, inputs: Inputs) -> str:
     digest = hashlib.sha1()
     for kind, listings in (("a", inputs.achievements), ("n", inputs.needs)):
         for x in listings:
-            digest.update(f"{kind}{x.id}|{x.field}|{x.org}|".encode())
+            digest.update(f"{kind}{x.id}|{'/'.join(x.fields)}|{x.org}|".encode())
             digest.update("\x1f".join(x.tokens).encode("utf-8"))
             digest.update(b"\x1e")
     return f"{matcher.version}+data{digest.hexdigest()[:12]}"

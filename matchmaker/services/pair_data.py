@@ -82,6 +82,7 @@ def pair_dict(pair: Suggestion, viewer: User, with_history: bool = True) -> dict
         "need_rank": pair.need_rank,
         "achievement_rank": pair.achievement_rank,
         "same_field": pair.same_field,
+        "cross_field": pair.cross_field,
         "source": pair.source,
         "need_answer": pair.need_answer,
         "achievement_answer": pair.achievement_answer,

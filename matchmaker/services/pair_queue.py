@@ -27,6 +27,7 @@ class QueueFilters:
     claim: str = "all"
     state: str | None = None
     show_snoozed: bool = False
+    cross_field: bool | None = None  # True: only 跨领域 pairs; False: only pairs sharing a field
 
     @classmethod
     def parse(cls, args, previous_seen_at: datetime | None) -> "QueueFilters":
@@ -42,6 +43,11 @@ class QueueFilters:
         )
         if args.get("new") == "1":
             values.new_since = previous_seen_at or datetime.min
+        cross = args.get("cross") or ""
+        if cross in ("0", "1"):
+            values.cross_field = cross == "1"
+        elif cross:
+            errors["cross"] = "跨领域筛选无效"
         if values.claim not in CLAIM_FILTERS:
             errors["claim"] = "认领状态无效"
         raw = args.get("field") or ""
@@ -94,6 +100,8 @@ def queue(user: User, filters: QueueFilters, page: int = 1, per_page: int = 20):
                 ),
             )
         )
+    if filters.cross_field is not None:
+        stmt = stmt.where(Suggestion.cross_field.is_(filters.cross_field))
     if filters.min_score is not None:
         stmt = stmt.where(Suggestion.score >= filters.min_score)
     if filters.max_score is not None:

@@ -77,6 +77,7 @@ def upsert_matches(
             "achievement_rank": m.achievement_rank if direction == "achievement" else None,
             "terms": [[t, float(s)] for t, s in m.terms],
             "same_field": bool(m.same_field),
+            "cross_field": bool(m.cross_field),
             "model_version": model_version,
             "run_id": run_id,
             "active": True,
@@ -119,6 +120,7 @@ def _upsert_postgres(rows, direction, run_id, model_version, incremental, now) -
         "achievement_rank": Integer,
         "terms": Text,
         "same_field": Boolean,
+        "cross_field": Boolean,
     }
     source = (
         func.unnest(
@@ -149,6 +151,7 @@ def _upsert_postgres(rows, direction, run_id, model_version, incremental, now) -
             c.achievement_rank,
             cast(c.terms, JSON),
             c.same_field,
+            c.cross_field,
             literal(model_version),
             literal(run_id),
             true(),
@@ -184,7 +187,11 @@ def _update_set(new, direction: str, run_id: int, incremental: bool, now: dateti
     }
     if direction == "need":
         values.update(
-            score=new.score, need_rank=new.need_rank, terms=new.terms, same_field=new.same_field
+            score=new.score,
+            need_rank=new.need_rank,
+            terms=new.terms,
+            same_field=new.same_field,
+            cross_field=new.cross_field,
         )
         # A pair from an earlier run loses its stale achievement-side rank; within this run
         # the achievement chunk may already have written it.
@@ -197,6 +204,7 @@ def _update_set(new, direction: str, run_id: int, incremental: bool, now: dateti
         score=case((need_side_wrote, S.c.score), else_=new.score),
         terms=case((need_side_wrote, S.c.terms), else_=new.terms),
         same_field=case((need_side_wrote, S.c.same_field), else_=new.same_field),
+        cross_field=case((need_side_wrote, S.c.cross_field), else_=new.cross_field),
     )
     if not incremental:
         values["need_rank"] = case((same_run, S.c.need_rank), else_=None)

@@ -82,14 +82,17 @@ def vocabulary_page():
         except ServiceError as e:
             errors = e.errors or {"word": e.message}
         else:
+            added = " = ".join(entry.members) if form["kind"] == "synonym" else entry.word
             flash(
-                f"已添加{vocabulary.KIND_LABELS[entry.kind]}“{entry.word}”；重建模型后生效",
+                f"已添加{vocabulary.KIND_LABELS[form['kind']]}“{added}”；重建模型后生效",
                 "success",
             )
             return redirect(url_for("runs.vocabulary_page"))
     return render_template(
         "runs/vocabulary.html",
         entries=vocabulary.entries(),
+        groups=vocabulary.synonym_groups(),
+        starter=vocabulary.starter_synonyms(),
         errors=errors,
         form=form,
         labels=vocabulary.KIND_LABELS,
@@ -105,6 +108,18 @@ def remove_word(entry_id: int):
         flash(e.message, "danger")
     else:
         flash("已删除；重建模型后生效", "success")
+    return redirect(url_for("runs.vocabulary_page"))
+
+
+@bp.post("/runs/vocabulary/synonyms/<int:group_id>/delete")
+@roles_required("staff")
+def remove_synonyms(group_id: int):
+    try:
+        vocabulary.remove_synonyms(group_id)
+    except ServiceError as e:
+        flash(e.message, "danger")
+    else:
+        flash("已删除同义词组；重建模型后生效", "success")
     return redirect(url_for("runs.vocabulary_page"))
 
 
