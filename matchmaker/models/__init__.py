@@ -18,6 +18,7 @@ from matchmaker.models.fairs import (
     Meeting,
     MustMeet,
 )
+from matchmaker.models.forms import FormToken
 from matchmaker.models.listings import Achievement, ListingEvent, Need
 from matchmaker.models.matching import (
     MatchChunk,
@@ -35,6 +36,7 @@ __all__ = [
     "Fair",
     "FairParticipant",
     "FairRegistration",
+    "FormToken",
     "Field",
     "ListingEvent",
     "LoginAttempt",
