@@ -9,6 +9,7 @@ from matchmaker.extensions import db
 from matchmaker.models import Organization
 from matchmaker.services import ServiceError
 from matchmaker.services import accounts as service
+from matchmaker.views.once import once
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -52,6 +53,7 @@ def logout():
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@once
 def register():
     errors = {}
     if request.method == "POST":

@@ -19,6 +19,7 @@ from matchmaker.models import (
 from matchmaker.models.fairs import CONTRACT_TYPES
 from matchmaker.services import ServiceError, agenda, fair_meetings, fair_plan
 from matchmaker.services import fairs as service
+from matchmaker.views.once import once
 
 bp = Blueprint("fairs", __name__, url_prefix="/fairs")
 
@@ -56,6 +57,7 @@ def index():
 
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required("staff")
+@once
 def new():
     errors = {}
     if request.method == "POST":
@@ -184,6 +186,7 @@ def _act(fair_id: int, action, success: str):
 
 @bp.post("/<int:fair_id>/register")
 @roles_required("institute", "enterprise", "staff")
+@once
 def register(fair_id: int):
     def action():
         kind, _, listing_id = request.form.get("listing", "").partition(":")

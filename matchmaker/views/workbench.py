@@ -14,6 +14,7 @@ from matchmaker.services import (
     Forbidden,
     ServiceError,
     broker_figures,
+    form_tokens,
     notifications,
     pair_access,
     pair_actions,
@@ -22,6 +23,7 @@ from matchmaker.services import (
 )
 from matchmaker.services import pairs as service
 from matchmaker.services.taxonomy import all_fields
+from matchmaker.views.once import once
 
 bp = Blueprint("workbench", __name__)
 
@@ -46,6 +48,12 @@ def _labels():
 
 
 bp.add_app_template_filter(service.state_label, "state_label")
+
+
+@bp.app_template_global()
+def new_form_token() -> str:
+    """A fresh one-time token for the form being rendered (see views/once.py)."""
+    return form_tokens.new_token()
 
 
 @bp.app_template_global()
@@ -108,6 +116,7 @@ def bulk():
 
 @bp.route("/workbench/propose", methods=["GET", "POST"])
 @roles_required("broker", "staff")
+@once
 def propose():
     errors = {}
     if request.method == "POST":
@@ -186,6 +195,7 @@ def _act(pair_id: int, action, success: str):
 
 @bp.post("/pairs/<int:pair_id>/move")
 @roles_required()
+@once
 def move(pair_id: int):
     form = request.form
     to = form.get("to", "")
