@@ -98,8 +98,20 @@ def test_detail_shows_suggestions_to_owner_and_brokers_only(
     suggestion_id = db.session.scalar(select(Suggestion.id))
     login(poster)
     html = client.get(f"/achievements/{achievement.id}").get_data(as_text=True)
-    assert f'href="/pairs/{suggestion_id}"' in html and "0.42" in html and "机器人焊接" in html
+    assert "0.42" in html and "机器人焊接" in html
+    # Issue 16: a poster may open a pair only once a broker recommended it; no link to a 403.
+    assert f'href="/pairs/{suggestion_id}"' not in html and "经纪人推荐后可查看" in html
+    pair = db.session.get(Suggestion, suggestion_id)
+    pair.state, pair.achievement_answer = "recommended", None
+    db.session.commit()
+    html = client.get(f"/achievements/{achievement.id}").get_data(as_text=True)
+    assert f'href="/pairs/{suggestion_id}"' in html
+    assert client.get(f"/pairs/{suggestion_id}").status_code == 200
     login(make_user("broker"))
+    html = client.get(f"/achievements/{achievement.id}").get_data(as_text=True)
+    if f"/pairs/{suggestion_id}" in html:  # only for a broker who may open it
+        assert client.get(f"/pairs/{suggestion_id}").status_code == 200
+    login(make_user("staff"))
     assert f"/pairs/{suggestion_id}" in client.get(f"/achievements/{achievement.id}").get_data(
         as_text=True
     )

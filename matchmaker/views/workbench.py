@@ -19,6 +19,7 @@ from matchmaker.services import (
     pair_access,
     pair_actions,
     pair_data,
+    pair_meetings,
     pair_queue,
 )
 from matchmaker.services import pairs as service
@@ -48,6 +49,12 @@ def _labels():
 
 
 bp.add_app_template_filter(service.state_label, "state_label")
+
+
+@bp.app_template_global()
+def can_view_pair(pair) -> bool:
+    """Whether the signed-in user may open this pair (links to a pair show only then)."""
+    return current_user.is_authenticated and pair_access.can_view(current_user, pair)
 
 
 @bp.app_template_global()
@@ -166,6 +173,8 @@ def _render_pair(pair_id: int, errors: dict | None = None, form=None, status: in
         decline_reasons=service.DECLINE_REASONS,
         close_reasons=service.CLOSE_REASONS,
         contract_types=CONTRACT_TYPES,
+        meeting=pair_meetings.current(pair.id),
+        final_states=service.FINAL_STATES,
         errors=errors or {},
         form=form or {},
     ), status
@@ -189,7 +198,7 @@ def _act(pair_id: int, action, success: str):
         if e.status != 400 or not errors:
             errors["form"] = e.message
         return _render_pair(pair_id, errors, request.form, e.status)
-    flash(success, "success")
+    flash(success() if callable(success) else success, "success")
     return redirect(url_for("workbench.pair", pair_id=pair_id))
 
 
@@ -216,11 +225,52 @@ def move(pair_id: int):
             }
             if to == "contract"
             else None,
-            meeting={"starts_at": form.get("starts_at", ""), "place": form.get("place", "")},
+            meeting={
+                "starts_at": form.get("starts_at", ""),
+                "place": form.get("place", ""),
+                "online_url": form.get("online_url", ""),
+            }
+            if to == "meeting_scheduled"
+            else None,
             expected_version=int(version) if version.isdigit() else None,
         )
 
-    return _act(pair_id, action, f"已更新：{service.state_label(to)}")
+    return _act(pair_id, action, lambda: service.outcome_message(pair_id))
+
+
+@bp.post("/pairs/<int:pair_id>/meeting/reschedule")
+@roles_required("broker", "staff")
+def meeting_reschedule(pair_id: int):
+    form = request.form
+    data = {k: form.get(k, "") for k in ("starts_at", "place", "online_url")}
+
+    def action():
+        pair_meetings.reschedule(pair_id, current_user.id, data, form.get("change_reason", ""))
+
+    return _act(pair_id, action, "约见已改期，已通知双方")
+
+
+@bp.post("/pairs/<int:pair_id>/meeting/cancel")
+@roles_required("broker", "staff")
+def meeting_cancel(pair_id: int):
+    reason = request.form.get("change_reason", "")
+    return _act(
+        pair_id,
+        lambda: pair_meetings.cancel(pair_id, current_user.id, reason),
+        "约见已取消，已通知双方；配对回到「双方有意向」，可重新安排约见",
+    )
+
+
+@bp.get("/pairs/<int:pair_id>/meeting.ics")
+@roles_required()
+def meeting_ics(pair_id: int):
+    pair = service.get_pair(pair_id, current_user.id)
+    body = pair_meetings.ics(pair, host=request.host.split(":")[0] or "matchmaker")
+    return Response(
+        body,
+        mimetype="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f"attachment; filename=meeting-{pair_id}.ics"},
+    )
 
 
 @bp.post("/pairs/<int:pair_id>/claim")
