@@ -166,3 +166,24 @@ def test_staff_see_how_many_listings_wait_for_review(client, login, make_user, m
     make_need(status="pending")
     login(make_user("staff"))
     assert "有 1 条信息等待审核" in client.get("/listings/new-since").get_data(as_text=True)
+
+
+def test_search_without_hits_offers_the_index_terms_it_sounds_or_looks_like(
+    client, login, make_user, make_achievement
+):
+    """Issue 16: 机器仁 → 机器人, 无损检侧 → 无损检测, from the index's own terms."""
+    from matchmaker.services import listing_suggest
+
+    make_achievement(title="焊接机器人视觉引导系统", description="工业机器人焊缝跟踪")
+    make_achievement(title="超声无损检测装备", description="无损检测与缺陷识别")
+    listing_suggest.clear_cache()
+    login(make_user("broker"))
+    for typo, meant in (("机器仁", "机器人"), ("无损检侧", "无损检测")):
+        html = client.get(f"/achievements/?q={typo}").get_data(as_text=True)
+        assert "没有符合条件的" in html and "您是不是要找" in html, typo
+        assert f">{meant}</a>" in html, typo
+        followed = client.get(f"/achievements/?q={meant}").get_data(as_text=True)
+        assert "没有符合条件的" not in followed
+    html = client.get("/achievements/?q=量子纠缠通信").get_data(as_text=True)
+    assert "您是不是要找" not in html
+    assert "您是不是要找" not in client.get("/achievements/?q=机器人").get_data(as_text=True)
