@@ -140,11 +140,18 @@ def propose():
         else:
             flash("已提出新配对", "success")
             return redirect(url_for("workbench.pair", pair_id=pair.id))
-    # A listing page may link here with ?need_id= or ?achievement_id= filled in.
+    # A listing page may link here with ?need_id= or ?achievement_id= filled in; listings are
+    # picked from a search (?need_q= / ?achievement_q=), never by typing an id.
     form = request.form if request.method == "POST" else request.args
-    return render_template("workbench/propose.html", errors=errors, form=form), (
-        400 if errors else 200
-    )
+    choices = {
+        kind: pair_queue.listing_choices(
+            kind, current_user, form.get(f"{kind}_q", ""), form.get(f"{kind}_id", "")
+        )
+        for kind in ("need", "achievement")
+    }
+    return render_template(
+        "workbench/propose.html", errors=errors, form=form, choices=choices
+    ), (400 if errors else 200)
 
 
 # --- one pair --------------------------------------------------------------------------------
@@ -183,6 +190,8 @@ def _render_pair(pair_id: int, errors: dict | None = None, form=None, status: in
 @bp.get("/pairs/<int:pair_id>")
 @roles_required()
 def pair(pair_id: int):
+    service.get_pair(pair_id, current_user.id)  # 404/403 before anything is marked
+    notifications.mark_read_link(current_user.id, notifications.pair_link(pair_id))
     return _render_pair(pair_id)
 
 
