@@ -23,6 +23,7 @@ from matchmaker.services import (
     pair_queue,
 )
 from matchmaker.services import pairs as service
+from matchmaker.services.dashboard import money
 from matchmaker.services.taxonomy import all_fields
 from matchmaker.views.once import once
 
@@ -49,6 +50,8 @@ def _labels():
 
 
 bp.add_app_template_filter(service.state_label, "state_label")
+# One money format everywhere: 150.00万元 (亿元 from 1 亿 up), as the dashboard reports it.
+bp.add_app_template_filter(money, "money")
 
 
 @bp.app_template_global()
@@ -149,9 +152,9 @@ def propose():
         )
         for kind in ("need", "achievement")
     }
-    return render_template(
-        "workbench/propose.html", errors=errors, form=form, choices=choices
-    ), (400 if errors else 200)
+    return render_template("workbench/propose.html", errors=errors, form=form, choices=choices), (
+        400 if errors else 200
+    )
 
 
 # --- one pair --------------------------------------------------------------------------------
