@@ -303,3 +303,22 @@ def test_listing_page_hides_the_external_ref_and_numbers_no_empty_history(
     assert '<li class="muted">暂无记录</li>' not in html and "暂无记录" in html
     login(world["staff"])
     assert "demo:N02" in client.get(f"/needs/{need.id}").get_data(as_text=True)
+
+
+def test_every_page_title_ends_with_one_suffix(client, login, world):
+    login(world["staff"])
+    titles = []
+    for path in (
+        "/",
+        f"/pairs/{world['pair'].id}",
+        "/workbench",
+        "/runs/",
+        f"/needs/{world['need'].id}",
+    ):
+        html = client.get(path).get_data(as_text=True)
+        titles.append(re.search(r"<title>(.*?)</title>", html, re.S).group(1))
+    for title in titles:
+        assert (
+            title.endswith("科技成果转化对接平台") and title.count("科技成果转化对接平台") == 1
+        ), title
+    assert titles[1] == f"配对 {world['pair'].id} · 科技成果转化对接平台"
