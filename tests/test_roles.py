@@ -91,6 +91,8 @@ OBJECT_LEVEL_403: dict[tuple, str] = {
     ("workbench.move", "institute"): "a side answers a pair once a broker recommends it",
     ("api.get_pair", "enterprise"): "a side sees a pair once a broker recommends it",
     ("api.get_pair", "institute"): "a side sees a pair once a broker recommends it",
+    ("workbench.meeting_ics", "enterprise"): "a side sees a pair once a broker recommends it",
+    ("workbench.meeting_ics", "institute"): "a side sees a pair once a broker recommends it",
 }
 # What the role gate (matchmaker.auth.roles_required) says when it refuses a role.
 ROLE_GATE_REFUSALS = ("当前角色无权执行此操作", "当前角色无权访问该页面")
