@@ -44,6 +44,8 @@ def small_fair(make_org, make_need, make_achievement, make_pair, make_user):
         actor_id=staff.id,
     )
     service.register_all(fair.id, staff.id)
+    # These tests are about quotas and slots: every pair may meet (staff set no minimum score).
+    fair_plan.set_min_score(fair.id, "0", staff.id)
     return {
         "fair": fair,
         "staff": staff,
@@ -267,6 +269,8 @@ def test_cli_create_and_plan(runner, small_fair):
             "4",
             "--quota",
             "2",
+            "--min-score",
+            "0",
             "--register-all",
         ]
     )

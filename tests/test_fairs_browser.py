@@ -52,6 +52,7 @@ def test_staff_run_a_fair_and_a_company_reads_its_agenda(live_server, browser, d
     staff.fill("input[name=breaks]", "10:00-10:20")
     staff.fill("input[name=tables]", "3")
     staff.fill("input[name=default_quota]", "2")
+    staff.fill("input[name=org_quota]", "4")  # the default would be half the 5 slots
     staff.click("#fair-form button[type=submit]")
     staff.wait_for_load_state()
     assert "5 个时段" in staff.content()

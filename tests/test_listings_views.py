@@ -98,8 +98,20 @@ def test_detail_shows_suggestions_to_owner_and_brokers_only(
     suggestion_id = db.session.scalar(select(Suggestion.id))
     login(poster)
     html = client.get(f"/achievements/{achievement.id}").get_data(as_text=True)
-    assert f'href="/pairs/{suggestion_id}"' in html and "0.42" in html and "机器人焊接" in html
+    assert "0.42" in html and "机器人焊接" in html
+    # Issue 16: a poster may open a pair only once a broker recommended it; no link to a 403.
+    assert f'href="/pairs/{suggestion_id}"' not in html and "经纪人推荐后可查看" in html
+    pair = db.session.get(Suggestion, suggestion_id)
+    pair.state, pair.achievement_answer = "recommended", None
+    db.session.commit()
+    html = client.get(f"/achievements/{achievement.id}").get_data(as_text=True)
+    assert f'href="/pairs/{suggestion_id}"' in html
+    assert client.get(f"/pairs/{suggestion_id}").status_code == 200
     login(make_user("broker"))
+    html = client.get(f"/achievements/{achievement.id}").get_data(as_text=True)
+    if f"/pairs/{suggestion_id}" in html:  # only for a broker who may open it
+        assert client.get(f"/pairs/{suggestion_id}").status_code == 200
+    login(make_user("staff"))
     assert f"/pairs/{suggestion_id}" in client.get(f"/achievements/{achievement.id}").get_data(
         as_text=True
     )
@@ -154,3 +166,24 @@ def test_staff_see_how_many_listings_wait_for_review(client, login, make_user, m
     make_need(status="pending")
     login(make_user("staff"))
     assert "有 1 条信息等待审核" in client.get("/listings/new-since").get_data(as_text=True)
+
+
+def test_search_without_hits_offers_the_index_terms_it_sounds_or_looks_like(
+    client, login, make_user, make_achievement
+):
+    """Issue 16: 机器仁 → 机器人, 无损检侧 → 无损检测, from the index's own terms."""
+    from matchmaker.services import listing_suggest
+
+    make_achievement(title="焊接机器人视觉引导系统", description="工业机器人焊缝跟踪")
+    make_achievement(title="超声无损检测装备", description="无损检测与缺陷识别")
+    listing_suggest.clear_cache()
+    login(make_user("broker"))
+    for typo, meant in (("机器仁", "机器人"), ("无损检侧", "无损检测")):
+        html = client.get(f"/achievements/?q={typo}").get_data(as_text=True)
+        assert "没有符合条件的" in html and "您是不是要找" in html, typo
+        assert f">{meant}</a>" in html, typo
+        followed = client.get(f"/achievements/?q={meant}").get_data(as_text=True)
+        assert "没有符合条件的" not in followed
+    html = client.get("/achievements/?q=量子纠缠通信").get_data(as_text=True)
+    assert "您是不是要找" not in html
+    assert "您是不是要找" not in client.get("/achievements/?q=机器人").get_data(as_text=True)

@@ -2,7 +2,7 @@
 
 import threading
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -20,6 +20,12 @@ from matchmaker.services import (
 from matchmaker.services.signals import pair_moved
 from matchmaker.services.taxonomy import field_by_name
 from tests.conftest import using_postgres
+
+# A meeting a week ahead (local time), as the 安排约见 form requires.
+MEETING = {
+    "starts_at": f"{datetime.now() + timedelta(days=7):%Y-%m-%d} 14:00",
+    "place": "沈阳市浑南区创新路1号 会议室A",
+}
 
 FIELD = "机器人与智能制造"
 
@@ -72,7 +78,7 @@ def test_whole_path_from_suggestion_to_contract_writes_one_event_per_step(
     need_user, ach_user = parties(pair)
     walk_to_accepted(pair, broker, need_user, ach_user)
     for to in ("meeting_scheduled", "met", "intention"):
-        pairs.transition(pair.id, broker.id, to)
+        pairs.transition(pair.id, broker.id, to, meeting=MEETING)
     contract = {"type": "技术开发", "amount": "120.5", "signed_on": date.today().isoformat()}
     pairs.transition(pair.id, broker.id, "contract", contract=contract)
 

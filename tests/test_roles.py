@@ -113,6 +113,8 @@ OBJECT_LEVEL_403: dict[tuple, str] = {
     ("api.get_challenge_application", "broker"): "applications: staff, company and team only",
     ("auth.review_member", "enterprise"): "an org administrator reviews their own applicants",
     ("auth.review_member", "institute"): "an org administrator reviews their own applicants",
+    ("workbench.meeting_ics", "enterprise"): "a side sees a pair once a broker recommends it",
+    ("workbench.meeting_ics", "institute"): "a side sees a pair once a broker recommends it",
 }
 # What the role gate (matchmaker.auth.roles_required) says when it refuses a role.
 ROLE_GATE_REFUSALS = ("当前角色无权执行此操作", "当前角色无权访问该页面")

@@ -6,7 +6,7 @@ import io
 import socket
 import socketserver
 import threading
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -18,6 +18,12 @@ from matchmaker.services import notifications, pair_actions, pair_data
 from matchmaker.services import pairs as service
 from matchmaker.services.taxonomy import field_by_name
 from matchmaker.views.workbench import highlight
+
+# A meeting a week ahead (local time), as the 安排约见 form requires.
+MEETING = {
+    "starts_at": f"{datetime.now() + timedelta(days=7):%Y-%m-%d} 14:00",
+    "place": "沈阳市浑南区创新路1号 会议室A",
+}
 
 FIELD = "机器人与智能制造"
 
@@ -298,7 +304,7 @@ def test_figures_count_the_funnel_and_export(client, login, world):
     service.transition(pair.id, world["company_user"].id, "accepted")
     service.transition(pair.id, world["institute_user"].id, "accepted")
     for to in ("meeting_scheduled", "met", "intention"):
-        service.transition(pair.id, broker.id, to)
+        service.transition(pair.id, broker.id, to, meeting=MEETING)
     contract = {"type": "技术转让", "amount": "88", "signed_on": date.today().isoformat()}
     service.transition(pair.id, broker.id, "contract", contract=contract)
     login(world["staff"])

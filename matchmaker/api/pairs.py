@@ -52,6 +52,9 @@ def move_pair(pair_id: int):
     contract = body.get("contract")
     if contract is not None and not isinstance(contract, dict):
         errors["contract"] = "须为对象：{type, amount, signed_on}"
+    meeting = body.get("meeting")
+    if meeting is not None and not isinstance(meeting, dict):
+        errors["meeting"] = "须为对象：{starts_at, place, online_url}"
     version = body.get("version")
     if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
         errors["version"] = "须为整数"
@@ -66,6 +69,7 @@ def move_pair(pair_id: int):
         side=body.get("side") or None,
         contract=contract,
         expected_version=version,
+        meeting={k: v for k, v in (meeting or {}).items() if k != "past_allowed"},
     )
     return pair_data.pair_dict(pair, current_user)
 
@@ -140,6 +144,16 @@ document(
                             "reason": {"type": "string", "maxLength": 40},
                             "side": {"type": "string", "enum": ["need", "achievement"]},
                             "version": {"type": "integer"},
+                            "meeting": {
+                                "type": "object",
+                                "description": "Required for to=meeting_scheduled: starts_at "
+                                "(local time, in the future) and place or online_url",
+                                "properties": {
+                                    "starts_at": {"type": "string", "example": "2027-01-05 14:00"},
+                                    "place": {"type": "string", "maxLength": 200},
+                                    "online_url": {"type": "string", "format": "uri"},
+                                },
+                            },
                             "contract": {
                                 "type": "object",
                                 "properties": {

@@ -37,6 +37,9 @@ def _staff_id(login: str | None) -> int | None:
 @click.option("--start", "starts_at", default="09:00")
 @click.option("--venue", default="")
 @click.option("--register-all", is_flag=True, help="register every published listing")
+@click.option(
+    "--min-score", default=None, help="minimum meeting score 0–1 (default: from the scores)"
+)
 @click.option("--as", "login", default=None, help="staff login acting (default: first staff)")
 def create(
     name,
@@ -49,6 +52,7 @@ def create(
     starts_at,
     venue,
     register_all,
+    min_score,
     login,
 ) -> None:
     """Create a fair and print its id."""
@@ -66,6 +70,8 @@ def create(
             org_quota=org_quota,
             actor_id=actor_id,
         )
+        if min_score is not None:
+            fair_plan.set_min_score(fair.id, min_score, actor_id)
         if register_all:
             service.register_all(fair.id, actor_id)
     except ServiceError as e:

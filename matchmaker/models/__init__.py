@@ -17,6 +17,7 @@ from matchmaker.models.fairs import (
     Meeting,
     MustMeet,
 )
+from matchmaker.models.forms import FormToken
 from matchmaker.models.jobs import Digest, StoredModel, StoredModelPart
 from matchmaker.models.listings import Achievement, ListingEvent, Need
 from matchmaker.models.matching import (
@@ -37,6 +38,7 @@ __all__ = [
     "Fair",
     "FairParticipant",
     "FairRegistration",
+    "FormToken",
     "Field",
     "ListingEvent",
     "MatchChunk",

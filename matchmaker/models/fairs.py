@@ -6,6 +6,7 @@ from decimal import Decimal
 from sqlalchemy import (
     JSON,
     CheckConstraint,
+    Float,
     ForeignKey,
     Numeric,
     String,
@@ -45,6 +46,8 @@ class Fair(Base):
     tables_count: Mapped[int] = mapped_column(default=10)
     default_quota: Mapped[int] = mapped_column(default=5)
     org_quota: Mapped[int | None]
+    # Pairs scoring below this never meet at the fair; NULL: derived from the score distribution.
+    min_score: Mapped[float | None] = mapped_column(Float)
     registration_closes_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(20), default="draft")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -145,8 +148,13 @@ class Meeting(Base):
     table_no: Mapped[int | None]
     starts_at: Mapped[datetime | None]
     place: Mapped[str] = mapped_column(String(200), default="")
+    online_url: Mapped[str] = mapped_column(String(300), default="", server_default="")
     status: Mapped[str] = mapped_column(String(20), default="planned")
     note: Mapped[str] = mapped_column(Text, default="")
+    # Why the meeting was moved or called off, kept for both sides to read.
+    change_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # Bumped on every reschedule, so calendar clients replace the event (.ics SEQUENCE).
+    sequence: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Who recorded the outcome (held / no-show) after the fair, and when.
     outcome_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -31,6 +31,9 @@ def _meeting_values(meeting: Meeting) -> dict:
     return {
         "place": meeting.place,
         "starts_at": f"{meeting.starts_at:%Y-%m-%d %H:%M}" if meeting.starts_at else "",
+        "online_url": meeting.online_url,
+        # A fair's meeting is recorded as it was planned, also when walked forward afterwards.
+        "past_allowed": True,
     }
 
 

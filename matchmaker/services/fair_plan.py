@@ -15,6 +15,7 @@ from matchmaker.models import (
     Meeting,
     MustMeet,
     Need,
+    Organization,
     Suggestion,
     User,
     utcnow,
@@ -24,6 +25,36 @@ from matchmaker.services.fairs import get_fair, slot_times
 
 CLOSED_PAIR_STATES = ("dismissed", "declined", "closed")
 FIXED_MEETINGS = ("confirmed", "held", "no_show")
+
+
+# The default minimum score: the fair's own bottom quartile of candidate scores, never below
+# FLOOR. Under 0.1 a TF-IDF cosine means one or two shared common words (铸件清理打磨 ↔
+# 脊柱手术机器人 scored 0.06); the quartile adapts to fairs whose candidates all score higher,
+# so the weakest quarter of what the matcher found is not given a table. Staff may set their own.
+FLOOR = 0.10
+QUANTILE = 0.25
+# Pairs both sides said yes to meet whatever their score.
+WANTED_STATES = ("accepted", "meeting_scheduled", "met", "intention", "contract")
+
+
+def min_score(fair: Fair, scores: list[float]) -> tuple[float, str]:
+    """The minimum meeting score and where it comes from ("staff" or "auto")."""
+    if fair.min_score is not None:
+        return float(fair.min_score), "staff"
+    if not scores:
+        return FLOOR, "auto"
+    ordered = sorted(scores)
+    quartile = ordered[int(QUANTILE * (len(ordered) - 1))]
+    return round(max(FLOOR, quartile), 2), "auto"
+
+
+def default_org_quota(fair: Fair) -> int:
+    """Meetings an organization may have unless staff set its own quota: the fair's setting, or
+    half the slots (at least one listing's quota) — one representative cannot sit at a table in
+    every slot, and a big organization must not take the tables of everyone else."""
+    if fair.org_quota is not None:
+        return fair.org_quota
+    return max(fair.default_quota, -(-fair.slots_count // 2))
 
 
 def _problem(fair: Fair):
@@ -80,14 +111,25 @@ def _problem(fair: Fair):
             )
         )
     )
+    open_scores = []
     for pid, nid, aid, score, state, n_ans, a_ans, norg, aorg in rows:
         if state in CLOSED_PAIR_STATES or "declined" in (n_ans, a_ans) or pid in called_off:
             excluded.add(pid)
+        else:
+            open_scores.append(float(score))
         candidates.append(Candidate(pid, nid, aid, norg, aorg, float(score), pid in must))
+    floor, source = min_score(fair, open_scores)
+    # Below the floor only pairs someone asked for meet: a must-meet, or both sides interested.
+    excluded |= {
+        c.pair_id
+        for c, row in zip(candidates, rows, strict=True)
+        if c.score < floor and not c.must_meet and row.state not in WANTED_STATES
+    }
     orgs = {c.need_org for c in candidates} | {c.achievement_org for c in candidates}
+    default_org = default_org_quota(fair)
     for org in orgs:  # one representative: never more meetings than slots they can attend
         cap = slots - len(unavailable.get(org, ()))
-        wanted = org_quota.get(org, fair.org_quota)
+        wanted = org_quota.get(org, default_org)
         org_quota[org] = cap if wanted is None else min(wanted, cap)
     # Kept by a re-plan: confirmed or past meetings, and those whose pair is already scheduled.
     fixed = {
@@ -111,14 +153,14 @@ def _problem(fair: Fair):
         org=org_quota,
         total=slots * fair.tables_count,
     )
-    return candidates, quotas, excluded, fixed, unavailable, must
+    return candidates, quotas, excluded, fixed, unavailable, must, (floor, source)
 
 
 def compute_plan(fair_id: int) -> dict:
     """Assign and timetable a fair without saving anything (the dry run behind preview and CLI)."""
     fair = get_fair(fair_id)
     start = time.perf_counter()
-    candidates, quotas, excluded, fixed, unavailable, must = _problem(fair)
+    candidates, quotas, excluded, fixed, unavailable, must, floor = _problem(fair)
     announced = dict(
         db.session.execute(
             select(Meeting.suggestion_id, Meeting.slot).where(
@@ -160,7 +202,8 @@ def compute_plan(fair_id: int) -> dict:
         for party in p:
             degree[party] = degree.get(party, 0) + 1
     placed = [by_id[k] for k in plan.placement]
-    return {
+    report = _report(fair, candidates, floor, placed, quotas)
+    return report | {
         "meetings": len(plan.placement),
         "objective": round(sum(c.score for c in placed), 4),
         "greedy_objective": round(greedy.objective, 4),
@@ -179,6 +222,100 @@ def compute_plan(fair_id: int) -> dict:
         "tables": fair.tables_count,
         "placement": sorted((k, s, t) for k, (s, t) in plan.placement.items()),
     }
+
+
+BINS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
+
+
+def _report(fair: Fair, candidates, floor_source, placed, quotas) -> dict:
+    """The plan report: score distribution, the minimum score and who meets most."""
+    floor, source = floor_source
+    chosen_scores = [c.score for c in placed]
+
+    def histogram(values):
+        counts = [0] * (len(BINS) - 1)
+        for v in values:
+            i = next((k for k in range(len(BINS) - 1) if v < BINS[k + 1]), len(BINS) - 2)
+            counts[i] += 1
+        return counts
+
+    per_org: dict[int, int] = {}
+    for c in placed:
+        for org in {c.need_org, c.achievement_org}:
+            per_org[org] = per_org.get(org, 0) + 1
+    top = sorted(per_org.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+    names = dict(
+        db.session.execute(
+            select(Organization.id, Organization.name).where(
+                Organization.id.in_([o for o, _ in top])
+            )
+        ).all()
+    )
+    return {
+        "min_score": floor,
+        "min_score_source": source,
+        "below_min_meetings": sum(1 for v in chosen_scores if v < floor),
+        "org_quota_default": default_org_quota(fair),
+        "score_bins": [f"{a:.1f}–{b:.1f}" for a, b in zip(BINS, BINS[1:], strict=False)],
+        "score_candidates": histogram([c.score for c in candidates]),
+        "score_meetings": histogram(chosen_scores),
+        "lowest_meeting_score": round(min(chosen_scores), 4) if chosen_scores else None,
+        "top_orgs": [
+            {"id": o, "name": names.get(o, str(o)), "meetings": n, "quota": quotas.org.get(o)}
+            for o, n in top
+        ],
+    }
+
+
+def set_min_score(fair_id: int, value, actor_id: int | None) -> Fair:
+    """Staff set the fair's minimum meeting score (0–1); blank goes back to automatic."""
+    fair = get_fair(fair_id)
+    require_role(actor_id)
+    raw = str(value if value is not None else "").strip()
+    if not raw:
+        fair.min_score = None
+    else:
+        try:
+            number = float(raw)
+        except ValueError:
+            number = -1.0
+        if not 0 <= number <= 1:
+            raise ServiceError("最低匹配分须为0到1之间的数，如 0.15", field="min_score")
+        fair.min_score = number
+    db.session.commit()
+    return fair
+
+
+def organization_names(fair_id: int, limit: int = 1000) -> list[str]:
+    """Names staff pick from: organizations with listings at the fair first, then the rest."""
+    regs = select(FairRegistration).where(FairRegistration.fair_id == fair_id)
+    at_fair = set(
+        db.session.scalars(
+            select(Need.organization_id).where(
+                Need.id.in_(regs.with_only_columns(FairRegistration.need_id))
+            )
+        )
+    ) | set(
+        db.session.scalars(
+            select(Achievement.organization_id).where(
+                Achievement.id.in_(regs.with_only_columns(FairRegistration.achievement_id))
+            )
+        )
+    )
+    rows = db.session.execute(
+        select(Organization.id, Organization.name)
+        .where(Organization.status == "approved")
+        .order_by(Organization.name)
+        .limit(limit)
+    ).all()
+    return [n for i, n in rows if i in at_fair] + [n for i, n in rows if i not in at_fair]
+
+
+def organization_by_name(name: str) -> int:
+    org_id = db.session.scalar(select(Organization.id).where(Organization.name == name.strip()))
+    if org_id is None:
+        raise ServiceError(f"未找到单位“{name}”，请从列表中选择", field="organization_name")
+    return org_id
 
 
 def require_role(actor_id: int | None, *roles: str) -> User | None:

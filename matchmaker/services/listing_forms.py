@@ -279,6 +279,8 @@ def check_listing(
         c.deadline(today, check_future=deadline_changed)
         c.choices("cooperation_modes", TRANSFER_MODES)
         c.flag("is_bottleneck")
+        if "description" in c.errors:  # a need's description is its 需求描述
+            c.errors["description"] = c.errors["description"].replace("详细介绍", "需求描述")
     return Checked(c.values, c.errors)
 
 

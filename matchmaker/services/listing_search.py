@@ -63,6 +63,8 @@ class Page:
     page: int
     per_page: int
     terms: list = field(default_factory=list)
+    # 您是不是要找: corrected queries when the query found nothing (listing_suggest).
+    suggestions: list = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -248,7 +250,12 @@ def search(kind_name: str, user: User | None, f: Filters, page: int = 1, per_pag
         stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page)
     ).all()
     rows = {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)))}
-    return Page([rows[i] for i in ids], total or 0, page, per_page, terms)
+    result = Page([rows[i] for i in ids], total or 0, page, per_page, terms)
+    if not total and f.q:
+        from matchmaker.services.listing_suggest import did_you_mean
+
+        result.suggestions = did_you_mean(kind_name, f.q)
+    return result
 
 
 def new_since(user: User, only_my_fields: bool = False, limit: int = 200) -> dict:

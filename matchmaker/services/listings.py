@@ -6,7 +6,7 @@ Listings another user may not see are reported as not found, so ids reveal nothi
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from matchmaker.extensions import db
 from matchmaker.models import ListingEvent, Organization, User, utcnow
@@ -170,6 +170,8 @@ def create_listing(kind_name: str, user_id: int, raw: dict, submit: bool = False
         raise Forbidden("需要登录")
     org = poster_organization(user, kind, raw.get("organization_id"))
     values = _check(kind, _known(kind, raw), complete=submit)
+    if not raw.get("confirm_duplicate"):
+        _refuse_duplicate(kind, org.id, values.get("title") or "")
     listing = kind.model(organization=org, status="draft", revision=1)
     _apply(listing, values)
     db.session.add(listing)
@@ -179,6 +181,29 @@ def create_listing(kind_name: str, user_id: int, raw: dict, submit: bool = False
         _submit(kind, listing, user)
     db.session.commit()
     return listing
+
+
+def same_title(kind: Kind, org_id: int, title: str) -> int | None:
+    """An open listing of the organization with this title (what the import flags as duplicate)."""
+    if not title:
+        return None
+    return db.session.scalar(
+        select(kind.model.id).where(
+            kind.model.organization_id == org_id,
+            func.lower(kind.model.title) == title.strip().lower(),
+            kind.model.status != "closed",
+        )
+    )
+
+
+def _refuse_duplicate(kind: Kind, org_id: int, title: str) -> None:
+    existing = same_title(kind, org_id, title)
+    if existing:
+        message = f"与已有{kind.label}（编号{existing}）重复：同一单位、同一标题"
+        raise ServiceError(
+            message,
+            errors={"title": message, "confirm_duplicate": "确认不是重复后勾选“仍然保存”"},
+        )
 
 
 def _known(kind: Kind, raw: dict) -> dict:

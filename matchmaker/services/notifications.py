@@ -149,6 +149,22 @@ def mark_read(user_id: int, notification_id: int | None = None) -> int:
     return count
 
 
+def mark_read_link(user_id: int, link: str) -> int:
+    """Opening the page a notification points to reads it (the badge then counts one less)."""
+    count = db.session.execute(
+        update(Notification)
+        .where(
+            Notification.user_id == user_id,
+            Notification.read_at.is_(None),
+            Notification.link == link,
+        )
+        .values(read_at=utcnow())
+    ).rowcount
+    if count:
+        db.session.commit()
+    return count
+
+
 # --- e-mail ---------------------------------------------------------------------------------------
 
 

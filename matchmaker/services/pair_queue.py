@@ -148,3 +148,21 @@ def brokers() -> list[User]:
             select(User).where(User.role == "broker", User.is_active.is_(True)).order_by(User.login)
         )
     )
+
+
+def listing_choices(kind_name: str, user, query: str, chosen_id: str = "", limit: int = 20):
+    """Published listings to pick for a proposed pair: the chosen one, then the search hits."""
+    from matchmaker.services.listing_search import Filters, search
+    from matchmaker.services.listings import kind_of
+
+    model = kind_of(kind_name).model
+    rows = []
+    if str(chosen_id).isdigit():
+        row = db.session.get(model, int(chosen_id))
+        if row is not None and row.status == "published":
+            rows.append(row)
+    query = (query or "").strip()[:100]
+    if query:
+        hits = search(kind_name, user, Filters(q=query, status="published"), 1, limit)
+        rows += [r for r in hits.items if r.status == "published" and r not in rows]
+    return rows

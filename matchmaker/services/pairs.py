@@ -5,7 +5,7 @@ PostgreSQL; the version column catches the rest), checks who may act and whether
 writes a PairEvent and commits. History is only ever appended to.
 """
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import exists, or_, select
@@ -339,14 +339,34 @@ def _contract(data: dict | None) -> dict:
 
 
 def _meeting(data: dict | None) -> dict:
+    from matchmaker.services.pair_meetings import meeting_values
+
     data = data or {}
-    values = {"place": (data.get("place") or "").strip()[:200], "status": "planned"}
-    raw = (data.get("starts_at") or "").strip() if isinstance(data.get("starts_at"), str) else None
-    if raw:
-        try:
-            values["starts_at"] = datetime.fromisoformat(raw)
-        except ValueError:
-            raise ServiceError(
-                "约见时间格式应为 YYYY-MM-DD HH:MM", field="meeting.starts_at"
-            ) from None
-    return values
+    return meeting_values(data, past_allowed=bool(data.get("past_allowed")))
+
+
+def outcome_message(pair_id: int) -> str:
+    """What the last move did, in words that match the pair's state (for the flash message)."""
+    pair = db.session.get(Suggestion, pair_id)
+    db.session.refresh(pair)
+    event = pair.events[-1] if pair.events else None
+    now = f"配对当前为「{state_label(pair.state)}」"
+    if event is None:
+        return now
+    if event.kind == "answer":
+        side = SIDE_LABELS.get(event.side or "", "")
+        other = SIDE_LABELS["achievement" if event.side == "need" else "need"]
+        if event.to_state == "declined":
+            return f"已记录{side}婉拒，{now}"
+        if event.to_state == "accepted":
+            return f"已记录{side}有意向：双方均有意向，{now}，可查看对方联系方式"
+        return f"已记录{side}有意向，等待{other}答复；{now}"
+    if pair.state == "recommended":
+        return f"已推荐给双方，等待双方答复；{now}"
+    if pair.state == "meeting_scheduled":
+        from matchmaker.services.pair_meetings import current, describe
+
+        meeting = current(pair.id)
+        where = f"（{describe(meeting)}）" if meeting is not None else ""
+        return f"已安排约见{where}并通知双方；{now}"
+    return f"已更新：{now}"

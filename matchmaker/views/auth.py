@@ -15,6 +15,7 @@ from matchmaker.models import Organization
 from matchmaker.safe_redirect import redirect_next
 from matchmaker.services import ServiceError
 from matchmaker.services import accounts as service
+from matchmaker.views.once import once
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -115,6 +116,7 @@ def logout():
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@once
 def register():
     errors = {}
     if request.method == "POST":

@@ -21,6 +21,7 @@ from matchmaker.services import ServiceError, agenda, fair_meetings, fair_plan
 from matchmaker.services import fairs as service
 from matchmaker.services.exports import XLSX
 from matchmaker.services.paging import positive_int
+from matchmaker.views.once import once
 
 bp = Blueprint("fairs", __name__, url_prefix="/fairs")
 
@@ -58,6 +59,7 @@ def index():
 
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required("staff")
+@once
 def new():
     errors = {}
     if request.method == "POST":
@@ -142,6 +144,7 @@ def _detail(fair_id: int, errors: dict | None = None, status: int = 200):
         "slots": service.slot_times(fair),
         "open": service.registration_open(fair),
         "closes_local": service.to_local(fair.registration_closes_at),
+        "org_quota_default": fair_plan.default_org_quota(fair),
     }
     regs = db.session.scalars(select(FairRegistration).where(FairRegistration.fair_id == fair.id))
     regs = list(regs)
@@ -164,6 +167,7 @@ def _detail(fair_id: int, errors: dict | None = None, status: int = 200):
             select(Field).where(Field.parent_id.is_(None)).order_by(Field.position)
         ).all()
         context["registrations"] = regs[:200]
+        context["org_names"] = fair_plan.organization_names(fair.id)
     return render_template("fairs/detail.html", **context), status
 
 
@@ -186,6 +190,7 @@ def _act(fair_id: int, action, success: str):
 
 @bp.post("/<int:fair_id>/register")
 @roles_required("institute", "enterprise", "staff")
+@once
 def register(fair_id: int):
     def action():
         kind, _, listing_id = request.form.get("listing", "").partition(":")
@@ -223,10 +228,13 @@ def register_all(fair_id: int):
 @roles_required("institute", "enterprise", "staff")
 def participant(fair_id: int):
     def action():
-        org_id = _int("organization_id") if current_user.role == "staff" else None
+        org_id = None
+        if current_user.role == "staff":
+            name = request.form.get("organization_name", "").strip()
+            org_id = fair_plan.organization_by_name(name) if name else _int("organization_id")
         org_id = org_id or current_user.organization_id
         if org_id is None:
-            raise ServiceError("请填写单位编号", field="organization_id")
+            raise ServiceError("请选择单位", field="organization_name")
         slots = None  # the quota form leaves the slots as they are
         if "slots_form" in request.form:
             raw = request.form.getlist("unavailable")
@@ -248,6 +256,17 @@ def must_meet(fair_id: int):
         service.request_must_meet(fair_id, pair_id, current_user.id)
 
     return _act(fair_id, action, "已提交必谈请求")
+
+
+@bp.post("/<int:fair_id>/min-score")
+@roles_required("staff")
+def set_min_score(fair_id: int):
+    value = request.form.get("min_score", "")
+    return _act(
+        fair_id,
+        lambda: fair_plan.set_min_score(fair_id, value, current_user.id),
+        "最低匹配分已保存" if value.strip() else "最低匹配分改为自动",
+    )
 
 
 @bp.get("/<int:fair_id>/preview")

@@ -22,6 +22,7 @@ from matchmaker.services.listing_search import (
 )
 from matchmaker.services.taxonomy import all_fields
 from matchmaker.views.auth import ORG_KIND_LABELS
+from matchmaker.views.once import once
 
 bp = Blueprint("listings", __name__)
 KINDS = "<any(achievements, needs):kinds>"
@@ -139,6 +140,7 @@ def _render_form(kind, values, errors, listing=None, status=200):
 
 @bp.route(f"/{KINDS}/new", methods=["GET", "POST"])
 @roles_required("institute", "enterprise", "staff")
+@once
 def new(kinds: str):
     kind = service.kind_of(kinds)
     if not _can_post(kind):
@@ -146,6 +148,7 @@ def new(kinds: str):
     if request.method == "GET":
         return _render_form(kind, {}, {})
     raw = _raw_form(kind)
+    raw["confirm_duplicate"] = request.form.get("confirm_duplicate", "")
     try:
         listing = service.create_listing(
             kind.name, current_user.id, raw, submit=request.form.get("action") == "submit"

@@ -15,16 +15,20 @@ from matchmaker.services import (
     Forbidden,
     ServiceError,
     broker_figures,
+    form_tokens,
     notifications,
     paging,
     pair_access,
     pair_actions,
     pair_data,
+    pair_meetings,
     pair_queue,
 )
 from matchmaker.services import pairs as service
+from matchmaker.services.dashboard import money
 from matchmaker.services.exports import MIMETYPES
 from matchmaker.services.taxonomy import all_fields
+from matchmaker.views.once import once
 
 bp = Blueprint("workbench", __name__)
 
@@ -49,6 +53,20 @@ def _labels():
 
 
 bp.add_app_template_filter(service.state_label, "state_label")
+# One money format everywhere: 150.00万元 (亿元 from 1 亿 up), as the dashboard reports it.
+bp.add_app_template_filter(money, "money")
+
+
+@bp.app_template_global()
+def can_view_pair(pair) -> bool:
+    """Whether the signed-in user may open this pair (links to a pair show only then)."""
+    return current_user.is_authenticated and pair_access.can_view(current_user, pair)
+
+
+@bp.app_template_global()
+def new_form_token() -> str:
+    """A fresh one-time token for the form being rendered (see views/once.py)."""
+    return form_tokens.new_token()
 
 
 @bp.app_template_global()
@@ -110,6 +128,7 @@ def bulk():
 
 @bp.route("/workbench/propose", methods=["GET", "POST"])
 @roles_required("broker", "staff")
+@once
 def propose():
     errors = {}
     if request.method == "POST":
@@ -126,9 +145,16 @@ def propose():
         else:
             flash("已提出新配对", "success")
             return redirect(url_for("workbench.pair", pair_id=pair.id))
-    # A listing page may link here with ?need_id= or ?achievement_id= filled in.
+    # A listing page may link here with ?need_id= or ?achievement_id= filled in; listings are
+    # picked from a search (?need_q= / ?achievement_q=), never by typing an id.
     form = request.form if request.method == "POST" else request.args
-    return render_template("workbench/propose.html", errors=errors, form=form), (
+    choices = {
+        kind: pair_queue.listing_choices(
+            kind, current_user, form.get(f"{kind}_q", ""), form.get(f"{kind}_id", "")
+        )
+        for kind in ("need", "achievement")
+    }
+    return render_template("workbench/propose.html", errors=errors, form=form, choices=choices), (
         400 if errors else 200
     )
 
@@ -159,6 +185,8 @@ def _render_pair(pair_id: int, errors: dict | None = None, form=None, status: in
         decline_reasons=service.DECLINE_REASONS,
         close_reasons=service.CLOSE_REASONS,
         contract_types=CONTRACT_TYPES,
+        meeting=pair_meetings.current(pair.id),
+        final_states=service.FINAL_STATES,
         errors=errors or {},
         form=form or {},
     ), status
@@ -167,6 +195,8 @@ def _render_pair(pair_id: int, errors: dict | None = None, form=None, status: in
 @bp.get("/pairs/<int:pair_id>")
 @roles_required()
 def pair(pair_id: int):
+    service.get_pair(pair_id, current_user.id)  # 404/403 before anything is marked
+    notifications.mark_read_link(current_user.id, notifications.pair_link(pair_id))
     return _render_pair(pair_id)
 
 
@@ -182,12 +212,13 @@ def _act(pair_id: int, action, success: str):
         if e.status != 400 or not errors:
             errors["form"] = e.message
         return _render_pair(pair_id, errors, request.form, e.status)
-    flash(success, "success")
+    flash(success() if callable(success) else success, "success")
     return redirect(url_for("workbench.pair", pair_id=pair_id))
 
 
 @bp.post("/pairs/<int:pair_id>/move")
 @roles_required()
+@once
 def move(pair_id: int):
     form = request.form
     to = form.get("to", "")
@@ -208,11 +239,52 @@ def move(pair_id: int):
             }
             if to == "contract"
             else None,
-            meeting={"starts_at": form.get("starts_at", ""), "place": form.get("place", "")},
+            meeting={
+                "starts_at": form.get("starts_at", ""),
+                "place": form.get("place", ""),
+                "online_url": form.get("online_url", ""),
+            }
+            if to == "meeting_scheduled"
+            else None,
             expected_version=paging.positive_int(version),
         )
 
-    return _act(pair_id, action, f"已更新：{service.state_label(to)}")
+    return _act(pair_id, action, lambda: service.outcome_message(pair_id))
+
+
+@bp.post("/pairs/<int:pair_id>/meeting/reschedule")
+@roles_required("broker", "staff")
+def meeting_reschedule(pair_id: int):
+    form = request.form
+    data = {k: form.get(k, "") for k in ("starts_at", "place", "online_url")}
+
+    def action():
+        pair_meetings.reschedule(pair_id, current_user.id, data, form.get("change_reason", ""))
+
+    return _act(pair_id, action, "约见已改期，已通知双方")
+
+
+@bp.post("/pairs/<int:pair_id>/meeting/cancel")
+@roles_required("broker", "staff")
+def meeting_cancel(pair_id: int):
+    reason = request.form.get("change_reason", "")
+    return _act(
+        pair_id,
+        lambda: pair_meetings.cancel(pair_id, current_user.id, reason),
+        "约见已取消，已通知双方；配对回到「双方有意向」，可重新安排约见",
+    )
+
+
+@bp.get("/pairs/<int:pair_id>/meeting.ics")
+@roles_required()
+def meeting_ics(pair_id: int):
+    pair = service.get_pair(pair_id, current_user.id)
+    body = pair_meetings.ics(pair, host=request.host.split(":")[0] or "matchmaker")
+    return Response(
+        body,
+        mimetype="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f"attachment; filename=meeting-{pair_id}.ics"},
+    )
 
 
 @bp.post("/pairs/<int:pair_id>/claim")
