@@ -91,6 +91,11 @@ class Config:
     # Processes the planning step may fork for the model's one-off feedback pass on large inputs
     # (set it to the cores the matching workers have; chunks always rank in one process each).
     MATCH_PLAN_JOBS = int(os.environ.get("MATCH_PLAN_JOBS", "1"))
+    # Times are stored in UTC and shown in this zone on every page (the `localtime` filter).
+    DISPLAY_TIMEZONE = os.environ.get("DISPLAY_TIMEZONE", "Asia/Shanghai")
+    # A text edit to a published listing: "review" sends it back to staff review,
+    # "log" keeps it published and records the change in its history.
+    LISTING_EDIT_REVIEW = os.environ.get("LISTING_EDIT_REVIEW", "review")
 
 
 class TestConfig(Config):

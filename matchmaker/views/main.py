@@ -10,6 +10,13 @@ from matchmaker.models import Achievement, Need, Organization, Suggestion
 bp = Blueprint("main", __name__)
 
 
+@bp.record_once
+def _filters(state) -> None:
+    from matchmaker.views import display
+
+    display.init_app(state.app)
+
+
 @bp.get("/")
 def index():
     counts = {
