@@ -67,6 +67,7 @@ BLUEPRINTS = (
     "workbench",
     "fairs",
     "dashboard",
+    "taxonomy",
 )
 # One click group per feature, each in matchmaker/commands/<name>.py named like the module.
 COMMAND_GROUPS = ("users", "demo", "listings", "matching", "pairs", "fairs")

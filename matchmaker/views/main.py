@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from matchmaker.extensions import db
 from matchmaker.models import Achievement, Need, Organization, Suggestion
+from matchmaker.services.home import home_for
 
 bp = Blueprint("main", __name__)
 
@@ -14,7 +15,10 @@ bp = Blueprint("main", __name__)
 def _filters(state) -> None:
     from matchmaker.views import display
 
+    from matchmaker.services.notifications import recommendation_note
+
     display.init_app(state.app)
+    state.app.add_template_global(recommendation_note, "recommendation_note")
 
 
 @bp.get("/")
@@ -31,7 +35,8 @@ def index():
             select(func.count(Suggestion.id)).where(Suggestion.active.is_(True))
         ),
     }
-    return render_template("index.html", counts=counts, user=current_user)
+    user = current_user if current_user.is_authenticated else None
+    return render_template("index.html", counts=counts, user=current_user, home=home_for(user))
 
 
 @bp.get("/healthz")
