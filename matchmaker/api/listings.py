@@ -70,7 +70,12 @@ def listing_json(kind: service.Kind, row, viewer: Viewer | None = None) -> dict:
         data.pop(key, None)
     data["hidden"] = sorted(viewer.hidden_parts(row))
     if viewer.organization_hidden(row):
-        data["organization"] = {"id": None, "name": HIDDEN_ORGANIZATION, "kind": None, "region": None}
+        data["organization"] = {
+            "id": None,
+            "name": HIDDEN_ORGANIZATION,
+            "kind": None,
+            "region": None,
+        }
     return data
 
 

@@ -33,7 +33,9 @@ def party_home(user: User) -> dict:
             "count": _count(stmt),
             "items": db.session.scalars(stmt.order_by(model.updated_at.desc()).limit(LIMIT)).all(),
         }
-    published = _count(select(model.id).where(model.organization_id == org, model.status == "published"))
+    published = _count(
+        select(model.id).where(model.organization_id == org, model.status == "published")
+    )
     # The side of a pair this organization answers for is the side its listing is on.
     side_answer = Suggestion.need_answer if kind.name == "need" else Suggestion.achievement_answer
     own = Suggestion.need_id if kind.name == "need" else Suggestion.achievement_id
@@ -103,9 +105,7 @@ def staff_home(user: User) -> dict:
         "fairs": db.session.scalars(
             select(Fair).where(Fair.held_on >= date.today()).order_by(Fair.held_on).limit(LIMIT)
         ).all(),
-        "broker_waiting": _count(
-            select(Suggestion.id).where(Suggestion.state.in_(BROKER_WAITING))
-        ),
+        "broker_waiting": _count(select(Suggestion.id).where(Suggestion.state.in_(BROKER_WAITING))),
     }
 
 

@@ -84,8 +84,10 @@ def _field(field_id, key: str = "field_id") -> Field:
         number = 0
     field = db.session.get(Field, number) if 0 < number < 2**31 else None
     if field is None:
-        raise NotFound("技术领域不存在") if key == "field_id" else ServiceError(
-            "请选择一个现有的技术领域", field=key
+        raise (
+            NotFound("技术领域不存在")
+            if key == "field_id"
+            else ServiceError("请选择一个现有的技术领域", field=key)
         )
     return field
 

@@ -13,9 +13,8 @@ bp = Blueprint("main", __name__)
 
 @bp.record_once
 def _filters(state) -> None:
-    from matchmaker.views import display
-
     from matchmaker.services.notifications import recommendation_note
+    from matchmaker.views import display
 
     display.init_app(state.app)
     state.app.add_template_global(recommendation_note, "recommendation_note")
