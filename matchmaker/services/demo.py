@@ -52,12 +52,14 @@ def seed(today: date | None = None) -> dict:
     achievements_added = _seed_listings(Achievement, data["achievements"], orgs, today)
     needs_added = _seed_listings(Need, data["needs"], orgs, today)
     db.session.commit()
+    from matchmaker.services.demo_pairs import seed_pairs
+
     return {
         "organizations_added": orgs_added,
         "users_added": users_added,
         "achievements_added": achievements_added,
         "needs_added": needs_added,
-    }
+    } | seed_pairs(today)
 
 
 def seed_accounts() -> None:
