@@ -45,8 +45,9 @@ def _group_key(pair: Suggestion, by: str, brokers: dict) -> str:
     return field.name if field else "（未分类）"
 
 
-def figures(by: str = "broker") -> list[dict]:
-    """One row per broker or field, plus a total row last."""
+def figures(by: str = "broker", viewer: User | None = None) -> list[dict]:
+    """One row per broker or field, plus a total row last; a broker `viewer` gets only the
+    pairs they work (their own row), staff and the CLI everything."""
     if by not in GROUPINGS:
         raise ServiceError("分组方式须为 broker 或 field", field="by")
     events = defaultdict(list)
@@ -56,9 +57,10 @@ def figures(by: str = "broker") -> list[dict]:
         events[event.suggestion_id].append(event)
     contracts = {c.suggestion_id: c for c in db.session.scalars(select(Contract))}
     brokers = {u.id: u for u in db.session.scalars(select(User).where(User.role != "institute"))}
-    worked = db.session.scalars(
-        select(Suggestion).where(Suggestion.id.in_(list(events) or [-1]))
-    ).all()
+    stmt = select(Suggestion).where(Suggestion.id.in_(list(events) or [-1]))
+    if viewer is not None and viewer.role != "staff":
+        stmt = stmt.where(Suggestion.broker_id == viewer.id)
+    worked = db.session.scalars(stmt).all()
     groups: dict[str, dict] = {}
     total = _empty("合计")
     for pair in worked:
@@ -110,10 +112,10 @@ def header(by: str) -> list[str]:
     return [GROUPINGS[by]] + [label for _, label in COUNTS] + ["合同金额（万元）"] + gaps
 
 
-def table(by: str) -> list[list]:
+def table(by: str, viewer: User | None = None) -> list[list]:
     """Rows of plain values for export, header first."""
     rows = [header(by)]
-    for row in figures(by):
+    for row in figures(by, viewer):
         rows.append(
             [row["name"]]
             + [row[key] for key, _ in COUNTS]
@@ -123,19 +125,19 @@ def table(by: str) -> list[list]:
     return rows
 
 
-def to_csv(by: str) -> bytes:
+def to_csv(by: str, viewer: User | None = None) -> bytes:
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(table(by))
+    csv.writer(buffer).writerows(table(by, viewer))
     return buffer.getvalue().encode("utf-8-sig")  # Excel opens UTF-8 CSV only with a BOM
 
 
-def to_xlsx(by: str) -> bytes:
+def to_xlsx(by: str, viewer: User | None = None) -> bytes:
     from openpyxl import Workbook
 
     book = Workbook()
     sheet = book.active
     sheet.title = "按" + GROUPINGS[by]
-    for values in table(by):
+    for values in table(by, viewer):
         sheet.append(values)
     buffer = io.BytesIO()
     book.save(buffer)

@@ -16,7 +16,7 @@ def _svg(height: int, body: list[str], title: str) -> Markup:
     return Markup(
         f'<svg class="chart" role="img" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" '
         f'font-size="{FONT}" xmlns="http://www.w3.org/2000/svg">'
-        f'<title>{escape(title)}</title>{"".join(body)}</svg>'
+        f"<title>{escape(title)}</title>{''.join(body)}</svg>"
     )
 
 
@@ -99,6 +99,8 @@ def trend(rows: list[dict], series: list[tuple[str, str]], title: str) -> Markup
         color = PALETTE[j % len(PALETTE)]
         xy = [(left + i * step, bottom - plot_h * r[key] / top) for i, r in enumerate(rows)]
         points = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
-        body.append(f'<polyline fill="none" stroke="{color}" stroke-width="2.5" points="{points}"/>')
+        body.append(
+            f'<polyline fill="none" stroke="{color}" stroke-width="2.5" points="{points}"/>'
+        )
         body += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"/>' for x, y in xy]
     return _svg(height, body, title)

@@ -304,7 +304,7 @@ def outbox():
 @roles_required("broker", "staff")
 def figures():
     by = request.args.get("by", "broker")
-    rows = broker_figures.figures(by)
+    rows = broker_figures.figures(by, current_user)
     return render_template(
         "workbench/figures.html",
         rows=rows,
@@ -320,9 +320,9 @@ def figures():
 def figures_export(fmt: str):
     by = request.args.get("by", "broker")
     if fmt == "csv":
-        body, mimetype = broker_figures.to_csv(by), "text/csv; charset=utf-8"
+        body, mimetype = broker_figures.to_csv(by, current_user), "text/csv; charset=utf-8"
     elif fmt == "xlsx":
-        body = broker_figures.to_xlsx(by)
+        body = broker_figures.to_xlsx(by, current_user)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
         raise ServiceError("导出格式须为 csv 或 xlsx", field="format")
