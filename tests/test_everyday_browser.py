@@ -47,7 +47,10 @@ CONTRAST_JS = r"""
     return color;
   };
   const lum = (c) => {
-    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    const f = (v) => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    };
     return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
   };
   const visible = (el) => {
@@ -64,7 +67,8 @@ CONTRAST_JS = r"""
     const fg = over(parse(getComputedStyle(el).color), bg);
     const [l1, l2] = [lum(fg), lum(bg)].sort((a, b) => b - a);
     const ratio = (l1 + 0.05) / (l2 + 0.05);
-    if (ratio < 4.5) bad.push(`${el.tagName} "${el.textContent.trim().slice(0, 20)}" ${ratio.toFixed(2)}`);
+    const text = el.textContent.trim().slice(0, 20);
+    if (ratio < 4.5) bad.push(`${el.tagName} "${text}" ${ratio.toFixed(2)}`);
   }
   return {checked, bad};
 }
@@ -211,7 +215,7 @@ def test_workbench_filters_do_not_overlap_on_a_laptop(demo, live_server, browser
         "return [r.left, r.right, r.top, r.bottom]; })",
     )
     assert len(boxes) >= 4
-    for (l1, r1, t1, b1), (l2, r2, t2, b2) in zip(boxes, boxes[1:], strict=False):
+    for (_, r1, t1, _), (l2, _, t2, _) in zip(boxes, boxes[1:], strict=False):
         same_row = abs(t1 - t2) < 5
         assert not same_row or r1 <= l2 + 1, boxes
     select = page.eval_on_selector(
