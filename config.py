@@ -166,6 +166,11 @@ class Config:
     DIGEST_PERIOD = os.environ.get("DIGEST_PERIOD", "week")
     # How long `matching status` waits for the broker before answering without it.
     BROKER_CHECK_SECONDS = float(os.environ.get("BROKER_CHECK_SECONDS", "0.5"))
+    # Times are stored in UTC and shown in this zone on every page (the `localtime` filter).
+    DISPLAY_TIMEZONE = os.environ.get("DISPLAY_TIMEZONE", "Asia/Shanghai")
+    # A text edit to a published listing: "review" sends it back to staff review,
+    # "log" keeps it published and records the change in its history.
+    LISTING_EDIT_REVIEW = os.environ.get("LISTING_EDIT_REVIEW", "review")
 
 
 class TestConfig(Config):

@@ -73,6 +73,7 @@ BLUEPRINTS = (
     "workbench",
     "fairs",
     "dashboard",
+    "taxonomy",
 )
 # Domain packages (matchmaker/<name>/) register their own blueprints, commands and receivers.
 DOMAINS = ("challenges",)

@@ -102,3 +102,51 @@ def test_every_demo_account_signs_in_with_the_demo_password(app, runner, client)
         client.post("/auth/logout")
     broker = db.session.scalar(select(User).where(User.login == "broker"))
     assert "IC装备" in [f.name for f in broker.fields]
+
+
+def test_demo_seed_gives_the_dashboard_a_funnel_with_contracts(app, runner):
+    from matchmaker.models import Fair, Meeting, PairEvent, Suggestion
+    from matchmaker.services import dashboard
+
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    figures = dashboard.totals()
+    assert figures["recommended"] >= 20
+    assert figures["met"] >= 5 and figures["intentions"] >= 3
+    assert figures["contracts"] >= 3 and figures["contract_value"] > 0
+    states = set(db.session.scalars(select(Suggestion.state)))
+    assert {
+        "recommended",
+        "accepted",
+        "meeting_scheduled",
+        "met",
+        "intention",
+        "contract",
+    } <= states
+    # Every worked pair has its history (it went through the services), spread over months.
+    months = {e.at.strftime("%Y-%m") for e in db.session.scalars(select(PairEvent))}
+    assert len(months) >= 3
+    trend = [m for m in dashboard.by_month() if m["contracts"] or m["met"]]
+    assert len(trend) >= 2
+    past, upcoming = sorted(db.session.scalars(select(Fair)), key=lambda f: f.held_on)
+    assert past.held_on < date.today() < upcoming.held_on
+    assert past.status == "closed" and upcoming.status == "published"
+    held = db.session.scalars(select(Meeting).where(Meeting.fair_id == past.id)).all()
+    assert sum(m.status == "held" for m in held) >= 4
+    assert db.session.scalar(select(func.count(Meeting.id)).where(Meeting.fair_id == upcoming.id))
+    # The demo enterprise and institute users each have a recommendation waiting on them.
+    from matchmaker.services.home import party_home
+
+    for login in ("enterprise", "institute"):
+        user = db.session.scalar(select(User).where(User.login == login))
+        assert party_home(user)["waiting"]["count"] >= 1, login
+
+
+def test_demo_pairs_are_seeded_once(app, runner):
+    from matchmaker.models import Fair, PairEvent
+
+    runner.invoke(args=["demo", "seed"])
+    events = db.session.scalar(select(func.count(PairEvent.id)))
+    result = runner.invoke(args=["demo", "seed"])
+    assert json.loads(result.output)["pairs_added"] == 0
+    assert db.session.scalar(select(func.count(PairEvent.id))) == events
+    assert db.session.scalar(select(func.count(Fair.id))) == 2

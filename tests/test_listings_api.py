@@ -70,8 +70,11 @@ def test_openapi_documents_every_listing_operation(client):
         assert "post" in spec["paths"][f"/api/v1/needs/{{listing_id}}/{tail}"]
 
 
-def test_api_requires_sign_in(client):
-    assert client.get("/api/v1/achievements").status_code == 401
+def test_api_requires_sign_in_to_write_and_to_read_own_listings(client):
+    # Reading the published catalogue is public since issue 15; writing and "mine" are not.
+    assert client.post("/api/v1/achievements", json={"title": "x"}).status_code == 401
+    assert client.get("/api/v1/achievements?scope=mine").status_code == 401
+    assert client.get("/api/v1/achievements/1/events").status_code == 401
 
 
 def test_review_with_odd_json_types_is_a_field_error(client, make_user, make_need):

@@ -29,6 +29,12 @@ def sign_in(page, user):
     page.wait_for_load_state()
 
 
+def open_menu_item(page, label: str, menu: str = "成果与需求"):
+    """Navigation is grouped into menus (issue 15): open the area's menu, then its item."""
+    page.click(f"nav summary:has-text('{menu}')")
+    page.click(f"nav >> text={label}")
+
+
 def sign_out(page):
     page.click("header .who button:has-text('退出')")
     page.wait_for_load_state()
@@ -41,7 +47,7 @@ def test_institute_posts_staff_publishes_and_it_is_found(page, make_user, make_n
     need = make_need(title="焊接机器人视觉引导需求")
 
     sign_in(page, poster)
-    page.click("nav >> text=科技成果")
+    open_menu_item(page, "科技成果")
     page.click("text=发布科技成果")
     page.fill("input[name=title]", "七轴协作机器人关节模组")
     page.check("label.check:has-text('机器人与智能制造') input")
@@ -60,7 +66,7 @@ def test_institute_posts_staff_publishes_and_it_is_found(page, make_user, make_n
     sign_out(page)
 
     sign_in(page, staff)
-    page.click("nav >> text=发布审核")
+    open_menu_item(page, "发布审核")
     page.click("tr:has-text('七轴协作机器人关节模组') >> text=审核")
     page.click("button:has-text('通过并发布')")
     page.wait_for_load_state()
@@ -80,7 +86,7 @@ def test_institute_posts_staff_publishes_and_it_is_found(page, make_user, make_n
     db.session.commit()
     suggestion_id = db.session.query(Suggestion.id).scalar()
 
-    page.click("nav >> text=科技成果")
+    open_menu_item(page, "科技成果")
     page.fill("input[name=q]", "机器人")
     page.click("#search-form button[type=submit]")
     page.wait_for_load_state()

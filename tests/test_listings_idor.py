@@ -180,3 +180,122 @@ def test_suggestion_exports_follow_the_same_rules(client, login, world, make_nee
     db.session.commit()
     login(intruders[2])
     assert "对方需求" in client.get("/suggestions/export.csv").get_data(as_text=True)
+
+
+# --- Anonymous visitors: the public catalogue (issue 15) and contacts (issue 17, finding 8) ---
+
+SECRET = {
+    "description": "保密工艺细节：退火温度九百二十度",
+    "contact_name": "保密联系人甲",
+    "contact_phone": "024-99990000",
+}
+
+
+@pytest.fixture
+def secret_achievement(make_org, make_achievement):
+    org = make_org(kind="institute", name="隐名研究院")
+    return make_achievement(
+        title="公开的激光熔覆修复成果",
+        summary="面向轧辊的激光熔覆修复，寿命提升一倍",
+        organization=org,
+        confidential=["description", "price", "patents"],
+        hide_organization=True,
+        price_min=120,
+        price_max=360,
+        patents=["CN201810123456.7"],
+        **SECRET,
+    )
+
+
+def _public_urls(row):
+    return [
+        "/achievements/?q=激光熔覆",
+        f"/achievements/{row.id}",
+        "/api/v1/achievements?q=激光熔覆",
+        f"/api/v1/achievements/{row.id}",
+        "/achievements/export.csv?q=激光熔覆",
+        "/achievements/export.xlsx?q=激光熔覆",
+    ]
+
+
+def _text(response) -> str:
+    if response.mimetype.endswith("sheet"):
+        import io
+
+        import openpyxl
+
+        book = openpyxl.load_workbook(io.BytesIO(response.data))
+        return "\n".join(
+            str(cell) for sheet in book for row in sheet.iter_rows(values_only=True) for cell in row
+        )
+    import json
+    import re
+
+    if response.is_json:
+        return json.dumps(response.get_json(), ensure_ascii=False)
+    return re.sub(r"</?mark>", "", response.get_data(as_text=True))
+
+
+def test_anonymous_visitor_finds_a_published_achievement_without_its_confidential_parts(
+    client, secret_achievement
+):
+    row = secret_achievement
+    for url in _public_urls(row):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = _text(response)
+        assert "激光熔覆修复" in body, url
+        for secret in (*SECRET.values(), "隐名研究院", "CN201810123456", "360"):
+            assert secret not in body, (url, secret)
+    page = client.get(f"/achievements/{row.id}").get_data(as_text=True)
+    assert "登录后查看" in page and "申请对接" in page
+    item = client.get(f"/api/v1/achievements/{row.id}").get_json()
+    assert "description" not in item and "contact_phone" not in item and "price_max" not in item
+    assert set(item["hidden"]) == {"contact", "description", "price", "patents"}
+
+
+def test_anonymous_visitor_sees_no_drafts_and_cannot_write(client, world):
+    owners, drafts, published, intruders = world
+    for kinds, row in drafts.items():
+        for url in (f"/{kinds}/{row.id}", f"/api/v1/{kinds}/{row.id}"):
+            assert client.get(url).status_code == 404, url
+        for url in (f"/{kinds}/?status=draft", f"/{kinds}/export.csv?status=draft"):
+            assert "机密草稿" not in client.get(url).get_data(as_text=True)
+        assert client.get(f"/{kinds}/?scope=mine").status_code == 302
+        assert client.post(f"/{kinds}/{row.id}/close").status_code in (302, 401)
+        assert client.patch(f"/api/v1/{kinds}/{row.id}", json={"title": "x"}).status_code == 401
+    db.session.expire_all()
+    assert all(row.status == "draft" for row in drafts.values())
+
+
+def test_signed_in_strangers_see_no_contacts_but_pair_parties_do_once_both_are_interested(
+    client, login, make_user, make_org, make_need, secret_achievement
+):
+    from matchmaker.models import Suggestion
+
+    row = secret_achievement
+    stranger = make_user("enterprise")
+    login(stranger)
+    for url in _public_urls(row):
+        body = _text(client.get(url))
+        assert SECRET["contact_phone"] not in body and SECRET["description"] not in body, url
+    company = make_org(kind="enterprise")
+    party = make_user("enterprise", org=company)
+    need = make_need(title="轧辊修复需求", organization=company)
+    pair = Suggestion(need_id=need.id, achievement_id=row.id, score=0.5, terms=[])
+    pair.state = "recommended"
+    db.session.add(pair)
+    db.session.commit()
+    login(party)
+    body = client.get(f"/achievements/{row.id}").get_data(as_text=True)
+    assert SECRET["description"] in body and "隐名研究院" in body
+    assert SECRET["contact_phone"] not in body
+    pair.state = "accepted"
+    pair.need_answer = pair.achievement_answer = "interested"
+    db.session.commit()
+    assert SECRET["contact_phone"] in client.get(f"/achievements/{row.id}").get_data(as_text=True)
+    assert SECRET["contact_phone"] in _text(client.get("/achievements/export.csv?q=激光熔覆"))
+    login(make_user("broker"))
+    assert SECRET["contact_phone"] in client.get(f"/api/v1/achievements/{row.id}").get_data(
+        as_text=True
+    )

@@ -131,7 +131,8 @@ def test_draft_needs_only_a_title_but_submission_needs_everything(make_user):
     assert set(err.value.errors) == {"description", "fields"}
 
 
-def test_editing_matchable_text_bumps_revision_and_requeues_published(make_user, received):
+def test_editing_matchable_text_bumps_revision_and_requeues_published(app, make_user, received):
+    app.config["LISTING_EDIT_REVIEW"] = "log"  # publish-and-log; the default re-reviews
     poster = make_user("institute")
     staff = make_user("staff")
     row = svc.create_listing("achievement", poster.id, achievement_data(), submit=True)
@@ -146,6 +147,21 @@ def test_editing_matchable_text_bumps_revision_and_requeues_published(make_user,
     assert received[-1] == ("withdrawn", "achievement", row.id)
     with pytest.raises(Conflict):
         svc.update_listing("achievement", row.id, poster.id, {"title": "再改一次标题"})
+
+
+def test_text_edits_to_published_listings_go_back_to_review_by_default(make_user, received):
+    poster = make_user("institute")
+    staff = make_user("staff")
+    row = svc.create_listing("achievement", poster.id, achievement_data(), submit=True)
+    svc.review_listing("achievement", row.id, staff.id, "publish")
+    received.clear()
+    svc.update_listing("achievement", row.id, poster.id, {"price_max": "500"})
+    assert row.status == "published" and received == []
+    svc.update_listing("achievement", row.id, poster.id, {"title": "七轴协作机器人关节模组"})
+    assert row.status == "pending" and received == [("withdrawn", "achievement", row.id)]
+    assert svc.history("achievement", row.id)[-1].note.endswith("（修改后重新审核）")
+    svc.review_listing("achievement", row.id, staff.id, "publish")
+    assert row.status == "published" and received[-1] == ("published", "achievement", row.id)
 
 
 def test_other_organizations_cannot_see_drafts_or_change_listings(make_user):

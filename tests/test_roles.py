@@ -54,6 +54,13 @@ PUBLIC_ENDPOINTS = {
     "challenges.entry",
     "api.list_challenges",
     "api.get_challenge",
+    # The public catalogue (issue 15): published listings without their confidential parts;
+    # tests/test_listings_idor.py checks what anonymous visitors get.
+    "listings.index",
+    "listings.detail",
+    "listings.export",
+    "api.list_listings",
+    "api.get_listing",
 }
 # URL parameter -> the table whose row it names. Unknown *_id parameters are tried as
 # "<name>s" (e.g. fair_id -> fairs); a parameter may also depend on another one (listing_id).

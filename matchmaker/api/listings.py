@@ -8,6 +8,7 @@ from matchmaker.api.listings_doc import document_listings
 from matchmaker.auth import roles_required
 from matchmaker.services import ServiceError
 from matchmaker.services import listings as service
+from matchmaker.services.confidential import HIDDEN_ORGANIZATION, Viewer
 from matchmaker.services.listing_search import page_args, parse_filters, search
 
 KINDS = "<any(achievements, needs):kinds>"
@@ -17,8 +18,13 @@ def _amount(value):
     return None if value is None else float(value)
 
 
-def listing_json(kind: service.Kind, row) -> dict:
-    """A listing as the API shows it to the current user."""
+def _user():
+    return current_user if current_user.is_authenticated else None
+
+
+def listing_json(kind: service.Kind, row, viewer: Viewer | None = None) -> dict:
+    """A listing as the API shows it to the current user (confidential parts left out)."""
+    viewer = viewer or Viewer(_user(), kind.name)
     org = row.organization
     data = {
         "id": row.id,
@@ -37,7 +43,9 @@ def listing_json(kind: service.Kind, row) -> dict:
         "updated_at": row.updated_at.isoformat() if row.updated_at else None,
         "published_at": row.published_at.isoformat() if row.published_at else None,
     }
-    if service.can_manage(current_user, kind, row):
+    data["confidential"] = list(row.confidential or [])
+    data["hide_organization"] = bool(row.hide_organization)
+    if service.can_manage(_user(), kind, row):
         data["review_note"] = row.review_note
     if kind.name == "achievement":
         data.update(
@@ -57,6 +65,17 @@ def listing_json(kind: service.Kind, row) -> dict:
             cooperation_modes=list(row.cooperation_modes or []),
             is_bottleneck=bool(row.is_bottleneck),
         )
+    hidden = viewer.hidden_keys(row)
+    for key in hidden:
+        data.pop(key, None)
+    data["hidden"] = sorted(viewer.hidden_parts(row))
+    if viewer.organization_hidden(row):
+        data["organization"] = {
+            "id": None,
+            "name": HIDDEN_ORGANIZATION,
+            "kind": None,
+            "region": None,
+        }
     return data
 
 
@@ -67,15 +86,19 @@ def _body() -> dict:
     return body
 
 
+# Public, like the catalogue pages: anonymous callers get published listings without their
+# confidential parts.
 @bp.get(f"/{KINDS}")
-@roles_required()
 def list_listings(kinds: str):
     kind = service.kind_of(kinds)
     filters = parse_filters(kind.name, request.args)
     page, per_page = page_args(request.args)
-    result = search(kind.name, current_user, filters, page, per_page)
+    if filters.mine and _user() is None:
+        return {"error": "unauthorized", "message": "需要登录或有效的令牌"}, 401
+    result = search(kind.name, _user(), filters, page, per_page)
+    viewer = Viewer(_user(), kind.name)
     return {
-        "items": [listing_json(kind, row) for row in result.items],
+        "items": [listing_json(kind, row, viewer) for row in result.items],
         "page": result.page,
         "per_page": result.per_page,
         "total": result.total,
@@ -97,10 +120,9 @@ def create_listing(kinds: str):
 
 
 @bp.get(f"/{KINDS}/<int:listing_id>")
-@roles_required()
 def get_listing(kinds: str, listing_id: int):
     kind = service.kind_of(kinds)
-    return listing_json(kind, service.get_visible(kind.name, listing_id, current_user))
+    return listing_json(kind, service.get_visible(kind.name, listing_id, _user()))
 
 
 @bp.patch(f"/{KINDS}/<int:listing_id>")

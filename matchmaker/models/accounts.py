@@ -31,6 +31,8 @@ class Field(Base):
     name: Mapped[str] = mapped_column(String(60), unique=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("fields.id"))
     position: Mapped[int] = mapped_column(default=0)
+    # A retired field is kept for history but offered nowhere (its listings were moved on).
+    retired: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     parent: Mapped["Field | None"] = relationship(remote_side=[id])
 

@@ -81,6 +81,9 @@ class ListingColumns:
     keywords: Mapped[list] = mapped_column(JSON, default=list)
     contact_name: Mapped[str] = mapped_column(String(60), default="")
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
+    # Parts only parties of a recommended pair, brokers and staff see (see services/confidential).
+    confidential: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    hide_organization: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     status: Mapped[str] = mapped_column(String(20), default="draft")
     review_note: Mapped[str] = mapped_column(Text, default="")
     # Bumped on every edit of matchable text, so cached tokens know when they are stale.

@@ -44,8 +44,9 @@ def _group_key(pair: Suggestion, by: str, brokers: dict) -> str:
     return field.name if field else "（未分类）"
 
 
-def figures(by: str = "broker") -> list[dict]:
-    """One row per broker or field, plus a total row last."""
+def figures(by: str = "broker", viewer: User | None = None) -> list[dict]:
+    """One row per broker or field, plus a total row last; a broker `viewer` gets only the
+    pairs they work (their own row), staff and the CLI everything."""
     if by not in GROUPINGS:
         raise ServiceError("分组方式须为 broker 或 field", field="by")
     events = defaultdict(list)
@@ -55,9 +56,10 @@ def figures(by: str = "broker") -> list[dict]:
         events[event.suggestion_id].append(event)
     contracts = {c.suggestion_id: c for c in db.session.scalars(select(Contract))}
     brokers = {u.id: u for u in db.session.scalars(select(User).where(User.role != "institute"))}
-    worked = db.session.scalars(
-        select(Suggestion).where(Suggestion.id.in_(list(events) or [-1]))
-    ).all()
+    stmt = select(Suggestion).where(Suggestion.id.in_(list(events) or [-1]))
+    if viewer is not None and viewer.role != "staff":
+        stmt = stmt.where(Suggestion.broker_id == viewer.id)
+    worked = db.session.scalars(stmt).all()
     groups: dict[str, dict] = {}
     total = _empty("合计")
     for pair in worked:
@@ -109,9 +111,9 @@ def header(by: str) -> list[str]:
     return [GROUPINGS[by]] + [label for _, label in COUNTS] + ["合同金额（万元）"] + gaps
 
 
-def table(by: str) -> list[list]:
+def table(by: str, viewer: User | None = None) -> list[list]:
     """Rows of plain values for export, header first."""
-    found = figures(by)  # checks `by` before the header names it
+    found = figures(by, viewer)  # checks `by` before the header names it
     rows = [header(by)]
     for row in found:
         rows.append(
@@ -123,15 +125,15 @@ def table(by: str) -> list[list]:
     return rows
 
 
-def export(by: str, fmt: str) -> bytes:
+def export(by: str, fmt: str, viewer: User | None = None) -> bytes:
     """The figures as .csv or .xlsx through the neutralising export writer."""
-    rows = table(by)
+    rows = table(by, viewer)
     return write_sheets([Sheet("按" + GROUPINGS[by], rows[0], rows[1:])], fmt)
 
 
-def to_csv(by: str) -> bytes:
-    return export(by, "csv")
+def to_csv(by: str, viewer: User | None = None) -> bytes:
+    return export(by, "csv", viewer)
 
 
-def to_xlsx(by: str) -> bytes:
-    return export(by, "xlsx")
+def to_xlsx(by: str, viewer: User | None = None) -> bytes:
+    return export(by, "xlsx", viewer)

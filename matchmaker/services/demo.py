@@ -53,6 +53,7 @@ def seed(today: date | None = None) -> dict:
     needs_added = _seed_listings(Need, data["needs"], orgs, today)
     db.session.commit()
     from matchmaker.challenges import demo as challenges_demo
+    from matchmaker.services.demo_pairs import seed_pairs
 
     return {
         "organizations_added": orgs_added,
@@ -60,7 +61,7 @@ def seed(today: date | None = None) -> dict:
         "achievements_added": achievements_added,
         "needs_added": needs_added,
         **challenges_demo.seed(today),
-    }
+    } | seed_pairs(today)
 
 
 def seed_accounts() -> None:

@@ -45,6 +45,15 @@ LABELS = {
     "contact_name": "联系人",
     "contact_phone": "联系电话",
     "external_ref": "外部编号",
+    "confidential": "保密内容",
+    "hide_organization": "隐藏发布单位",
+}
+# Parts a poster may keep for parties of a recommended pair, brokers and staff.
+CONFIDENTIAL_PARTS = {
+    "description": "详细介绍",
+    "price": "价格/预算",
+    "patents": "专利与附件",
+    "contact": "联系方式",
 }
 COMMON_KEYS = (
     "title",
@@ -54,6 +63,8 @@ COMMON_KEYS = (
     "contact_name",
     "contact_phone",
     "external_ref",
+    "confidential",
+    "hide_organization",
 )
 KIND_KEYS = {
     "achievement": COMMON_KEYS
@@ -154,6 +165,8 @@ class _Checker:
                 field = db.session.scalar(select(Field).where(Field.name == item))
             if field is None:
                 return self.fail("fields", f"未知的技术领域：{item[:40]}")
+            if field.retired:
+                return self.fail("fields", f"技术领域“{field.name}”已停用，请选择其他领域")
             if field not in found:
                 found.append(field)
         if required and not found:
@@ -264,6 +277,9 @@ def check_listing(
     c.text("contact_name", 60)
     c.phone()
     c.text("external_ref", 80)
+    if "confidential" in raw:
+        c.choices("confidential", tuple(CONFIDENTIAL_PARTS))
+    c.flag("hide_organization")
     if kind == "achievement":
         c.text("summary", 500)
         c.maturity()

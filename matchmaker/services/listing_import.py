@@ -294,19 +294,24 @@ def import_file(
     return report, created
 
 
-def export_listings(kind_name: str, rows, fmt: str) -> bytes:
-    """Listings in the import layout plus id, status and dates."""
+def export_listings(kind_name: str, rows, fmt: str, viewer=None) -> bytes:
+    """Listings in the import layout plus id, status and dates; what `viewer` (a
+    confidential.Viewer) may not see is written as 保密."""
     kind = kind_of(kind_name)
     cols = COLUMNS[kind.name]
     header = ["编号"] + [label for _, label in cols] + ["状态", "发布时间"]
     table = []
     for row in rows:
         values = []
+        hidden = viewer.hidden_keys(row) if viewer is not None else set()
         for key, _ in cols:
-            if key == "fields":
+            if key in hidden:
+                values.append("保密")
+            elif key == "fields":
                 values.append([f.name for f in row.fields])
             elif key == "organization":
-                values.append(row.organization.name)
+                org_hidden = viewer is not None and viewer.organization_hidden(row)
+                values.append("未公开" if org_hidden else row.organization.name)
             else:
                 values.append(getattr(row, key))
         table.append([row.id] + values + [STATUS_LABELS[row.status], row.published_at])

@@ -239,11 +239,27 @@ def update_listing(kind_name: str, listing_id: int, user_id: int, raw: dict):
         listing.revision = (listing.revision or 1) + 1
     listing.updated_at = utcnow()
     note = "、".join(LABELS[key] for key in changed if key in LABELS)
+    before = listing.status
+    if matchable and before == "published" and user.role != "staff" and _edits_reviewed():
+        # Text the public reads changed: it goes back to staff before it is shown again.
+        listing.status = "pending"
+        listing.submitted_at = utcnow()
+        _record(kind, listing, "edited", before, user, note + "（修改后重新审核）")
+        db.session.commit()
+        signals.listing_withdrawn.send(kind.name, listing_id=listing.id)
+        return listing
     _record(kind, listing, "edited", listing.status, user, note)
     db.session.commit()
     if matchable and listing.status == "published":
         signals.listing_published.send(kind.name, listing_id=listing.id)
     return listing
+
+
+def _edits_reviewed() -> bool:
+    """Setting LISTING_EDIT_REVIEW: "review" (default) or "log" (stay published, keep history)."""
+    from flask import current_app
+
+    return current_app.config.get("LISTING_EDIT_REVIEW", "review") != "log"
 
 
 def _submit(kind: Kind, listing, user: User) -> None:

@@ -60,8 +60,10 @@ def write_jsonl(path: Path) -> int:
 
 
 def needs_first_rematch() -> bool:
-    """True when listings are published on both sides but no suggestion exists yet."""
+    """True when listings are published on both sides but the matcher has suggested nothing yet
+    (pairs brokers proposed, like the demo's worked pairs, do not count)."""
     has = lambda model: db.session.scalar(  # noqa: E731
         select(exists().where(model.status == "published"))
     )
-    return has(Need) and has(Achievement) and not db.session.scalar(select(exists(Suggestion.id)))
+    matched = exists().where(Suggestion.source != "broker")
+    return has(Need) and has(Achievement) and not db.session.scalar(select(matched))

@@ -61,6 +61,14 @@ def notify(users, kind: str, message: str, link: str = "", exclude: int | None =
     return len(seen)
 
 
+def recommendation_note(pair: Suggestion) -> str:
+    """What the broker wrote to both parties when recommending the pair (the latest one)."""
+    for event in reversed(pair.events):
+        if event.to_state == "recommended" and event.kind in ("transition", "propose"):
+            return event.note or ""
+    return ""
+
+
 def on_pair_event(pair: Suggestion, event: PairEvent, actor: User) -> None:
     """Tell the people who must act next (or who asked to know) about a pair event."""
     title = _pair_title(pair)
@@ -72,10 +80,11 @@ def on_pair_event(pair: Suggestion, event: PairEvent, actor: User) -> None:
     if event.kind == "reassign":
         notify([broker], "pair_assigned", f"工作人员将配对{title}分配给您", link, actor.id)
     elif event.kind == "transition" and to == "recommended":
+        note = f"。推荐说明：{event.note}" if event.note else ""
         notify(
             need_side + achievement_side,
             "pair_recommended",
-            f"技术经纪人向贵单位推荐了对接{title}，请答复是否有合作意向",
+            f"技术经纪人向贵单位推荐了对接{title}，请答复是否有合作意向{note}",
             link,
             actor.id,
         )

@@ -10,6 +10,7 @@ from matchmaker.extensions import db
 from matchmaker.services import Forbidden, ServiceError, import_stash
 from matchmaker.services import listing_import as importer
 from matchmaker.services import listings as service
+from matchmaker.services.confidential import Viewer
 from matchmaker.services.listing_files import MAX_BYTES, MAX_ROWS, MIMETYPES
 from matchmaker.services.listing_search import parse_filters, search
 from matchmaker.views.listings import KINDS, bp
@@ -120,13 +121,18 @@ def import_confirm(kinds: str, token: str):
     return redirect(url_for("listings.index", kinds=kind.plural, **scope))
 
 
+# Public like the catalogue; confidential parts are left blank for whoever may not see them.
 @bp.get(f"/{KINDS}/export.<any(xlsx, csv):fmt>")
-@roles_required()
 def export(kinds: str, fmt: str):
     kind = service.kind_of(kinds)
+    user = current_user if current_user.is_authenticated else None
     filters = parse_filters(kind.name, request.args)
-    rows = search(kind.name, current_user, filters, 1, EXPORT_LIMIT).items
-    return _download(importer.export_listings(kind.name, rows, fmt), fmt, kind.label)
+    if filters.mine and user is None:
+        return current_app.login_manager.unauthorized()
+    rows = search(kind.name, user, filters, 1, EXPORT_LIMIT).items
+    viewer = Viewer(user, kind.name)
+    data = importer.export_listings(kind.name, rows, fmt, viewer=viewer)
+    return _download(data, fmt, kind.label)
 
 
 @bp.get("/suggestions/export.<any(xlsx, csv):fmt>")

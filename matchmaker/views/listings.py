@@ -1,6 +1,6 @@
 """Pages for achievements and needs: lists with filters, detail, posting forms, new arrivals."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
@@ -11,6 +11,8 @@ from matchmaker.models import Organization
 from matchmaker.models.listings import MATURITY_TRL, TRANSFER_MODES
 from matchmaker.services import ServiceError
 from matchmaker.services import listings as service
+from matchmaker.services.confidential import Viewer, part_labels
+from matchmaker.services.listing_forms import CONFIDENTIAL_PARTS
 from matchmaker.services.listing_search import (
     FILTER_KEYS,
     Filters,
@@ -26,7 +28,14 @@ from matchmaker.views.once import once
 
 bp = Blueprint("listings", __name__)
 KINDS = "<any(achievements, needs):kinds>"
-LIST_KEYS = ("keywords", "fields", "transfer_modes", "cooperation_modes", "patents")
+LIST_KEYS = (
+    "keywords",
+    "fields",
+    "transfer_modes",
+    "cooperation_modes",
+    "patents",
+    "confidential",
+)
 ACTIONS = {
     "submit": (service.submit_listing, "已提交审核，工作人员审核通过后将公开发布"),
     "withdraw": (service.withdraw_listing, "已撤回为草稿"),
@@ -62,15 +71,22 @@ def _context(kind: service.Kind) -> dict:
         "all_fields": all_fields(),
         "maturities": list(MATURITY_TRL),
         "modes": TRANSFER_MODES,
+        "confidential_parts": CONFIDENTIAL_PARTS,
     }
 
 
+def _viewer_user():
+    return current_user if current_user.is_authenticated else None
+
+
 def _can_post(kind: service.Kind) -> bool:
-    return current_user.role == "staff" or current_user.role == kind.role
+    user = _viewer_user()
+    return user is not None and (user.role == "staff" or user.role == kind.role)
 
 
+# The public catalogue: anyone may browse and search published listings; what the poster keeps
+# confidential is left out per viewer (services/confidential.py).
 @bp.get(f"/{KINDS}/")
-@roles_required()
 def index(kinds: str):
     kind = service.kind_of(kinds)
     errors = {}
@@ -79,11 +95,14 @@ def index(kinds: str):
         page, per_page = page_args(request.args)
     except ServiceError as e:
         errors, filters, page, per_page = e.errors, Filters(), 1, 20
-    result = search(kind.name, current_user, filters, page, per_page)
+    if filters.mine and _viewer_user() is None:
+        return current_app.login_manager.unauthorized()
+    result = search(kind.name, _viewer_user(), filters, page, per_page)
     args = {k: v for k, v in request.args.items() if k in FILTER_KEYS or k == "per_page"}
     return render_template(
         "listings/list.html",
         result=result,
+        viewer=Viewer(_viewer_user(), kind.name),
         filters=filters,
         errors=errors,
         args=args,
@@ -98,6 +117,7 @@ def _raw_form(kind: service.Kind) -> dict:
         if key in ("keywords", "patents"):
             continue
         raw[key] = request.form.getlist(key)
+    raw["hide_organization"] = "1" if request.form.get("hide_organization") else "0"
     if kind.name == "need":
         raw["is_bottleneck"] = "1" if request.form.get("is_bottleneck") else "0"
     return raw
@@ -117,6 +137,8 @@ def _form_values(listing) -> dict:
     values["fields"] = [str(f.id) for f in listing.fields]
     values["transfer_modes"] = getattr(listing, "transfer_modes", None) or []
     values["cooperation_modes"] = getattr(listing, "cooperation_modes", None) or []
+    values["confidential"] = list(listing.confidential or [])
+    values["hide_organization"] = bool(listing.hide_organization)
     return {k: ("" if v is None else v) for k, v in values.items()}
 
 
@@ -199,16 +221,21 @@ def act(kinds: str, listing_id: int, action: str):
 
 
 @bp.get(f"/{KINDS}/<int:listing_id>")
-@roles_required()
 def detail(kinds: str, listing_id: int):
     kind = service.kind_of(kinds)
-    listing = service.get_visible(kind.name, listing_id, current_user)
+    user = _viewer_user()
+    listing = service.get_visible(kind.name, listing_id, user)
+    viewer = Viewer(user, kind.name)
+    hidden = viewer.hidden_parts(listing)
     return render_template(
         "listings/detail.html",
         listing=listing,
-        can_manage=service.can_manage(current_user, kind, listing),
-        show_suggestions=service.can_see_suggestions(current_user, kind, listing),
-        suggestions=service.top_suggestions(kind.name, listing, current_user),
+        hidden=hidden,
+        hidden_labels=part_labels(hidden),
+        org_hidden=viewer.organization_hidden(listing),
+        can_manage=service.can_manage(user, kind, listing),
+        show_suggestions=service.can_see_suggestions(user, kind, listing),
+        suggestions=service.top_suggestions(kind.name, listing, user),
         events=service.history(kind.name, listing.id),
         **_context(kind),
     )

@@ -7,8 +7,18 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from matchmaker.extensions import db
 from matchmaker.models import Achievement, Need, Organization, Suggestion
+from matchmaker.services.home import home_for
 
 bp = Blueprint("main", __name__)
+
+
+@bp.record_once
+def _filters(state) -> None:
+    from matchmaker.services.notifications import recommendation_note
+    from matchmaker.views import display
+
+    display.init_app(state.app)
+    state.app.add_template_global(recommendation_note, "recommendation_note")
 
 
 @bp.get("/")
@@ -25,7 +35,8 @@ def index():
             select(func.count(Suggestion.id)).where(Suggestion.active.is_(True))
         ),
     }
-    return render_template("index.html", counts=counts, user=current_user)
+    user = current_user if current_user.is_authenticated else None
+    return render_template("index.html", counts=counts, user=current_user, home=home_for(user))
 
 
 @bp.get("/healthz")

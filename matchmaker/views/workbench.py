@@ -375,7 +375,7 @@ def outbox():
 @roles_required("broker", "staff")
 def figures():
     by = request.args.get("by", "broker")
-    rows = broker_figures.figures(by)
+    rows = broker_figures.figures(by, current_user)
     return render_template(
         "workbench/figures.html",
         rows=rows,
@@ -393,7 +393,7 @@ def figures_export(fmt: str):
     if fmt not in MIMETYPES:
         raise ServiceError("导出格式须为 csv 或 xlsx", field="format")
     return Response(
-        broker_figures.export(by, fmt),
+        broker_figures.export(by, fmt, current_user),
         content_type=MIMETYPES[fmt],
         headers={"Content-Disposition": f"attachment; filename=pair-figures-{by}.{fmt}"},
     )

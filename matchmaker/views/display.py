@@ -1,0 +1,54 @@
+"""Jinja filters that show stored values the same way on every page."""
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Flask, current_app
+
+
+def display_zone() -> ZoneInfo:
+    """The zone every page shows times in (setting DISPLAY_TIMEZONE, Asia/Shanghai by default)."""
+    name = current_app.config.get("DISPLAY_TIMEZONE") or "Asia/Shanghai"
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("Asia/Shanghai")
+
+
+def to_local(value: datetime) -> datetime:
+    """A stored (naive UTC) time in the display zone."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(display_zone())
+
+
+def localtime(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Format a stored time in the display zone; dates pass through."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        return to_local(value).strftime(fmt)
+    if isinstance(value, date):
+        return value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+def localdate(value) -> str:
+    return localtime(value, "%Y-%m-%d")
+
+
+def zone_label() -> str:
+    """How the display zone is named next to times, e.g. 北京时间."""
+    name = display_zone().key
+    return "北京时间" if name in ("Asia/Shanghai", "Asia/Chongqing", "PRC") else name
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(localtime, "localtime")
+    app.add_template_filter(localdate, "localdate")
+    app.add_template_global(zone_label, "zone_label")
