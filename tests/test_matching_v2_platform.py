@@ -390,7 +390,15 @@ def test_the_migration_numbers_existing_fields_in_the_order_they_were_shown(tmp_
         with db.engine.begin() as conn:
             # Core inserts fill the columns' Python defaults; both tables are as 0004 left them.
             conn.execute(Organization.__table__.insert().values(id=1, name="o", kind="enterprise"))
-            conn.execute(Need.__table__.insert().values(id=1, title="t", organization_id=1))
+            # Only the columns of the needs table as 0004 left it (later migrations add more).
+            conn.execute(
+                sa.text(
+                    "INSERT INTO needs (id, title, description, keywords, contact_name,"
+                    " contact_phone, status, review_note, revision, created_at, updated_at,"
+                    " cooperation_modes, is_bottleneck, organization_id) VALUES (1, 't', '',"
+                    " '[]', '', '', 'draft', '', 1, '2026-01-01', '2026-01-01', '[]', false, 1)"
+                )
+            )
             conn.execute(
                 sa.text("INSERT INTO need_fields (need_id, field_id) VALUES (1, 9), (1, 3)")
             )

@@ -26,7 +26,12 @@ HIDDEN_ORGANIZATION = "（发布单位未公开）"
 
 
 def _signed_in(user) -> bool:
-    return user is not None and getattr(user, "is_authenticated", False)
+    # A member still waiting for approval to join sees what a visitor sees.
+    return (
+        user is not None
+        and getattr(user, "is_authenticated", False)
+        and getattr(user, "is_member", True)
+    )
 
 
 def _own(user, listing) -> bool:

@@ -35,8 +35,16 @@ def _user(user_id: int | None) -> User | None:
     return db.session.get(User, user_id) if user_id else None
 
 
+def acting(user: User | None) -> User | None:
+    """The user as far as listings go: a member waiting for approval counts as a visitor."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return user if getattr(user, "is_member", True) else None
+
+
 def can_view(user: User | None, listing) -> bool:
-    """Published listings are public to signed-in users; others only to their org and staff."""
+    """Published listings are public; others only to their organization and staff."""
+    user = acting(user)
     if user is not None and user.role == "staff":
         return True
     if listing.status == "published":
@@ -50,6 +58,7 @@ def can_view(user: User | None, listing) -> bool:
 
 def is_owner(user: User | None, kind: Kind, listing) -> bool:
     """A member of the listing's organization in the role that posts this kind."""
+    user = acting(user)
     return (
         user is not None
         and user.role == kind.role
@@ -59,10 +68,12 @@ def is_owner(user: User | None, kind: Kind, listing) -> bool:
 
 
 def can_manage(user: User | None, kind: Kind, listing) -> bool:
+    user = acting(user)
     return user is not None and (user.role == "staff" or is_owner(user, kind, listing))
 
 
 def can_see_suggestions(user: User | None, kind: Kind, listing) -> bool:
+    user = acting(user)
     if user is None:
         return False
     return user.role in ("staff", "broker") or user.organization_id == listing.organization_id
