@@ -119,6 +119,7 @@ def import_vectorizer() -> None:
         stub = _DeferredModule("scipy.stats")
         sys.modules["scipy.stats"] = stub
         scipy.stats = stub
+    import sklearn.decomposition  # noqa: F401  (the latent component's TruncatedSVD)
     import sklearn.feature_extraction.text  # noqa: F401
 
     from . import matcher  # noqa: F401
