@@ -119,8 +119,8 @@ def import_vectorizer() -> None:
         stub = _DeferredModule("scipy.stats")
         sys.modules["scipy.stats"] = stub
         scipy.stats = stub
-    import sklearn.decomposition  # noqa: F401  (the latent component's TruncatedSVD)
     import sklearn.feature_extraction.text  # noqa: F401
+    import sklearn.utils.extmath  # noqa: F401  (the latent component's randomized SVD)
 
     from . import matcher  # noqa: F401
 
