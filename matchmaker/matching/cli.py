@@ -120,6 +120,7 @@ def import_vectorizer() -> None:
         sys.modules["scipy.stats"] = stub
         scipy.stats = stub
     import sklearn.feature_extraction.text  # noqa: F401
+    import sklearn.utils.extmath  # noqa: F401  (the latent component's randomized SVD)
 
     from . import matcher  # noqa: F401
 
