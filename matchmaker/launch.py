@@ -231,7 +231,7 @@ class Platform:
         self.start_worker()
         # gunicorn, as in production (gunicorn.conf.py); two processes are plenty on one machine.
         self.env.setdefault("WEB_CONCURRENCY", "2")
-        self.web = self._spawn(
+        self.web = self._spawn_group(
             "gunicorn",
             "--config",
             str(PROJECT_ROOT / "gunicorn.conf.py"),
@@ -263,6 +263,16 @@ class Platform:
 
     def _spawn(self, module: str, *args: str) -> subprocess.Popen:
         return subprocess.Popen([sys.executable, "-m", module, *args], env=self.env)
+
+    def _spawn_group(self, module: str, *args: str) -> subprocess.Popen:
+        # A group of its own: on stop, whatever of it outlives the grace period (a gunicorn
+        # worker still finishing a request) is killed with the group.
+        return subprocess.Popen(
+            [sys.executable, "-m", module, *args],
+            env=self.env,
+            process_group=0,
+            preexec_fn=_die_with_parent,
+        )
 
     @property
     def processes(self) -> list[subprocess.Popen]:
@@ -297,8 +307,9 @@ class Platform:
         # A second Ctrl-C must not cut the shutdown short and leave processes behind.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         stop_processes([p for p in (self.worker, self.web) if p is not None])
-        if self.worker is not None:
-            _kill_group(self.worker.pid)
+        for proc in (self.worker, self.web):
+            if proc is not None:
+                _kill_group(proc.pid)
         stop_processes([self.redis] if self.redis else [])  # last: the worker needs it to stop
 
 
