@@ -509,3 +509,31 @@ def test_listing_files_accept_fields_lists(tmp_path):
     _write_jsonl(path, [{"id": 1, "fields": "新材料"}])
     with pytest.raises(ListingFileError, match=r":1: \"fields\" must be a list of strings"):
         read_listings(path)
+
+
+def test_the_field_prior_never_lowers_a_clear_cross_field_winner():
+    achievements, needs = topic_corpus()
+    need = Listing("NX", title="弧焊机器人焊缝跟踪激光视觉传感", fields=("现代农业",))
+    prior = Matcher().fit(achievements, [*needs, need]).rank_needs(["NX"], top_k=20)
+    plain = Matcher(MatchConfig(cross_field_power=1.0)).fit(achievements, [*needs, need])
+    text = {m.achievement_id: m.score for m in plain.rank_needs(["NX"], top_k=48)}
+    winner = prior[0]
+    assert winner.cross_field and winner.achievement_id.startswith("A0")
+    # The closest partner keeps its text score; a plain power prior would have cut it down.
+    assert winner.score == pytest.approx(text[winner.achievement_id], abs=1e-5)
+    assert winner.score > text[winner.achievement_id] ** 5 + 0.05
+    # Clearly weaker cross-field candidates (not the closest of their own side either) fall.
+    weaker = [m for m in prior if m.cross_field and text[m.achievement_id] < 0.8 * winner.score]
+    assert weaker and all(m.score < 0.8 * text[m.achievement_id] for m in weaker)
+
+
+def test_incremental_cross_field_winner_scores_like_a_refit():
+    achievements, needs = topic_corpus()
+    fitted = Matcher().fit(achievements, needs)
+    need = Listing("N-new", title="弧焊机器人焊缝跟踪激光视觉传感", fields=("现代农业",), org="f")
+    incremental = fitted.match_listing(need, "need", top_k=10)
+    refit = _refit_scores(achievements, [*needs, need], "need", "N-new")
+    assert incremental[0].cross_field
+    assert [m.achievement_id for m in incremental][:3] == [a for _, a in list(refit)][:3]
+    for m in incremental:
+        assert m.score == pytest.approx(refit[(m.need_id, m.achievement_id)], abs=0.02)

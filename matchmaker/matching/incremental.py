@@ -10,6 +10,7 @@ of the fitted listings is not redone (see extend.py), so scores stay within abou
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ import scipy.sparse as sp
 
 from .extend import explain_pairs, vectorize_new, widen_columns
 from .fields import crossing, field_bits, field_index, widen
-from .ranking import Side, top_k_both
+from .ranking import Scoring, Side, top_k_both
 from .sparse_ops import normalize_rows, top_per_row
 
 
@@ -31,6 +32,7 @@ class _Part:
     ids: list
     fields: list
     mask: np.ndarray | None = None
+    positions: np.ndarray | None = None  # rows of the fitted side (None: new listings)
 
 
 def match_listing(matcher, listing, kind: str, top_k: int, min_score, extras: Sequence) -> list:
@@ -71,6 +73,8 @@ def match_listing(matcher, listing, kind: str, top_k: int, min_score, extras: Se
             parts.append(_Part(extra_side, extra_side.vectors, [], []))
     if extras:
         parts[-1].ids, parts[-1].fields = [x.id for x in extras], [x.fields for x in extras]
+    if matcher.scoring().relative:
+        scoring = _with_bests(matcher, kind, listing, scoring, parts, width, extended.width)
     best = _best(matcher, parts, scoring, top_k, threshold)[0]
     return _to_matches(matcher, kind, listing, query, parts, best, extended)
 
@@ -102,7 +106,8 @@ def _fitted_part(matcher, kind, width, columns, exclude) -> _Part:
     side = Side(vectors, widen(side.fields, width), side.orgs, side.order, side.latent)
     ids = matcher.need_ids_ if kind == "need" else matcher.achievement_ids_
     raw = widen_columns(matcher.sides_[kind].vectors, columns)
-    return _Part(side, raw, ids, matcher.listing_fields_[kind], mask)
+    positions = np.arange(side.vectors.shape[0])
+    return _Part(side, raw, ids, matcher.listing_fields_[kind], mask, positions)
 
 
 def _best(matcher, parts, queries: Side, k: int, threshold, feedback=False) -> list[list[tuple]]:
@@ -198,10 +203,50 @@ def _refreshed_feedback_side(matcher, kind, fitted: _Part, query: Side, listing,
     redone = _with_feedback(matcher, _subset(raw, entering), chosen)
     mask = np.ones(raw.vectors.shape[0], dtype=bool) if fitted.mask is None else fitted.mask.copy()
     mask[entering] = False
-    rest = _Part(fitted.side, fitted.raw, fitted.ids, fitted.fields, mask)
+    rest = _Part(fitted.side, fitted.raw, fitted.ids, fitted.fields, mask, fitted.positions)
     ids = [fitted.ids[i] for i in entering]
     fields = [fitted.fields[i] for i in entering]
-    return [rest, _Part(redone, fitted.raw[entering], ids, fields)]
+    return [rest, _Part(redone, fitted.raw[entering], ids, fields, None, entering)]
+
+
+def _with_bests(matcher, kind, listing, query: Side, parts: list, width, columns) -> Side:
+    """Give the query and every part each row's best score before the field prior, as a refit
+    would: fitted rows keep their fitted best unless the query beats it, new listings take
+    theirs over the query's fitted side and the query, the query its best over all parts."""
+    other = "achievement" if kind == "need" else "need"
+    fitted_bests = matcher.row_bests()[other]
+    query_best = np.float32(0)
+    for part in parts:
+        scores = _neutral_scores(matcher, part.side, query)
+        if part.mask is not None:
+            scores = np.where(part.mask, scores, 0)
+        if len(scores):
+            query_best = max(query_best, scores.max())
+        if part.positions is not None:
+            base = fitted_bests[part.positions]
+        else:
+            own = _fitted_part(matcher, kind, width, columns, exclude={listing.id})
+            neutral = Scoring(1.0, 1.0, matcher.scoring().latent_weight)
+            top, _ = top_k_both(
+                part.side, own.side, 1, 0, matcher.config.min_score, neutral, col_mask=own.mask
+            )
+            base = top.score[:, 0] if top.score.shape[1] else np.zeros(len(scores), np.float32)
+        part.side = dataclasses.replace(part.side, best=np.maximum(base, scores))
+    return dataclasses.replace(query, best=np.array([query_best], dtype=np.float32))
+
+
+def _neutral_scores(matcher, candidates: Side, query: Side) -> np.ndarray:
+    """Every candidate's score with the one query before the field prior (same-org pairs 0)."""
+    scores = np.asarray((candidates.vectors @ query.vectors[0].T).todense()).ravel()
+    scores = scores.astype(np.float32)
+    weight = matcher.scoring().latent_weight
+    if weight > 0 and candidates.latent is not None and query.latent is not None:
+        latent = np.maximum(candidates.latent @ query.latent[0], 0)
+        scores = np.float32(1 - weight) * scores + np.float32(weight) * latent
+    if query.orgs[0] >= 0:
+        scores[candidates.orgs == query.orgs[0]] = 0
+    scores[scores < matcher.config.min_score] = 0
+    return scores
 
 
 def _scores_against(matcher, candidates: Side, query: Side) -> np.ndarray:

@@ -47,9 +47,12 @@ class MatchConfig:
     min_df: int = 1
     max_df: float = 1.0
     # The field prior: a pair whose listings both declare fields but share none scores
-    # cross_field_factor * score ** cross_field_power (0 would hide such pairs: a wall).
+    # cross_field_factor * score ** cross_field_power (0 would hide such pairs: a wall), but at
+    # least score * (score / best) ** winner_power, best being the larger of both listings' best
+    # scores before the prior: the clear winner of either listing keeps its score (ranking.Scoring).
     cross_field_factor: float = 1.0
-    cross_field_power: float = 3.0
+    cross_field_power: float = 5.0
+    winner_power: float = 8.0
     # Feedback picks its documents with a milder prior (cross-field cosine x this factor):
     # a need filed under the wrong field still draws its feedback from its real partners.
     feedback_cross_field_factor: float = 0.5
@@ -89,6 +92,7 @@ class MatchConfig:
             latent_weight=0.0,
             cross_field_factor=0.0,
             feedback_cross_field_factor=0.0,
+            winner_power=0.0,
         )
 
 

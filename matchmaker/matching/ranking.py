@@ -33,13 +33,22 @@ class Scoring:
 
     score = (1 - latent_weight) * cosine + latent_weight * max(latent cosine, 0); a pair whose
     listings both declare fields but share none then scores factor * score ** power (the field
-    prior: a weak text match across fields drops far, a clear one stays near the top). A factor
-    of 0 is a wall: such pairs are never scored.
+    prior: a weak text match across fields drops far). With ``winner_power`` > 0 the prior never
+    hides a clear winner: a cross-field pair scores at least score * (score / reference) **
+    winner_power, the reference being the larger of both listings' best scores before the prior
+    (Side.best), so the closest partner of either listing keeps its full score while weaker
+    cross-field candidates still fall. A factor of 0 is a wall: such pairs are never scored.
     """
 
     factor: float = 1.0
     power: float = 1.0
     latent_weight: float = 0.0
+    winner_power: float = 0.0
+
+    @property
+    def relative(self) -> bool:
+        """Whether cross-field scores need each row's best score (Side.best)."""
+        return self.winner_power > 0 and self.factor != 0 and not self.neutral
 
     @classmethod
     def of(cls, value) -> Scoring:
@@ -50,11 +59,17 @@ class Scoring:
     def neutral(self) -> bool:
         return self.factor == 1 and self.power == 1
 
-    def cross(self, values: np.ndarray) -> np.ndarray:
-        """The scores of cross-field pairs."""
+    def cross(self, values: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
+        """The scores of cross-field pairs (reference: the larger best score of both rows)."""
+        prior = values
         if self.power != 1:
-            values = np.power(values, np.float32(self.power))
-        return (values * np.float32(self.factor)).astype(np.float32, copy=False)
+            prior = np.power(values, np.float32(self.power))
+        prior = (prior * np.float32(self.factor)).astype(np.float32, copy=False)
+        if reference is not None and self.winner_power > 0:
+            ratio = np.minimum(values / np.maximum(reference, np.float32(1e-9)), 1)
+            kept = values * np.power(ratio, np.float32(self.winner_power))
+            prior = np.maximum(prior, kept).astype(np.float32, copy=False)
+        return prior
 
 
 @dataclass
@@ -66,6 +81,7 @@ class Side:
     orgs: np.ndarray  # int codes, -1 when unknown
     order: np.ndarray  # position of each id in sorted id order, for deterministic ties
     latent: np.ndarray | None = None  # (n, components) unit rows of the LSA space, or None
+    best: np.ndarray | None = None  # each row's best score before the field prior, or None
 
     def transposed(self, key, positions: np.ndarray) -> sp.csr_matrix:
         """The given rows' vectors transposed, kept per key when they are a whole field group.
@@ -119,7 +135,7 @@ def top_k_both(
     """
     scoring = Scoring.of(scoring)
     if rows.latent is None or cols.latent is None:
-        scoring = Scoring(scoring.factor, scoring.power)
+        scoring = Scoring(scoring.factor, scoring.power, 0.0, scoring.winner_power)
     n_rows, n_cols = rows.vectors.shape[0], cols.vectors.shape[0]
     row_best = _Best(n_rows, k_rows) if k_rows > 0 else None
     col_best = _Best(n_cols, k_cols) if k_cols > 0 else None
@@ -212,7 +228,12 @@ def _score_block(block: _Block, rows, cols, k_rows, k_cols, min_score, scoring: 
     local_rows, local_cols, values = _products(block, rows, cols, scoring.latent_weight)
     if scoring.factor != 0 and not scoring.neutral:
         cross = crossing(rows.fields[block.rows][local_rows], cols.fields[block.cols][local_cols])
-        values = np.where(cross, scoring.cross(values), values)
+        reference = None
+        if scoring.relative and rows.best is not None and cols.best is not None:
+            reference = np.maximum(
+                rows.best[block.rows][local_rows], cols.best[block.cols][local_cols]
+            )
+        values = np.where(cross, scoring.cross(values, reference), values)
     keep = values >= max(min_score, np.finfo(np.float32).tiny)
     if block.shared_orgs:
         row_orgs = rows.orgs[block.rows][local_rows]
