@@ -15,14 +15,11 @@ from matchmaker.challenges.models import (
 )
 from matchmaker.extensions import db
 from matchmaker.models import Organization, User
-from matchmaker.services import Forbidden, NotFound, ServiceError
+from matchmaker.services import NotFound, ServiceError
 
 
 def _staff(actor_id: int) -> User:
-    user = db.session.get(User, actor_id) if actor_id else None
-    if user is None or not user.is_active or user.role != "staff":
-        raise Forbidden("只有工作人员可以管理技术转移机构和经纪人")
-    return user
+    return inputs.staff(actor_id, "只有工作人员可以管理技术转移机构和经纪人")
 
 
 def agencies() -> list[tuple[Organization, AgencyProfile | None]]:

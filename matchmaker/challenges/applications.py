@@ -225,21 +225,20 @@ def _team_users(application: ChallengeApplication) -> list[User]:
     return users
 
 
-def _staff_only(actor_id: int) -> User:
-    user = _user(actor_id)
-    if user is None or user.role != "staff":
-        raise Forbidden("只有工作人员可以执行此操作")
-    return user
+def _application(application_id: int, status: str, refusal: str) -> ChallengeApplication:
+    """The application, which must be in `status` for the step at hand."""
+    application = db.session.get(ChallengeApplication, application_id)
+    if application is None:
+        raise NotFound("揭榜申请不存在")
+    if application.status != status:
+        raise Conflict(refusal)
+    return application
 
 
 def add_review(application_id: int, actor_id: int, raw: dict) -> ExpertReview:
     """Record one expert's scores (0-10 per criterion) and comments."""
-    actor = _staff_only(actor_id)
-    application = db.session.get(ChallengeApplication, application_id)
-    if application is None:
-        raise NotFound("揭榜申请不存在")
-    if application.status != "submitted":
-        raise Conflict("该申请已有评审结果，不能再添加评分")
+    actor = inputs.staff(actor_id)
+    application = _application(application_id, "submitted", "该申请已有评审结果，不能再添加评分")
     errors: dict = {}
     expert = inputs.text(raw.get("expert_name"), "expert_name", errors, 60, required=True)
     comment = inputs.text(raw.get("comment"), "comment", errors, 2000)
@@ -278,7 +277,7 @@ def average_total(application: ChallengeApplication) -> float | None:
 
 def choose(application_id: int, actor_id: int, note: str = "") -> ChallengeApplication:
     """Choose an application: it becomes a pair recommended to both sides; the others are told."""
-    actor = _staff_only(actor_id)
+    actor = inputs.staff(actor_id)
     application = db.session.scalar(
         select(ChallengeApplication)
         .where(ChallengeApplication.id == application_id)
@@ -350,12 +349,8 @@ def choose(application_id: int, actor_id: int, note: str = "") -> ChallengeAppli
 
 def add_stage(application_id: int, actor_id: int, raw: dict) -> SupportStage:
     """Record a stage of the support granted to the chosen application."""
-    actor = _staff_only(actor_id)
-    application = db.session.get(ChallengeApplication, application_id)
-    if application is None:
-        raise NotFound("揭榜申请不存在")
-    if application.status != "chosen":
-        raise Conflict("只能为已入选的揭榜申请登记支持资金")
+    actor = inputs.staff(actor_id)
+    application = _application(application_id, "chosen", "只能为已入选的揭榜申请登记支持资金")
     errors: dict = {}
     name = inputs.text(raw.get("name"), "name", errors, 60, required=True)
     amount = inputs.amount(raw.get("amount"), "amount", errors, positive=True)
@@ -383,7 +378,7 @@ def add_stage(application_id: int, actor_id: int, raw: dict) -> SupportStage:
 
 
 def release_stage(stage_id: int, actor_id: int, released_on=None) -> SupportStage:
-    _staff_only(actor_id)
+    inputs.staff(actor_id)
     stage = db.session.get(SupportStage, stage_id)
     if stage is None:
         raise NotFound("资金阶段不存在")

@@ -17,17 +17,14 @@ from matchmaker.challenges.models import (
 from matchmaker.extensions import db
 from matchmaker.models import Field, Need, User
 from matchmaker.models.base import utcnow
-from matchmaker.services import Conflict, Forbidden, NotFound, ServiceError, notifications
+from matchmaker.services import Conflict, NotFound, ServiceError, notifications
 
 DECISIONS = ("accept", "merge", "return")
 MAX_REASON = 500
 
 
 def _staff(actor_id: int) -> User:
-    user = db.session.get(User, actor_id) if actor_id else None
-    if user is None or not user.is_active or user.role != "staff":
-        raise Forbidden("只有工作人员可以管理卡脖子清单")
-    return user
+    return inputs.staff(actor_id, "只有工作人员可以管理卡脖子清单")
 
 
 def _entry(entry_id: int, lock: bool = False) -> BottleneckEntry:

@@ -1,7 +1,11 @@
-"""Parsing of the small values the challenge forms share: amounts in 万元, dates, texts."""
+"""What every challenge use case checks first: who acts, and the small values of its forms."""
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
+
+from matchmaker.extensions import db
+from matchmaker.models import User
+from matchmaker.services import Forbidden
 
 MAX_AMOUNT = Decimal("1e11")
 
@@ -71,3 +75,11 @@ def ids(raw) -> list[int]:
         if 0 < value < 2**31 and value not in out:
             out.append(value)
     return out
+
+
+def staff(actor_id: int | None, message: str = "只有工作人员可以执行此操作") -> User:
+    """The active staff user acting, or Forbidden with `message`."""
+    user = db.session.get(User, actor_id) if actor_id else None
+    if user is None or not user.is_active or user.role != "staff":
+        raise Forbidden(message)
+    return user

@@ -54,6 +54,16 @@ def _fail(e: ServiceError, back: str):
     return redirect(back)
 
 
+def _act(back: str, done: str, action):
+    """Run one service call for a staff form: flash `done` and go back, or say what was wrong."""
+    try:
+        action()
+    except ServiceError as e:
+        return _fail(e, back)
+    flash(done, "success")
+    return redirect(back)
+
+
 # --- the public list -------------------------------------------------------------------------
 
 
@@ -90,9 +100,12 @@ def entry(problem_id: int):
     if not (is_staff or bottlenecks.is_public(row)):
         abort(404)
     visible = applications.visible_for_entry(row, viewer)
+    # One ranking of the need serves every application's linked achievements.
+    linked = applications.linked_scores(
+        row.need, sorted({x.achievement_id for a in visible for x in a.achievements})
+    )
     scores = {
-        a.id: applications.linked_scores(row.need, [x.achievement_id for x in a.achievements])
-        for a in visible
+        a.id: {x.achievement_id: linked[x.achievement_id] for x in a.achievements} for a in visible
     }
     chosen = next((a for a in row.applications if a.status == "chosen"), None)
     return render_template(
@@ -148,30 +161,24 @@ def screen(need_id: int):
 @bp.post("/entries/<int:problem_id>/classify")
 @roles_required("staff")
 def classify(problem_id: int):
-    back = url_for("challenges.entry", problem_id=problem_id)
-    try:
-        bottlenecks.classify(problem_id, current_user.id, request.form)
-    except ServiceError as e:
-        return _fail(e, back)
-    flash("分类已保存", "success")
-    return redirect(back)
+    return _act(
+        url_for("challenges.entry", problem_id=problem_id),
+        "分类已保存",
+        lambda: bottlenecks.classify(problem_id, current_user.id, request.form),
+    )
 
 
 @bp.post("/entries/<int:problem_id>/remove")
 @roles_required("staff")
 def remove(problem_id: int):
-    back = url_for("challenges.entry", problem_id=problem_id)
-    try:
-        bottlenecks.remove(
-            problem_id,
-            current_user.id,
-            request.form.get("reason", ""),
-            request.form.get("note", ""),
-        )
-    except ServiceError as e:
-        return _fail(e, back)
-    flash("已移出清单", "success")
-    return redirect(back)
+    form = request.form
+    return _act(
+        url_for("challenges.entry", problem_id=problem_id),
+        "已移出清单",
+        lambda: bottlenecks.remove(
+            problem_id, current_user.id, form.get("reason", ""), form.get("note", "")
+        ),
+    )
 
 
 @bp.post("/publish")
@@ -279,13 +286,11 @@ def _quote(name: str) -> str:
 @bp.post("/applications/<int:application_id>/reviews")
 @roles_required("staff")
 def review(application_id: int):
-    back = url_for("challenges.application", application_id=application_id)
-    try:
-        applications.add_review(application_id, current_user.id, request.form)
-    except ServiceError as e:
-        return _fail(e, back)
-    flash("专家评审意见已录入", "success")
-    return redirect(back)
+    return _act(
+        url_for("challenges.application", application_id=application_id),
+        "专家评审意见已录入",
+        lambda: applications.add_review(application_id, current_user.id, request.form),
+    )
 
 
 @bp.post("/applications/<int:application_id>/choose")
@@ -303,13 +308,11 @@ def choose(application_id: int):
 @bp.post("/applications/<int:application_id>/stages")
 @roles_required("staff")
 def add_stage(application_id: int):
-    back = url_for("challenges.application", application_id=application_id)
-    try:
-        applications.add_stage(application_id, current_user.id, request.form)
-    except ServiceError as e:
-        return _fail(e, back)
-    flash("支持资金已登记", "success")
-    return redirect(back)
+    return _act(
+        url_for("challenges.application", application_id=application_id),
+        "支持资金已登记",
+        lambda: applications.add_stage(application_id, current_user.id, request.form),
+    )
 
 
 @bp.post("/stages/<int:stage_id>/release")
@@ -343,28 +346,25 @@ def agencies_page():
 @bp.post("/agencies/<int:org_id>")
 @roles_required("staff")
 def set_agency(org_id: int):
-    try:
-        agencies.set_agency(
-            org_id,
-            current_user.id,
-            request.form.get("level", ""),
-            request.form.get("recognized_on"),
-        )
-    except ServiceError as e:
-        return _fail(e, url_for("challenges.agencies_page"))
-    flash("机构信息已保存", "success")
-    return redirect(url_for("challenges.agencies_page"))
+    form = request.form
+    return _act(
+        url_for("challenges.agencies_page"),
+        "机构信息已保存",
+        lambda: agencies.set_agency(
+            org_id, current_user.id, form.get("level", ""), form.get("recognized_on")
+        ),
+    )
 
 
 @bp.post("/targets")
 @roles_required("staff")
 def set_target():
-    try:
-        agencies.set_target(current_user.id, request.form.get("year"), request.form.get("target"))
-    except ServiceError as e:
-        return _fail(e, url_for("challenges.agencies_page"))
-    flash("年度认证目标已保存", "success")
-    return redirect(url_for("challenges.agencies_page"))
+    form = request.form
+    return _act(
+        url_for("challenges.agencies_page"),
+        "年度认证目标已保存",
+        lambda: agencies.set_target(current_user.id, form.get("year"), form.get("target")),
+    )
 
 
 @bp.route("/brokers/<int:user_id>", methods=["GET", "POST"])
@@ -398,13 +398,11 @@ def broker(user_id: int):
 @bp.post("/brokers/<int:user_id>/trainings")
 @roles_required("staff")
 def add_training(user_id: int):
-    back = url_for("challenges.broker", user_id=user_id)
-    try:
-        agencies.add_training(user_id, current_user.id, request.form)
-    except ServiceError as e:
-        return _fail(e, back)
-    flash("培训记录已添加", "success")
-    return redirect(back)
+    return _act(
+        url_for("challenges.broker", user_id=user_id),
+        "培训记录已添加",
+        lambda: agencies.add_training(user_id, current_user.id, request.form),
+    )
 
 
 # --- contract registration ---------------------------------------------------------------------
