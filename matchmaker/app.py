@@ -10,12 +10,12 @@ from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter
 
 from config import Config
-from matchmaker.extensions import celery_init_app, csrf, db, login, migrate
+from matchmaker.core.extensions import celery_init_app, csrf, db, login, migrate
 
 
 def create_app(config: object | None = None) -> Flask:
     """Build the Flask app: configuration, extensions, blueprints and CLI commands."""
-    app = Flask(__name__)
+    app = Flask(__name__, template_folder="core/templates")
     app.config.from_object(config or Config())
     app.instance_path = str(app.config["INSTANCE_DIR"])
     # Ids beyond a 32-bit integer column cannot exist; answer 404 before the database overflows.
@@ -56,37 +56,46 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login.init_app(app)
     celery_init_app(app)
-    from matchmaker import auth, security_headers
+    import matchmaker.registry  # noqa: F401  (every domain's tables on Base.metadata)
+    from matchmaker.accounts import auth
+    from matchmaker.core import security_headers
 
     security_headers.init_app(app)
     auth.init_login(app)
 
 
-# One blueprint per feature, each in matchmaker/views/<name>.py as `bp`.
+# One blueprint per feature, each a `bp` in its domain's views module.
 BLUEPRINTS = (
-    "main",
-    "auth",
-    "admin",
-    "listings",
-    "review",
-    "runs",
-    "workbench",
-    "fairs",
-    "dashboard",
-    "taxonomy",
+    "dashboard.home_views",
+    "accounts.views",
+    "accounts.admin_views",
+    "listings.views",
+    "listings.review_views",
+    "runs.views",
+    "pairs.views",
+    "fairs.views",
+    "dashboard.views",
+    "listings.taxonomy_views",
 )
 # Domain packages (matchmaker/<name>/) register their own blueprints, commands and receivers.
 DOMAINS = ("challenges",)
-# One click group per feature, each in matchmaker/commands/<name>.py named like the module.
-COMMAND_GROUPS = ("users", "demo", "listings", "matching", "pairs", "fairs")
+# One click group per feature: (module, group name).
+COMMAND_GROUPS = (
+    ("accounts.cli", "users"),
+    ("demo.cli", "demo"),
+    ("listings.cli", "listings"),
+    ("runs.cli", "matching"),
+    ("pairs.cli", "pairs"),
+    ("fairs.cli", "fairs"),
+)
 
 
 def register_blueprints(app: Flask) -> None:
-    from matchmaker.api import bp as api_bp
-    from matchmaker.views.errors import register_error_handlers
+    from matchmaker.core.api import bp as api_bp
+    from matchmaker.core.errors import register_error_handlers
 
     for name in BLUEPRINTS:
-        app.register_blueprint(import_module(f"matchmaker.views.{name}").bp)
+        app.register_blueprint(import_module(f"matchmaker.{name}").bp)
     for name in DOMAINS:
         import_module(f"matchmaker.{name}").init_app(app)
     app.register_blueprint(api_bp)
@@ -94,8 +103,8 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for name in COMMAND_GROUPS:
-        module = import_module(f"matchmaker.commands.{name}")
+    for module_name, name in COMMAND_GROUPS:
+        module = import_module(f"matchmaker.{module_name}")
         app.cli.add_command(getattr(module, name))
 
 

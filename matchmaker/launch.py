@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from config import INSTANCE_DIR, PROJECT_ROOT, embedded_redis_url, web_server_refusal
-from matchmaker.services.demo import DEMO_PASSWORD, DEMO_USERS
+from matchmaker.demo.seed import DEMO_PASSWORD, DEMO_USERS
 
 ROLE_LABELS = {
     "staff": "工作人员",

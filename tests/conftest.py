@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import text
 
 from config import TestConfig
+from matchmaker.accounts import users as accounts
 from matchmaker.app import create_app
-from matchmaker.extensions import db
-from matchmaker.models import Base
-from matchmaker.services import accounts
-from matchmaker.services.taxonomy import ensure_fields, field_by_name
+from matchmaker.core.db import Base
+from matchmaker.core.extensions import db
+from matchmaker.listings.taxonomy import ensure_fields, field_by_name
 
 pytest_plugins = ["tests.browser"]
 
@@ -119,7 +119,7 @@ def _listing_values(overrides: dict, kind: str) -> dict:
 
 @pytest.fixture
 def make_achievement(app, make_org):
-    from matchmaker.models import Achievement
+    from matchmaker.listings.models import Achievement
 
     def build(**overrides):
         if "organization" not in overrides:
@@ -134,7 +134,7 @@ def make_achievement(app, make_org):
 
 @pytest.fixture
 def make_need(app, make_org):
-    from matchmaker.models import Need
+    from matchmaker.listings.models import Need
 
     def build(**overrides):
         if "organization" not in overrides:

@@ -22,10 +22,9 @@ import redis
 from sqlalchemy import insert
 from sqlalchemy import select as sql_select
 
-from matchmaker.extensions import db
-from matchmaker.models import Achievement, Need
-from matchmaker.models.listings import achievement_fields, need_fields
-from matchmaker.services.taxonomy import field_by_name
+from matchmaker.core.extensions import db
+from matchmaker.listings.models import Achievement, Need, achievement_fields, need_fields
+from matchmaker.listings.taxonomy import field_by_name
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("MATCHMAKER_SHARED_DATA", ROOT / ".." / "shared" / "data")) / "corpus"

@@ -1,6 +1,7 @@
 """Helpers for the matching-job tests: a recording queue and small Chinese listings."""
 
-from matchmaker.services import matching_incremental, matching_runs
+from matchmaker.runs import full_match as matching_runs
+from matchmaker.runs import incremental as matching_incremental
 
 ACHIEVEMENT_TEXTS = [
     (

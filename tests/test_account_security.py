@@ -12,11 +12,13 @@ import pytest
 from sqlalchemy import select
 
 from config import TestConfig
+from matchmaker.accounts import users as accounts
+from matchmaker.accounts.models import Notification, User
 from matchmaker.app import create_app
-from matchmaker.extensions import db
-from matchmaker.models import Notification, Suggestion, User
-from matchmaker.services import Conflict, accounts
-from matchmaker.services.taxonomy import field_by_name
+from matchmaker.core.exceptions import Conflict
+from matchmaker.core.extensions import db
+from matchmaker.listings.taxonomy import field_by_name
+from matchmaker.runs.models import Suggestion
 from tests.conftest import PASSWORD
 
 
@@ -355,7 +357,7 @@ def second_app(app, **settings):
                 db.session.remove()
                 db.engine.dispose()
     finally:
-        from matchmaker.extensions import limiter
+        from matchmaker.core.extensions import limiter
 
         limiter.init_app(app)  # the extension is shared: give it back to the test's app
 

@@ -2,8 +2,8 @@
 
 from sqlalchemy import select
 
-from matchmaker.extensions import db
-from matchmaker.models import ApiToken, Organization, User
+from matchmaker.accounts.models import ApiToken, Organization, User
+from matchmaker.core.extensions import db
 from tests.conftest import PASSWORD
 
 

@@ -2,8 +2,8 @@
 
 from sqlalchemy import select
 
-from matchmaker.extensions import db
-from matchmaker.models import Field
+from matchmaker.accounts.models import Field
+from matchmaker.core.extensions import db
 from tests.conftest import PASSWORD
 
 
@@ -65,7 +65,7 @@ def test_unknown_field_is_refused(client, make_user, login):
 def test_deactivated_user_cannot_sign_in_or_use_a_token_until_reactivated(
     app, client, make_user, login
 ):
-    from matchmaker.services.accounts import issue_token
+    from matchmaker.accounts.users import issue_token
 
     user = make_user("enterprise")
     token = issue_token(user.login)

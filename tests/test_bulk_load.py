@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from matchmaker.extensions import db
-from matchmaker.models import Achievement, Field, Need, Organization
+from matchmaker.accounts.models import Field, Organization
+from matchmaker.core.extensions import db
+from matchmaker.listings.models import Achievement, Need
 
 SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "eval" / "csl-title-dev"
 
@@ -161,7 +162,7 @@ def test_load_thousands_of_shared_eval_lines(runner, tmp_path):
 
 
 def test_loaded_listings_are_found_by_search(runner, tmp_path):
-    from matchmaker.services.listing_search import parse_filters, search
+    from matchmaker.listings.search import parse_filters, search
 
     a = write_lines(
         tmp_path / "a.jsonl",

@@ -15,10 +15,11 @@ from matchmaker.challenges.models import (
     ChallengeApplication,
     ContractRegistration,
 )
-from matchmaker.extensions import db
-from matchmaker.models import Contract, Suggestion
-from matchmaker.services import Conflict, Forbidden, ServiceError
-from matchmaker.services import pairs as pair_service
+from matchmaker.core.exceptions import Conflict, Forbidden, ServiceError
+from matchmaker.core.extensions import db
+from matchmaker.fairs.models import Contract
+from matchmaker.pairs import transitions as pair_service
+from matchmaker.runs.models import Suggestion
 
 FIELD = "机器人与智能制造"
 
@@ -30,7 +31,7 @@ def people(make_user, make_org):
     first = make_user("institute")
     second = make_user("institute")
     broker = make_user("broker")
-    from matchmaker.services.taxonomy import field_by_name
+    from matchmaker.listings.taxonomy import field_by_name
 
     broker.fields = [field_by_name(FIELD)]
     db.session.commit()
@@ -156,7 +157,7 @@ def test_unclassified_problems_block_publishing(people, make_need):
 def test_withdrawn_or_expired_need_leaves_the_list_and_history_says_why(
     people, problem, client, login
 ):
-    from matchmaker.services import listings
+    from matchmaker.listings import posting as listings
 
     listings.withdraw_listing("need", problem.need_id, people["company"].id)
     db.session.refresh(problem)
@@ -207,7 +208,7 @@ def test_an_institute_never_sees_another_institutes_application(
     assert client.get(f"/challenges/applications/{first.id}").status_code == 403
     page = client.get(f"/challenges/entries/{problem.id}").get_data(as_text=True)
     assert first.lead_org.name not in page
-    from matchmaker.services.accounts import issue_token
+    from matchmaker.accounts.users import issue_token
 
     token = issue_token(people["second"].login)
     api = client.get(
@@ -247,7 +248,7 @@ def test_application_input_errors_are_field_level_in_chinese(people, problem, ma
 
 
 def test_api_application_answers_400_with_field_errors(people, problem, client):
-    from matchmaker.services.accounts import issue_token
+    from matchmaker.accounts.users import issue_token
 
     token = issue_token(people["first"].login)
     response = client.post(

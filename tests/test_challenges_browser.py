@@ -9,8 +9,8 @@ import pytest
 
 from matchmaker.challenges import agencies
 from matchmaker.challenges.models import BottleneckEntry, ChallengeApplication
-from matchmaker.extensions import db
-from matchmaker.services.taxonomy import field_by_name
+from matchmaker.core.extensions import db
+from matchmaker.listings.taxonomy import field_by_name
 from tests.browser import login_page
 
 pytestmark = pytest.mark.slow

@@ -8,17 +8,14 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from matchmaker.extensions import db
-from matchmaker.models import (
-    Achievement,
-    Contract,
-    Need,
-    Organization,
-    PairEvent,
-    Suggestion,
-)
-from matchmaker.services import dashboard, fair_plan
-from matchmaker.services import fairs as fair_service
+from matchmaker.accounts.models import Organization
+from matchmaker.core.extensions import db
+from matchmaker.dashboard import figures as dashboard
+from matchmaker.fairs import organize as fair_service
+from matchmaker.fairs import plan as fair_plan
+from matchmaker.fairs.models import Contract
+from matchmaker.listings.models import Achievement, Need
+from matchmaker.runs.models import PairEvent, Suggestion
 
 
 @pytest.fixture

@@ -5,12 +5,12 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from matchmaker.extensions import db
-from matchmaker.models import Achievement, Need, Organization, User
-from matchmaker.models.listings import MATURITY_TRL, TRANSFER_MODES
-from matchmaker.services.demo import DEMO_PASSWORD, DEMO_USERS, load_demo_data
-from matchmaker.services.taxonomy import FIELD_NAMES
-from matchmaker.validators import credit_code_error, patent_error
+from matchmaker.accounts.models import Organization, User
+from matchmaker.core.extensions import db
+from matchmaker.core.validators import credit_code_error, patent_error
+from matchmaker.demo.seed import DEMO_PASSWORD, DEMO_USERS, load_demo_data
+from matchmaker.listings.models import MATURITY_TRL, TRANSFER_MODES, Achievement, Need
+from matchmaker.listings.taxonomy import FIELD_NAMES
 
 
 def test_demo_data_covers_enough_listings_fields_and_organizations():
@@ -105,8 +105,9 @@ def test_every_demo_account_signs_in_with_the_demo_password(app, runner, client)
 
 
 def test_demo_seed_gives_the_dashboard_a_funnel_with_contracts(app, runner):
-    from matchmaker.models import Fair, Meeting, PairEvent, Suggestion
-    from matchmaker.services import dashboard
+    from matchmaker.dashboard import figures as dashboard
+    from matchmaker.fairs.models import Fair, Meeting
+    from matchmaker.runs.models import PairEvent, Suggestion
 
     assert runner.invoke(args=["demo", "seed"]).exit_code == 0
     figures = dashboard.totals()
@@ -134,7 +135,7 @@ def test_demo_seed_gives_the_dashboard_a_funnel_with_contracts(app, runner):
     assert sum(m.status == "held" for m in held) >= 4
     assert db.session.scalar(select(func.count(Meeting.id)).where(Meeting.fair_id == upcoming.id))
     # The demo enterprise and institute users each have a recommendation waiting on them.
-    from matchmaker.services.home import party_home
+    from matchmaker.dashboard.home import party_home
 
     for login in ("enterprise", "institute"):
         user = db.session.scalar(select(User).where(User.login == login))
@@ -142,7 +143,8 @@ def test_demo_seed_gives_the_dashboard_a_funnel_with_contracts(app, runner):
 
 
 def test_demo_pairs_are_seeded_once(app, runner):
-    from matchmaker.models import Fair, PairEvent
+    from matchmaker.fairs.models import Fair
+    from matchmaker.runs.models import PairEvent
 
     runner.invoke(args=["demo", "seed"])
     events = db.session.scalar(select(func.count(PairEvent.id)))

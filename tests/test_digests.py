@@ -12,11 +12,14 @@ import pytest
 import redis
 from sqlalchemy import select
 
-from matchmaker.extensions import db
-from matchmaker.models import Digest, OutboxEmail, Suggestion
-from matchmaker.models.base import utcnow
-from matchmaker.services import digests, pairs
-from matchmaker.services.taxonomy import field_by_name
+from matchmaker.accounts.models import OutboxEmail
+from matchmaker.core.db import utcnow
+from matchmaker.core.extensions import db
+from matchmaker.listings.taxonomy import field_by_name
+from matchmaker.notifications import digests
+from matchmaker.notifications.models import Digest
+from matchmaker.pairs import transitions as pairs
+from matchmaker.runs.models import Suggestion
 from tests.conftest import using_postgres
 from tests.jobs_faults import ROOT, Worker
 

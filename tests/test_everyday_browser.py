@@ -4,7 +4,7 @@ drawn on, computed from the rendered styles) and nothing sticks out of the viewp
 
 import pytest
 
-from matchmaker.services.demo import DEMO_PASSWORD
+from matchmaker.demo.seed import DEMO_PASSWORD
 
 pytestmark = pytest.mark.slow
 

@@ -5,16 +5,16 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from matchmaker.extensions import db
-from matchmaker.models import Field, Notification
-from matchmaker.services import pairs
-from matchmaker.services.taxonomy import field_by_name
+from matchmaker.accounts.models import Field, Notification
+from matchmaker.core.extensions import db
+from matchmaker.listings.taxonomy import field_by_name
+from matchmaker.pairs import transitions as pairs
 
 ROBOTS = "机器人与智能制造"
 
 
 def _pair(make_need, make_achievement, make_user):
-    from matchmaker.models import Suggestion
+    from matchmaker.runs.models import Suggestion
 
     need = make_need(title="焊接机器人视觉引导需求")
     achievement = make_achievement(title="基于视觉的机器人焊缝跟踪技术")
@@ -121,7 +121,7 @@ def test_brokers_see_only_their_own_figures_row(
 
 
 def test_times_show_in_the_display_time_zone(app):
-    from matchmaker.views.display import localtime
+    from matchmaker.core.display import localtime
 
     with app.test_request_context():
         assert localtime(datetime(2026, 12, 1, 16, 30)) == "2026-12-02 00:30"

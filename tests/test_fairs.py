@@ -6,10 +6,14 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from matchmaker.extensions import db
-from matchmaker.models import Contract, FairRegistration, Meeting, PairEvent, Suggestion, utcnow
-from matchmaker.services import Conflict, Forbidden, ServiceError, fair_meetings, fair_plan
-from matchmaker.services import fairs as service
+from matchmaker.core.db import utcnow
+from matchmaker.core.exceptions import Conflict, Forbidden, ServiceError
+from matchmaker.core.extensions import db
+from matchmaker.fairs import meetings as fair_meetings
+from matchmaker.fairs import organize as service
+from matchmaker.fairs import plan as fair_plan
+from matchmaker.fairs.models import Contract, FairRegistration, Meeting
+from matchmaker.runs.models import PairEvent, Suggestion
 
 
 @pytest.fixture

@@ -4,8 +4,9 @@ agenda; the dashboard shows the funnel."""
 import pytest
 from sqlalchemy import func, select
 
-from matchmaker.extensions import db
-from matchmaker.models import Meeting, Suggestion
+from matchmaker.core.extensions import db
+from matchmaker.fairs.models import Meeting
+from matchmaker.runs.models import Suggestion
 from tests.browser import login_page
 
 pytestmark = pytest.mark.slow

@@ -7,9 +7,12 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from matchmaker.extensions import db
-from matchmaker.models import Achievement, Fair, Need, Suggestion
-from matchmaker.services import fair_plan, matching_runs
+from matchmaker.core.extensions import db
+from matchmaker.fairs import plan as fair_plan
+from matchmaker.fairs.models import Fair
+from matchmaker.listings.models import Achievement, Need
+from matchmaker.runs import full_match as matching_runs
+from matchmaker.runs.models import Suggestion
 from tests.jobs_helpers import RecordingQueue
 
 

@@ -7,8 +7,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from matchmaker.extensions import db
-from matchmaker.models import Fair, FairParticipant, FairRegistration, Meeting, Suggestion
+from matchmaker.core.extensions import db
+from matchmaker.fairs.models import Fair, FairParticipant, FairRegistration, Meeting
+from matchmaker.runs.models import Suggestion
 
 
 @pytest.fixture
@@ -112,7 +113,7 @@ def test_full_flow_register_preview_publish_agenda(scene, client, login):
 
 
 def test_company_cannot_register_another_organizations_listing(scene, client, login):
-    from matchmaker.services import fairs as service
+    from matchmaker.fairs import organize as service
 
     fair = service.create_fair("会", "2026-12-01", slots=4, tables=2)
     login(scene["company"])
@@ -124,8 +125,8 @@ def test_company_cannot_register_another_organizations_listing(scene, client, lo
 
 
 def test_staff_move_clash_shows_error_on_the_agenda(scene, client, login, make_need):
-    from matchmaker.services import fair_plan
-    from matchmaker.services import fairs as service
+    from matchmaker.fairs import organize as service
+    from matchmaker.fairs import plan as fair_plan
 
     fair = service.create_fair("会", "2026-12-01", slots=4, tables=3)
     service.register_all(fair.id, scene["staff"].id)
@@ -144,14 +145,14 @@ def test_staff_move_clash_shows_error_on_the_agenda(scene, client, login, make_n
 
 
 def test_broker_records_outcome_on_the_agenda(scene, client, login, make_user):
-    from matchmaker.services import fair_plan
-    from matchmaker.services import fairs as service
+    from matchmaker.fairs import organize as service
+    from matchmaker.fairs import plan as fair_plan
 
     fair = service.create_fair("会", "2026-12-01", slots=4, tables=2)
     service.register_all(fair.id, scene["staff"].id)
     fair_plan.publish(fair.id, scene["staff"].id)
     meeting = db.session.scalars(select(Meeting)).first()
-    from matchmaker.services.taxonomy import field_by_name
+    from matchmaker.listings.taxonomy import field_by_name
 
     broker = make_user("broker")
     broker.fields = [field_by_name("机器人与智能制造")]  # the pairs' field: the broker covers them
@@ -170,7 +171,7 @@ def test_broker_records_outcome_on_the_agenda(scene, client, login, make_user):
 
 
 def test_participant_marks_unavailable_slots(scene, client, login):
-    from matchmaker.services import fairs as service
+    from matchmaker.fairs import organize as service
 
     fair = service.create_fair("会", "2026-12-01", slots=4, tables=2)
     login(scene["institute"])
@@ -189,8 +190,8 @@ def test_participant_marks_unavailable_slots(scene, client, login):
 
 
 def test_api_gives_plan_agenda_and_dashboard(scene, client, login):
-    from matchmaker.services import fair_plan
-    from matchmaker.services import fairs as service
+    from matchmaker.fairs import organize as service
+    from matchmaker.fairs import plan as fair_plan
 
     fair = service.create_fair("会", "2026-12-01", slots=4, tables=2)
     service.register_all(fair.id, scene["staff"].id)

@@ -10,10 +10,11 @@ from urllib.parse import urljoin, urlparse
 import pytest
 from sqlalchemy import select
 
-from matchmaker.extensions import db
-from matchmaker.models import Achievement, Need, Suggestion
-from matchmaker.services import pairs as pair_service
-from matchmaker.services.taxonomy import field_by_name
+from matchmaker.core.extensions import db
+from matchmaker.listings.models import Achievement, Need
+from matchmaker.listings.taxonomy import field_by_name
+from matchmaker.pairs import transitions as pair_service
+from matchmaker.runs.models import Suggestion
 from tests.browser import login_page
 
 pytestmark = pytest.mark.slow

@@ -16,7 +16,7 @@ from urllib.request import HTTPCookieProcessor, ProxyHandler, build_opener
 import psutil
 import pytest
 
-from matchmaker.services.demo import DEMO_PASSWORD
+from matchmaker.demo.seed import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[1]
 

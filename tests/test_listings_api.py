@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from matchmaker.services.accounts import issue_token
+from matchmaker.accounts.users import issue_token
 
 
 def bearer(user):

@@ -8,8 +8,9 @@ import os
 
 import pytest
 
-from matchmaker.extensions import db
-from matchmaker.models import Achievement, Suggestion
+from matchmaker.core.extensions import db
+from matchmaker.listings.models import Achievement
+from matchmaker.runs.models import Suggestion
 from tests.conftest import PASSWORD
 
 

@@ -6,7 +6,7 @@ schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from schemathesis import GenerationMode  # noqa: E402
 
-from matchmaker.services.accounts import issue_token  # noqa: E402
+from matchmaker.accounts.users import issue_token  # noqa: E402
 
 EXAMPLES = 10
 

@@ -3,9 +3,9 @@
 import pytest
 from flask import url_for
 
-from matchmaker.extensions import db
-from matchmaker.models import Achievement, Need
-from matchmaker.services.accounts import issue_token
+from matchmaker.accounts.users import issue_token
+from matchmaker.core.extensions import db
+from matchmaker.listings.models import Achievement, Need
 
 WRITE_FORM = {
     "title": "被别人篡改的标题",
@@ -153,7 +153,7 @@ def test_import_checks_of_one_user_cannot_be_confirmed_by_another(client, login,
 
 
 def test_suggestion_exports_follow_the_same_rules(client, login, world, make_need):
-    from matchmaker.models import Suggestion
+    from matchmaker.runs.models import Suggestion
 
     owners, drafts, published, intruders = world
     need = make_need(title="对方需求")
@@ -174,7 +174,7 @@ def test_suggestion_exports_follow_the_same_rules(client, login, world, make_nee
     body = client.get(url.format(public_id)).get_data(as_text=True)
     assert "对方需求" in body
     # A broker exports the pairs in their fields (issue 17: never every suggestion).
-    from matchmaker.services.taxonomy import field_by_name
+    from matchmaker.listings.taxonomy import field_by_name
 
     intruders[2].fields = [field_by_name("机器人与智能制造")]
     db.session.commit()
@@ -271,7 +271,7 @@ def test_anonymous_visitor_sees_no_drafts_and_cannot_write(client, world):
 def test_signed_in_strangers_see_no_contacts_but_pair_parties_do_once_both_are_interested(
     client, login, make_user, make_org, make_need, secret_achievement
 ):
-    from matchmaker.models import Suggestion
+    from matchmaker.runs.models import Suggestion
 
     row = secret_achievement
     stranger = make_user("enterprise")

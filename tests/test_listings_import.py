@@ -11,12 +11,13 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from matchmaker.extensions import db
-from matchmaker.models import Achievement, Need, Suggestion
-from matchmaker.services import ServiceError
-from matchmaker.services import listing_files as files
-from matchmaker.services import listing_import as importer
-from matchmaker.services.listing_search import Filters, search
+from matchmaker.core.exceptions import ServiceError
+from matchmaker.core.extensions import db
+from matchmaker.listings import files
+from matchmaker.listings import importing as importer
+from matchmaker.listings.models import Achievement, Need
+from matchmaker.listings.search import Filters, search
+from matchmaker.runs.models import Suggestion
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "corpus"
 HEADER = (
@@ -259,7 +260,7 @@ def _corpus_rows(limit: int) -> list[list[str]]:
 @pytest.mark.slow
 def test_two_thousand_corpus_rows_import_from_xlsx(make_user):
     staff = make_user("staff")
-    from matchmaker.services import accounts
+    from matchmaker.accounts import users as accounts
 
     org = accounts.create_organization("语料研究院", "institute", status="approved")
     db.session.commit()

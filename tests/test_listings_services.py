@@ -6,12 +6,13 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select, text
 
-from matchmaker.extensions import db
-from matchmaker.models import Achievement, ListingEvent, Need
-from matchmaker.services import Conflict, Forbidden, NotFound, ServiceError, signals
-from matchmaker.services import listings as svc
-from matchmaker.services.listing_search import Filters, parse_filters, search
-from matchmaker.services.listing_terms import listing_terms, query_terms
+from matchmaker.core import signals
+from matchmaker.core.exceptions import Conflict, Forbidden, NotFound, ServiceError
+from matchmaker.core.extensions import db
+from matchmaker.listings import posting as svc
+from matchmaker.listings.models import Achievement, ListingEvent, Need
+from matchmaker.listings.search import Filters, parse_filters, search
+from matchmaker.listings.terms import listing_terms, query_terms
 
 
 def achievement_data(**kw):
@@ -302,7 +303,7 @@ def test_events_are_recorded_for_every_status_change(make_user):
 
 
 def test_reindex_command_rebuilds_missing_terms(runner, make_achievement):
-    from matchmaker.models.listings import achievement_terms
+    from matchmaker.listings.models import achievement_terms
 
     row = make_achievement(title="协作机器人关节模组")
     db.session.execute(achievement_terms.delete())

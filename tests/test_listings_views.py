@@ -4,9 +4,10 @@ import re
 
 from sqlalchemy import select
 
-from matchmaker.extensions import db
-from matchmaker.models import Achievement, Need, Suggestion
-from matchmaker.services.taxonomy import field_by_name
+from matchmaker.core.extensions import db
+from matchmaker.listings.models import Achievement, Need
+from matchmaker.listings.taxonomy import field_by_name
+from matchmaker.runs.models import Suggestion
 
 
 def robot_form(**kw):
@@ -129,7 +130,7 @@ def test_titles_are_escaped(client, login, make_user, make_achievement):
 def test_new_since_last_visit_lists_recent_needs_for_brokers(client, login, make_user, make_need):
     from datetime import timedelta
 
-    from matchmaker.models import utcnow
+    from matchmaker.core.db import utcnow
 
     broker = make_user("broker")
     old = make_need(title="很早以前的需求", published_at=utcnow() - timedelta(days=30))
@@ -172,7 +173,7 @@ def test_search_without_hits_offers_the_index_terms_it_sounds_or_looks_like(
     client, login, make_user, make_achievement
 ):
     """Issue 16: 机器仁 → 机器人, 无损检侧 → 无损检测, from the index's own terms."""
-    from matchmaker.services import listing_suggest
+    from matchmaker.listings import suggest as listing_suggest
 
     make_achievement(title="焊接机器人视觉引导系统", description="工业机器人焊缝跟踪")
     make_achievement(title="超声无损检测装备", description="无损检测与缺陷识别")

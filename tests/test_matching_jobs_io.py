@@ -5,10 +5,11 @@ import json
 import pytest
 from sqlalchemy import select
 
-from matchmaker.extensions import db
-from matchmaker.models import MatchRun, Suggestion
-from matchmaker.services import matching_incremental, matching_runs
-from matchmaker.services.signals import listing_published, listing_withdrawn
+from matchmaker.core.extensions import db
+from matchmaker.core.signals import listing_published, listing_withdrawn
+from matchmaker.runs import full_match as matching_runs
+from matchmaker.runs import incremental as matching_incremental
+from matchmaker.runs.models import MatchRun, Suggestion
 from tests.jobs_helpers import RecordingQueue, seed_listings
 
 
@@ -178,7 +179,7 @@ def test_vocabulary_page_adds_removes_and_explains_bad_input(client, login, make
     assert 'data-field="word"' in blank.get_data(as_text=True) and "请输入词语" in blank.get_data(
         as_text=True
     )
-    from matchmaker.services import vocabulary
+    from matchmaker.runs import vocabulary
 
     entry = vocabulary.entries()[0]
     client.post(f"/runs/vocabulary/{entry.id}/delete")
@@ -187,7 +188,7 @@ def test_vocabulary_page_adds_removes_and_explains_bad_input(client, login, make
 
 # -- API -----------------------------------------------------------------------------------
 def test_api_starts_reads_refuses_and_cancels_runs(client, make_user, queue, matched):
-    from matchmaker.services.accounts import issue_token
+    from matchmaker.accounts.users import issue_token
 
     token = issue_token(make_user("staff").login)
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"

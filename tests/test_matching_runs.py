@@ -9,17 +9,23 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from matchmaker.extensions import db
+from matchmaker.core.db import utcnow
+from matchmaker.core.exceptions import Conflict
+from matchmaker.core.extensions import db
 from matchmaker.matching import Listing, MatchConfig, Matcher
-from matchmaker.models import MatchChunk, MatchRun, PairEvent, Suggestion
-from matchmaker.models.base import utcnow
-from matchmaker.services import (
-    Conflict,
-    matching_export,
-    matching_inputs,
-    matching_runs,
+from matchmaker.runs import (
+    export as matching_export,
+)
+from matchmaker.runs import (
+    full_match as matching_runs,
+)
+from matchmaker.runs import (
+    inputs as matching_inputs,
+)
+from matchmaker.runs import (
     vocabulary,
 )
+from matchmaker.runs.models import MatchChunk, MatchRun, PairEvent, Suggestion
 from tests.jobs_helpers import RecordingQueue, seed_listings
 
 

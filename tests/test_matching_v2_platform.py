@@ -6,14 +6,16 @@ import json
 import pytest
 from sqlalchemy import select
 
-from matchmaker.extensions import db
+from matchmaker.accounts.users import issue_token
+from matchmaker.core.extensions import db
+from matchmaker.core.signals import listing_published
+from matchmaker.listings.bulk_load import load_listing_files
+from matchmaker.listings.models import Achievement, Need, need_fields
 from matchmaker.matching import Matcher
-from matchmaker.models import Achievement, MatchRun, Need, Suggestion
-from matchmaker.models.listings import need_fields
-from matchmaker.services import matching_inputs, matching_runs, vocabulary
-from matchmaker.services.accounts import issue_token
-from matchmaker.services.bulk_load import load_listing_files
-from matchmaker.services.signals import listing_published
+from matchmaker.runs import full_match as matching_runs
+from matchmaker.runs import inputs as matching_inputs
+from matchmaker.runs import vocabulary
+from matchmaker.runs.models import MatchRun, Suggestion
 from tests.jobs_helpers import RecordingQueue, seed_listings
 
 A, B, C = "新材料", "新能源汽车", "公共安全"
@@ -101,7 +103,7 @@ def test_declared_fields_keep_the_posters_order_through_edits(make_need):
     db.session.expire_all()
     need = db.session.get(Need, need.id)
     assert need.field_names == [B, A] and need.primary_field.name == B
-    from matchmaker.services.taxonomy import field_by_name
+    from matchmaker.listings.taxonomy import field_by_name
 
     need.fields = [field_by_name(A), field_by_name(C), field_by_name(B)]
     db.session.commit()
@@ -173,7 +175,7 @@ def test_listing_files_take_fields_in_order_and_fields_wins_over_field(app, tmp_
     ],
 )
 def test_bad_fields_in_a_listing_file_name_the_line(app, tmp_path, line, message):
-    from matchmaker.services import ServiceError
+    from matchmaker.core.exceptions import ServiceError
 
     path = write_lines(tmp_path / "a.jsonl", [{"id": "ok", "title": "t", "field": A}, line])
     with pytest.raises(ServiceError) as error:
@@ -253,7 +255,7 @@ def test_a_clear_partner_in_another_field_is_suggested_and_marked_cross_field(
 
 
 def _export_rows():
-    from matchmaker.services import matching_export
+    from matchmaker.runs import export as matching_export
 
     return list(matching_export.current_rows())
 
@@ -385,7 +387,7 @@ def test_the_migration_numbers_existing_fields_in_the_order_they_were_shown(tmp_
     app = create_app(config)
     with app.app_context():
         upgrade(directory=directory, revision="0004_suggestion_writes")
-        from matchmaker.models import Organization
+        from matchmaker.accounts.models import Organization
 
         with db.engine.begin() as conn:
             # Core inserts fill the columns' Python defaults; both tables are as 0004 left them.

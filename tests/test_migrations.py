@@ -10,9 +10,10 @@ from alembic.migration import MigrationContext
 from flask_migrate import upgrade
 
 from config import TestConfig
+from matchmaker.accounts.models import Field
 from matchmaker.app import create_app
-from matchmaker.extensions import db
-from matchmaker.models import Base, Field
+from matchmaker.core.db import Base
+from matchmaker.core.extensions import db
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -3,10 +3,13 @@
 import pytest
 from sqlalchemy import func, select, update
 
-from matchmaker.extensions import db
+from matchmaker.core.extensions import db
 from matchmaker.matching import Listing, MatchConfig, Matcher
-from matchmaker.models import MatchChunk, MatchRun, StoredModel, StoredModelPart
-from matchmaker.services import matching_export, matching_runs, model_store
+from matchmaker.notifications.models import StoredModel, StoredModelPart
+from matchmaker.runs import export as matching_export
+from matchmaker.runs import full_match as matching_runs
+from matchmaker.runs import model_store
+from matchmaker.runs.models import MatchChunk, MatchRun
 from tests.jobs_helpers import RecordingQueue, seed_listings
 
 ACHIEVEMENTS = [
@@ -127,7 +130,7 @@ def test_old_stored_models_are_dropped_but_the_current_one_and_those_of_active_r
 ):
     from datetime import timedelta
 
-    from matchmaker.models.base import utcnow
+    from matchmaker.core.db import utcnow
 
     monkeypatch.setattr(model_store, "KEEP_STORED", 100)  # saving prunes; not yet
     matcher = fitted()

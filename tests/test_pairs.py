@@ -7,18 +7,16 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
-from matchmaker.extensions import db
-from matchmaker.models import Contract, Notification, PairEvent, Suggestion
-from matchmaker.services import (
-    Conflict,
-    Forbidden,
-    ServiceError,
-    pair_actions,
-    pair_data,
-    pairs,
-)
-from matchmaker.services.signals import pair_moved
-from matchmaker.services.taxonomy import field_by_name
+from matchmaker.accounts.models import Notification
+from matchmaker.core.exceptions import Conflict, Forbidden, ServiceError
+from matchmaker.core.extensions import db
+from matchmaker.core.signals import pair_moved
+from matchmaker.fairs.models import Contract
+from matchmaker.listings.taxonomy import field_by_name
+from matchmaker.pairs import actions as pair_actions
+from matchmaker.pairs import data as pair_data
+from matchmaker.pairs import transitions as pairs
+from matchmaker.runs.models import PairEvent, Suggestion
 from tests.conftest import using_postgres
 
 # A meeting a week ahead (local time), as the 安排约见 form requires.
@@ -356,7 +354,7 @@ def test_a_mover_waits_for_a_locked_pair_and_then_sees_it_was_taken(app, make_pa
 
 @needs_postgres
 def test_two_brokers_recommending_at_once_one_wins_over_http(app, make_pair, broker, make_user):
-    from matchmaker.services.accounts import issue_token
+    from matchmaker.accounts.users import issue_token
 
     pair = make_pair()
     rival = make_user("broker")
@@ -409,7 +407,7 @@ def test_database_refuses_an_engaged_state_without_both_answers(make_pair):
 def test_figures_report_median_days_between_stages(make_pair, broker, parties):
     from datetime import datetime
 
-    from matchmaker.services import broker_figures
+    from matchmaker.pairs import figures as broker_figures
 
     pair = make_pair()
     need_user, ach_user = parties(pair)

@@ -14,28 +14,21 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.routing import AnyConverter, IntegerConverter
 
-from matchmaker.extensions import db
-from matchmaker.models import (
-    Achievement,
-    Base,
-    Contract,
-    Fair,
-    FairRegistration,
+from matchmaker.accounts.models import ROLES, Notification, OutboxEmail, User
+from matchmaker.accounts.users import issue_token
+from matchmaker.core.db import Base
+from matchmaker.core.extensions import db
+from matchmaker.fairs.models import Contract, Fair, FairRegistration, Meeting
+from matchmaker.listings.models import Achievement, Need
+from matchmaker.listings.taxonomy import field_by_name
+from matchmaker.runs.models import (
     MatchChunk,
     MatchRun,
-    Meeting,
-    Need,
-    Notification,
-    OutboxEmail,
     PairEvent,
     Suggestion,
     SynonymGroup,
-    User,
     VocabularyEntry,
 )
-from matchmaker.models.accounts import ROLES
-from matchmaker.services.accounts import issue_token
-from matchmaker.services.taxonomy import field_by_name
 from tests.conftest import PASSWORD
 
 # Endpoints anyone may open. Anything else must be protected with @roles_required.
@@ -123,7 +116,7 @@ OBJECT_LEVEL_403: dict[tuple, str] = {
     ("workbench.meeting_ics", "enterprise"): "a side sees a pair once a broker recommends it",
     ("workbench.meeting_ics", "institute"): "a side sees a pair once a broker recommends it",
 }
-# What the role gate (matchmaker.auth.roles_required) says when it refuses a role.
+# What the role gate (matchmaker.accounts.auth.roles_required) says when it refuses a role.
 ROLE_GATE_REFUSALS = ("当前角色无权执行此操作", "当前角色无权访问该页面")
 
 

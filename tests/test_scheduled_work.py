@@ -4,9 +4,10 @@ import pytest
 from sqlalchemy import func, select
 
 from config import beat_schedule
-from matchmaker.extensions import db
-from matchmaker.models import MatchRun, Suggestion
-from matchmaker.services import matching_catch_up, matching_runs
+from matchmaker.core.extensions import db
+from matchmaker.runs import catch_up as matching_catch_up
+from matchmaker.runs import full_match as matching_runs
+from matchmaker.runs.models import MatchRun, Suggestion
 from tests.jobs_helpers import RecordingQueue, seed_listings
 from workers import tasks
 from workers.locks import held_once
@@ -53,7 +54,7 @@ def test_a_listing_published_while_no_incremental_match_ran_is_matched_by_the_ca
 def test_an_edit_no_match_has_seen_is_caught_up_and_unpublished_listings_are_not(
     queue, fitted, make_achievement
 ):
-    from matchmaker.models import Achievement
+    from matchmaker.listings.models import Achievement
 
     edited = db.session.scalars(select(Achievement).order_by(Achievement.id)).first()
     edited.revision += 1

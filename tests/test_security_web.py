@@ -9,13 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from matchmaker.extensions import db
-from matchmaker.models import Notification, PairEvent, Suggestion
-from matchmaker.safe_redirect import is_safe_target
-from matchmaker.services import Forbidden, ServiceError, pair_actions, pairs
-from matchmaker.services import fairs as fair_service
-from matchmaker.services.accounts import issue_token
-from matchmaker.services.taxonomy import field_by_name
+from matchmaker.accounts.models import Notification
+from matchmaker.accounts.users import issue_token
+from matchmaker.core.exceptions import Forbidden, ServiceError
+from matchmaker.core.extensions import db
+from matchmaker.core.safe_redirect import is_safe_target
+from matchmaker.fairs import organize as fair_service
+from matchmaker.listings.taxonomy import field_by_name
+from matchmaker.pairs import actions as pair_actions
+from matchmaker.pairs import transitions as pairs
+from matchmaker.runs.models import PairEvent, Suggestion
 
 FIELD = "机器人与智能制造"
 HUGE = "99999999999999999999"
@@ -327,7 +330,7 @@ def test_a_new_upload_replaces_the_users_earlier_one(app, client, login, make_us
 
 
 def test_an_organization_keeps_a_bounded_number_of_uploads(app, client, make_user, make_org):
-    from matchmaker.services import import_stash
+    from matchmaker.listings import import_stash
     from tests.conftest import PASSWORD
     from tests.test_listings_import import GOOD
 

@@ -25,9 +25,12 @@ import pytest
 import redis
 from sqlalchemy import delete, func, select
 
-from matchmaker.extensions import db
-from matchmaker.models import MatchChunk, StoredModel, Suggestion
-from matchmaker.services import matching_export, matching_runs, model_store
+from matchmaker.core.extensions import db
+from matchmaker.notifications.models import StoredModel
+from matchmaker.runs import export as matching_export
+from matchmaker.runs import full_match as matching_runs
+from matchmaker.runs import model_store
+from matchmaker.runs.models import MatchChunk, Suggestion
 from tests.conftest import PASSWORD, using_postgres
 from tests.jobs_faults import ROOT, Worker, free_port
 from tests.jobs_helpers import RecordingQueue

@@ -2,7 +2,7 @@
 
 import pytest
 
-from matchmaker.validators import credit_code_check_char, credit_code_error, patent_error
+from matchmaker.core.validators import credit_code_check_char, credit_code_error, patent_error
 
 
 def test_known_valid_credit_code_passes():

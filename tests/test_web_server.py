@@ -12,11 +12,11 @@ import pytest
 import requests
 
 from config import TestConfig
+from matchmaker.accounts.models import ROLES
 from matchmaker.app import create_app
-from matchmaker.extensions import db
-from matchmaker.models import Suggestion
-from matchmaker.models.accounts import ROLES
-from matchmaker.services.taxonomy import field_by_name
+from matchmaker.core.extensions import db
+from matchmaker.listings.taxonomy import field_by_name
+from matchmaker.runs.models import Suggestion
 from tests.browser import login_page
 from tests.conftest import PASSWORD
 from tests.test_roles import PUBLIC_ENDPOINTS, build_world, concrete_urls

@@ -4,9 +4,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from matchmaker.extensions import db
-from matchmaker.models import Suggestion
-from matchmaker.services.taxonomy import field_by_name
+from matchmaker.core.extensions import db
+from matchmaker.listings.taxonomy import field_by_name
+from matchmaker.runs.models import Suggestion
 from tests.browser import login_page
 
 pytestmark = pytest.mark.slow

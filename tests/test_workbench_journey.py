@@ -7,10 +7,13 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from matchmaker.extensions import db
-from matchmaker.models import Fair, FairRegistration, Meeting, Need, Notification, Suggestion, User
-from matchmaker.services import pairs as service
-from matchmaker.services.taxonomy import field_by_name
+from matchmaker.accounts.models import Notification, User
+from matchmaker.core.extensions import db
+from matchmaker.fairs.models import Fair, FairRegistration, Meeting
+from matchmaker.listings.models import Need
+from matchmaker.listings.taxonomy import field_by_name
+from matchmaker.pairs import transitions as service
+from matchmaker.runs.models import Suggestion
 
 FIELD = "机器人与智能制造"
 SOON = f"{datetime.now() + timedelta(days=3):%Y-%m-%dT%H:%M}"

@@ -12,12 +12,15 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from matchmaker.extensions import db
-from matchmaker.models import Notification, OutboxEmail, Suggestion
-from matchmaker.services import notifications, pair_actions, pair_data
-from matchmaker.services import pairs as service
-from matchmaker.services.taxonomy import field_by_name
-from matchmaker.views.workbench import highlight
+from matchmaker.accounts.models import Notification, OutboxEmail
+from matchmaker.core.extensions import db
+from matchmaker.listings.taxonomy import field_by_name
+from matchmaker.notifications import notify as notifications
+from matchmaker.pairs import actions as pair_actions
+from matchmaker.pairs import data as pair_data
+from matchmaker.pairs import transitions as service
+from matchmaker.pairs.views import highlight
+from matchmaker.runs.models import Suggestion
 
 # A meeting a week ahead (local time), as the 安排约见 form requires.
 MEETING = {
@@ -322,7 +325,7 @@ def test_figures_count_the_funnel_and_export(client, login, world):
 
 
 def test_api_lists_reads_and_moves_pairs(client, world):
-    from matchmaker.services.accounts import issue_token
+    from matchmaker.accounts.users import issue_token
 
     headers = {"Authorization": f"Bearer {issue_token(world['broker'].login)}"}
     pair_id = world["pair"].id
@@ -347,7 +350,7 @@ def test_api_lists_reads_and_moves_pairs(client, world):
 
 
 def test_api_party_answers_and_strangers_get_403(client, world, make_user):
-    from matchmaker.services.accounts import issue_token
+    from matchmaker.accounts.users import issue_token
 
     pair_id = world["pair"].id
     service.transition(pair_id, world["broker"].id, "recommended")

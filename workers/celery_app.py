@@ -5,7 +5,7 @@ import logging
 from celery.signals import worker_process_init, worker_ready
 
 from matchmaker.app import create_app
-from matchmaker.extensions import db
+from matchmaker.core.extensions import db
 
 flask_app = create_app()
 celery_app = flask_app.extensions["celery"]
@@ -25,7 +25,7 @@ def _warm_up() -> None:
     import sklearn.feature_extraction.text  # noqa: F401  (first fit should not pay the import)
 
     from matchmaker.matching.tokenizer import get_tokenizer
-    from matchmaker.services import model_store
+    from matchmaker.runs import model_store
 
     get_tokenizer()
     try:

@@ -7,8 +7,9 @@ is retried with a short back-off; the attempt counters in the database cap the r
 
 from celery import shared_task
 
-from matchmaker.extensions import db
-from matchmaker.services import matching_incremental, matching_runs
+from matchmaker.core.extensions import db
+from matchmaker.runs import full_match as matching_runs
+from matchmaker.runs import incremental as matching_incremental
 from workers.locks import held_once
 
 # Any failure is retried: the database's attempt counters, not Celery's, end a hopeless chunk
@@ -72,7 +73,7 @@ def reconcile() -> None:
 @shared_task
 def deliver_outbox() -> dict:
     """Send pending outbox e-mail."""
-    from matchmaker.services import notifications
+    from matchmaker.notifications import notify as notifications
 
     with held_once("deliver_outbox", ttl=600) as mine:
         return notifications.deliver_outbox() if mine else SKIPPED
@@ -81,7 +82,7 @@ def deliver_outbox() -> dict:
 @shared_task
 def send_reminders() -> dict:
     """Remind people that pairs wait on them (daily, from celery beat)."""
-    from matchmaker.services import notifications
+    from matchmaker.notifications import notify as notifications
 
     with held_once("send_reminders", ttl=1800) as mine:
         return notifications.send_reminders() if mine else SKIPPED
@@ -90,7 +91,7 @@ def send_reminders() -> dict:
 @shared_task
 def catch_up_incremental() -> dict:
     """Match published or edited listings that no incremental run has seen (nightly)."""
-    from matchmaker.services import matching_catch_up
+    from matchmaker.runs import catch_up as matching_catch_up
 
     with held_once("catch_up_incremental", ttl=1800) as mine:
         return matching_catch_up.catch_up() if mine else SKIPPED
@@ -99,7 +100,7 @@ def catch_up_incremental() -> dict:
 @shared_task
 def send_digests() -> dict:
     """Queue this period's digest e-mail for brokers and organizations (weekly)."""
-    from matchmaker.services import digests
+    from matchmaker.notifications import digests
 
     with held_once("send_digests", ttl=1800) as mine:
         return digests.send_digests() if mine else SKIPPED

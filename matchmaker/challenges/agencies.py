@@ -5,6 +5,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from matchmaker.accounts.models import Organization, User
 from matchmaker.challenges import inputs
 from matchmaker.challenges.models import (
     AGENCY_LEVELS,
@@ -13,9 +14,8 @@ from matchmaker.challenges.models import (
     BrokerTraining,
     CertificationTarget,
 )
-from matchmaker.extensions import db
-from matchmaker.models import Organization, User
-from matchmaker.services import NotFound, ServiceError
+from matchmaker.core.exceptions import NotFound, ServiceError
+from matchmaker.core.extensions import db
 
 
 def _staff(actor_id: int) -> User:

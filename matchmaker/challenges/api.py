@@ -3,13 +3,13 @@
 from flask import abort, request
 from flask_login import current_user
 
-from matchmaker.api import bp
-from matchmaker.api.openapi import document
-from matchmaker.auth import roles_required
+from matchmaker.accounts.auth import roles_required
 from matchmaker.challenges import agencies, applications, bottlenecks, figures
 from matchmaker.challenges.models import AGENCY_LEVELS, BottleneckEntry
-from matchmaker.extensions import db
-from matchmaker.services import ServiceError
+from matchmaker.core.api import bp
+from matchmaker.core.exceptions import ServiceError
+from matchmaker.core.extensions import db
+from matchmaker.core.openapi import document
 
 
 def _application_dict(a, detail: bool = False) -> dict:

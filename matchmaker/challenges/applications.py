@@ -6,6 +6,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from matchmaker.accounts.models import Organization, User
 from matchmaker.challenges import bottlenecks, inputs
 from matchmaker.challenges.models import (
     REVIEW_CRITERIA,
@@ -17,11 +18,13 @@ from matchmaker.challenges.models import (
     ExpertReview,
     SupportStage,
 )
-from matchmaker.extensions import db
-from matchmaker.models import Achievement, Organization, Suggestion, User
-from matchmaker.models.base import utcnow
-from matchmaker.services import Conflict, Forbidden, NotFound, ServiceError, notifications
-from matchmaker.services.pairs import after_commit, record_event
+from matchmaker.core.db import utcnow
+from matchmaker.core.exceptions import Conflict, Forbidden, NotFound, ServiceError
+from matchmaker.core.extensions import db
+from matchmaker.listings.models import Achievement
+from matchmaker.notifications import notify as notifications
+from matchmaker.pairs.transitions import after_commit, record_event
+from matchmaker.runs.models import Suggestion
 
 APPLICANT_KINDS = ("university", "institute")
 MAX_PARTNERS = 5
@@ -428,7 +431,8 @@ def linked_scores(need, achievement_ids: list[int]) -> dict[int, float | None]:
 
 def _model_scores(need, achievement_ids: list[int]) -> dict[int, float]:
     try:
-        from matchmaker.services import matching_inputs, model_store
+        from matchmaker.runs import inputs as matching_inputs
+        from matchmaker.runs import model_store
 
         _version, matcher = model_store.current_matcher()
         if matcher is None:

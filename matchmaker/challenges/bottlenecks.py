@@ -5,6 +5,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from matchmaker.accounts.models import Field, User
 from matchmaker.challenges import inputs
 from matchmaker.challenges.models import (
     CATEGORIES,
@@ -14,10 +15,11 @@ from matchmaker.challenges.models import (
     BottleneckEvent,
     BottleneckListVersion,
 )
-from matchmaker.extensions import db
-from matchmaker.models import Field, Need, User
-from matchmaker.models.base import utcnow
-from matchmaker.services import Conflict, NotFound, ServiceError, notifications
+from matchmaker.core.db import utcnow
+from matchmaker.core.exceptions import Conflict, NotFound, ServiceError
+from matchmaker.core.extensions import db
+from matchmaker.listings.models import Need
+from matchmaker.notifications import notify as notifications
 
 DECISIONS = ("accept", "merge", "return")
 MAX_REASON = 500

@@ -5,6 +5,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from matchmaker.accounts import users as accounts
+from matchmaker.accounts.models import Organization, User
 from matchmaker.challenges import applications, bottlenecks
 from matchmaker.challenges.models import (
     AgencyProfile,
@@ -18,10 +20,9 @@ from matchmaker.challenges.models import (
     ChallengeApplication,
     ExpertReview,
 )
-from matchmaker.extensions import db
-from matchmaker.models import Achievement, Need, Organization, User
-from matchmaker.services import accounts
-from matchmaker.services.taxonomy import field_by_name
+from matchmaker.core.extensions import db
+from matchmaker.listings.models import Achievement, Need
+from matchmaker.listings.taxonomy import field_by_name
 
 # Need ref -> (category, difficulty, expected funding in 万元).
 CLASSES = {
@@ -123,7 +124,7 @@ def _agencies() -> int:
 
 
 def _brokers(today: date) -> int:
-    from matchmaker.services.demo import DEMO_PASSWORD
+    from matchmaker.demo.seed import DEMO_PASSWORD
 
     added = 0
     for login, display, agency, certificate, days, fields in BROKERS:

@@ -1,7 +1,7 @@
 """Spreadsheets of this package: the published list and the registration sheet."""
 
 from matchmaker.challenges import registration
-from matchmaker.services.exports import XLSX, write_table
+from matchmaker.core.exports import XLSX, write_table
 
 LIST_COLUMNS = (
     ("number", "编号"),

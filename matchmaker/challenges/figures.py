@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from matchmaker.accounts.models import Organization
 from matchmaker.challenges import agencies as agency_service
 from matchmaker.challenges.models import (
     AGENCY_LEVELS,
@@ -27,9 +28,9 @@ from matchmaker.challenges.models import (
     ChallengeApplication,
     ContractRegistration,
 )
-from matchmaker.extensions import db
-from matchmaker.models import Contract, Organization, Suggestion
-from matchmaker.models.fairs import CONTRACT_TYPES
+from matchmaker.core.extensions import db
+from matchmaker.fairs.models import CONTRACT_TYPES, Contract
+from matchmaker.runs.models import Suggestion
 
 
 def _count(query) -> int:

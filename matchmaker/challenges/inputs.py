@@ -3,9 +3,9 @@
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from matchmaker.extensions import db
-from matchmaker.models import User
-from matchmaker.services import Forbidden
+from matchmaker.accounts.models import User
+from matchmaker.core.exceptions import Forbidden
+from matchmaker.core.extensions import db
 
 MAX_AMOUNT = Decimal("1e11")
 

@@ -16,8 +16,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from matchmaker.models import Achievement, Contract, Field, Need, Organization, Suggestion, User
-from matchmaker.models.base import Base, in_list, utcnow
+from matchmaker.accounts.models import Field, Organization, User
+from matchmaker.core.db import Base, in_list, utcnow
+from matchmaker.fairs.models import Contract
+from matchmaker.listings.models import Achievement, Need
+from matchmaker.runs.models import Suggestion
 
 ENTRY_STATUSES = ("screening", "listed", "returned", "merged", "removed")
 ENTRY_STATUS_LABELS = {

@@ -1,6 +1,6 @@
 """Reactions to other domains' events: a need leaving the platform leaves the list too."""
 
-from matchmaker.services.signals import listing_withdrawn
+from matchmaker.core.signals import listing_withdrawn
 
 
 def on_listing_withdrawn(sender, listing_id: int, **_) -> None:

@@ -6,13 +6,14 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from matchmaker.accounts.models import User
 from matchmaker.challenges import inputs
 from matchmaker.challenges.models import ContractRegistration
-from matchmaker.extensions import db
-from matchmaker.models import Contract, User
-from matchmaker.services import Forbidden, NotFound, ServiceError
-from matchmaker.services.pair_access import covers
-from matchmaker.validators import credit_code_error
+from matchmaker.core.exceptions import Forbidden, NotFound, ServiceError
+from matchmaker.core.extensions import db
+from matchmaker.core.validators import credit_code_error
+from matchmaker.fairs.models import Contract
+from matchmaker.pairs.access import covers
 
 # Transfers and licences also report the investment and output they are expected to bring.
 TRANSFER_TYPES = ("技术转让", "技术许可")

@@ -5,7 +5,8 @@ from datetime import date
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from matchmaker.auth import roles_required
+from matchmaker.accounts.auth import roles_required
+from matchmaker.accounts.models import Organization
 from matchmaker.challenges import (
     agencies,
     applications,
@@ -24,10 +25,11 @@ from matchmaker.challenges.models import (
     REVIEW_CRITERIA,
     BottleneckEntry,
 )
-from matchmaker.extensions import db
-from matchmaker.models import Achievement, Contract, Organization
-from matchmaker.services import ServiceError
-from matchmaker.services.taxonomy import all_fields
+from matchmaker.core.exceptions import ServiceError
+from matchmaker.core.extensions import db
+from matchmaker.fairs.models import Contract
+from matchmaker.listings.models import Achievement
+from matchmaker.listings.taxonomy import all_fields
 
 bp = Blueprint("challenges", __name__, url_prefix="/challenges", template_folder="templates")
 

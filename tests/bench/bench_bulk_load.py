@@ -23,8 +23,8 @@ EVAL = ROOT.parent / "shared" / "data" / "eval" / "csl-title-dev"
 def fresh_app(workdir: Path, name: str):
     from config import TestConfig
     from matchmaker.app import create_app
-    from matchmaker.extensions import db
-    from matchmaker.services.taxonomy import ensure_fields
+    from matchmaker.core.extensions import db
+    from matchmaker.listings.taxonomy import ensure_fields
 
     config = TestConfig()
     config.INSTANCE_DIR = workdir
@@ -50,9 +50,10 @@ def timed_cli(app, args: list[str]) -> tuple[float, dict]:
 
 def row_by_row(app, achievements: Path, needs: Path) -> float:
     """The obvious way: one ORM object per line, an organization per line, one commit."""
-    from matchmaker.extensions import db
-    from matchmaker.models import Achievement, Need, Organization
-    from matchmaker.services.taxonomy import field_by_name
+    from matchmaker.accounts.models import Organization
+    from matchmaker.core.extensions import db
+    from matchmaker.listings.models import Achievement, Need
+    from matchmaker.listings.taxonomy import field_by_name
 
     start = time.perf_counter()
     with app.app_context():

@@ -63,10 +63,12 @@ def load_database(url: str, seed: int) -> None:
     from sqlalchemy import insert
 
     from config import Config
+    from matchmaker.accounts.models import Organization
     from matchmaker.app import create_app
-    from matchmaker.extensions import db
-    from matchmaker.models import Achievement, Need, Organization, Suggestion
-    from matchmaker.services.taxonomy import ensure_fields
+    from matchmaker.core.extensions import db
+    from matchmaker.listings.models import Achievement, Need
+    from matchmaker.listings.taxonomy import ensure_fields
+    from matchmaker.runs.models import Suggestion
 
     candidates, listing_quota, excluded = fair_problem(seed)
     config = Config()

@@ -66,8 +66,8 @@ class Bench:
         self.workers = []
 
     def reset_schema(self) -> None:
-        from matchmaker.extensions import db
-        from matchmaker.services.taxonomy import ensure_fields
+        from matchmaker.core.extensions import db
+        from matchmaker.listings.taxonomy import ensure_fields
 
         db.session.remove()
         db.drop_all()
@@ -76,7 +76,7 @@ class Bench:
         db.session.commit()
 
     def start_workers(self, n: int, concurrency: int = 1, plan_jobs: int = 1) -> None:
-        from matchmaker.services import worker_health
+        from matchmaker.core import worker_health
         from tests.jobs_faults import Worker
 
         env = dict(
@@ -104,7 +104,7 @@ class Bench:
         self.workers = []
 
     def close(self) -> None:
-        from matchmaker.extensions import db
+        from matchmaker.core.extensions import db
 
         self.stop_workers()
         db.session.remove()
@@ -117,9 +117,9 @@ def seed(achievements: list[dict], needs: list[dict], tokens: dict | None = None
     """Insert listings (one organization per 10 listings) with fields, optionally cached tokens."""
     from sqlalchemy import insert, select
 
-    from matchmaker.extensions import db
-    from matchmaker.models import Achievement, Field, Need, Organization
-    from matchmaker.models.listings import achievement_fields, need_fields
+    from matchmaker.accounts.models import Field, Organization
+    from matchmaker.core.extensions import db
+    from matchmaker.listings.models import Achievement, Need, achievement_fields, need_fields
 
     fields = dict(db.session.execute(select(Field.name, Field.id)).all())
     default_field = next(iter(fields.values()))
@@ -169,7 +169,7 @@ def seed(achievements: list[dict], needs: list[dict], tokens: dict | None = None
 def engine_listings():
     """The seeded listings as the engine sees them (same conversion the jobs use)."""
     from matchmaker.matching import MatchConfig
-    from matchmaker.services import matching_inputs
+    from matchmaker.runs import inputs as matching_inputs
 
     data = matching_inputs.load_published(MatchConfig(), reuse_tokens=False)
 
@@ -180,8 +180,8 @@ def engine_listings():
 
 
 def run_rematch(timeout: float = 7200) -> dict:
-    from matchmaker.models import MatchRun
-    from matchmaker.services import matching_runs
+    from matchmaker.runs import full_match as matching_runs
+    from matchmaker.runs.models import MatchRun
 
     run = matching_runs.start_rematch()
     seen = []
@@ -202,7 +202,7 @@ def run_rematch(timeout: float = 7200) -> dict:
         time.sleep(0.5)
     if info["status"] != "succeeded":
         sys.exit(f"run failed: {info}")
-    from matchmaker.extensions import db
+    from matchmaker.core.extensions import db
 
     row = db.session.get(MatchRun, run.id)
     info["seconds"] = (row.finished_at - row.created_at).total_seconds()
@@ -293,10 +293,10 @@ def mark_tokens_current() -> None:
     """Record a finished run of this vocabulary so planning reuses the seeded cached tokens."""
     from datetime import timedelta
 
-    from matchmaker.extensions import db
+    from matchmaker.core.db import utcnow
+    from matchmaker.core.extensions import db
     from matchmaker.matching import Matcher
-    from matchmaker.models import MatchRun
-    from matchmaker.models.base import utcnow
+    from matchmaker.runs.models import MatchRun
 
     db.session.add(
         MatchRun(
@@ -310,10 +310,11 @@ def mark_tokens_current() -> None:
 
 
 def incremental(bench: Bench, n_library: int, samples: int = 15) -> None:
-    from matchmaker.extensions import db
-    from matchmaker.models import MatchRun, Need
-    from matchmaker.models.base import utcnow
-    from matchmaker.services import matching_incremental
+    from matchmaker.core.db import utcnow
+    from matchmaker.core.extensions import db
+    from matchmaker.listings.models import Need
+    from matchmaker.runs import incremental as matching_incremental
+    from matchmaker.runs.models import MatchRun
 
     print(f"\n== incremental: new need scored against {n_library:,} achievements")
     bench.reset_schema()
@@ -322,7 +323,8 @@ def incremental(bench: Bench, n_library: int, samples: int = 15) -> None:
     mark_tokens_current()
     # The library's model is fitted here and recorded as the current one; the incremental path
     # only needs a current model, not a full rematch of the whole library.
-    from matchmaker.services import matching_inputs, vocabulary
+    from matchmaker.runs import inputs as matching_inputs
+    from matchmaker.runs import vocabulary
 
     started = time.perf_counter()
     config = vocabulary.match_config()
@@ -358,7 +360,7 @@ def incremental(bench: Bench, n_library: int, samples: int = 15) -> None:
             time.sleep(0.005)
         latencies.append(time.perf_counter() - started)
         assert run.status == "succeeded", run.error
-        from matchmaker.services.matching_inputs import listing_for
+        from matchmaker.runs.inputs import listing_for
 
         _, listing = listing_for("need", need.id)
         t = time.perf_counter()
@@ -388,7 +390,7 @@ def big(bench: Bench, n_achievements: int, n_needs: int, worker_counts=(1, 2)) -
     for workers in worker_counts:
         from sqlalchemy import text
 
-        from matchmaker.extensions import db
+        from matchmaker.core.extensions import db
 
         # Each run starts from an empty table: after a DELETE the next run would also pay for
         # vacuuming the first run's million dead rows.

@@ -63,11 +63,11 @@ def scratch_database(url: str | None, folder: Path):
 
 
 def build(app, rows: int) -> None:
-    from matchmaker.extensions import db
-    from matchmaker.models import Achievement, Organization
-    from matchmaker.models.listings import achievement_fields, achievement_terms
-    from matchmaker.services.listing_terms import BODY, KEYWORD, TITLE, text_terms
-    from matchmaker.services.taxonomy import all_fields, ensure_fields
+    from matchmaker.accounts.models import Organization
+    from matchmaker.core.extensions import db
+    from matchmaker.listings.models import Achievement, achievement_fields, achievement_terms
+    from matchmaker.listings.taxonomy import all_fields, ensure_fields
+    from matchmaker.listings.terms import BODY, KEYWORD, TITLE, text_terms
 
     rng = random.Random(7)
     titles, abstracts, keywords = corpus_texts()
@@ -189,9 +189,10 @@ def timed(fn, runs: int = 5) -> tuple[float, object]:
 
 
 def measure(app) -> None:
-    from matchmaker.extensions import db
-    from matchmaker.models import Achievement, User
-    from matchmaker.services.listing_search import parse_filters, search
+    from matchmaker.accounts.models import User
+    from matchmaker.core.extensions import db
+    from matchmaker.listings.models import Achievement
+    from matchmaker.listings.search import parse_filters, search
 
     user = db.session.scalar(sa.select(User).where(User.login == "bench"))
     if user is None:
@@ -256,7 +257,7 @@ def main() -> None:
     args = parser.parse_args()
     from config import TestConfig
     from matchmaker.app import create_app
-    from matchmaker.extensions import db
+    from matchmaker.core.extensions import db
 
     with tempfile.TemporaryDirectory() as folder:
         if args.keep:

@@ -47,10 +47,12 @@ def free_port() -> int:
 
 def add_broker_and_pair(app) -> tuple[str, int]:
     """A broker covering every field, a need, a pair with the 2nd achievement; its API token."""
-    from matchmaker.extensions import db
-    from matchmaker.models import Achievement, Need, Organization, Suggestion
-    from matchmaker.services.accounts import create_user, issue_token
-    from matchmaker.services.taxonomy import all_fields
+    from matchmaker.accounts.models import Organization
+    from matchmaker.accounts.users import create_user, issue_token
+    from matchmaker.core.extensions import db
+    from matchmaker.listings.models import Achievement, Need
+    from matchmaker.listings.taxonomy import all_fields
+    from matchmaker.runs.models import Suggestion
 
     fields = all_fields()
     broker = create_user("bench-broker", PASSWORD, "broker", None, display_name="压测经纪人")
@@ -222,7 +224,7 @@ def main() -> int:
         sys.exit("--clients must be 1..200 and --seconds at most 600")
     from config import TestConfig
     from matchmaker.app import create_app
-    from matchmaker.extensions import db
+    from matchmaker.core.extensions import db
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -1,0 +1,69 @@
+"""The dashboard's figures as an .xlsx workbook (the same numbers the page shows)."""
+
+from matchmaker.core.exports import Sheet, write_sheets
+from matchmaker.dashboard.figures import report
+
+TOTAL_LABELS = (
+    ("achievements", "科技成果（项）"),
+    ("needs", "技术需求（项）"),
+    ("bottleneck_needs", "其中“卡脖子”需求（项）"),
+    ("institutions", "参与高校院所（家）"),
+    ("companies", "参与企业（家）"),
+    ("suggested", "系统推荐配对（对）"),
+    ("recommended", "经纪人推荐（对）"),
+    ("meetings_held", "对接会洽谈举行（场）"),
+    ("met", "完成洽谈（对）"),
+    ("intentions", "达成合作意向（对）"),
+    ("contracts", "签订合同（项）"),
+    ("contract_value", "合同金额（万元）"),
+    ("agencies_active", "活跃技术转移机构（家）"),
+    ("brokers_active", "活跃技术经纪人（人）"),
+)
+
+
+def dashboard_xlsx(fair_id: int | None = None) -> bytes:
+    """Totals, by field, by organization kind and by month, one sheet each."""
+    data = report(fair_id)
+    scope = data["fair"].name if data["fair"] else "全平台"
+    totals = data["totals"]
+    wide = {"A": 26}
+    sheets = [
+        Sheet(
+            "总览",
+            ["指标", scope],
+            [
+                [label, float(totals[k]) if k == "contract_value" else totals[k]]
+                for k, label in TOTAL_LABELS
+                if k in totals
+            ],
+            widths=wide,
+        ),
+        Sheet(
+            "按领域",
+            ["技术领域", "科技成果", "技术需求", "卡脖子需求", "签约"],
+            [
+                [r["field"], r["achievements"], r["needs"], r["bottleneck_needs"], r["contracts"]]
+                for r in data["by_field"]
+            ],
+            widths=wide,
+        ),
+        Sheet(
+            "按单位类型",
+            ["单位类型", "参与单位", "科技成果", "技术需求"],
+            [
+                [r["kind"], r["organizations"], r["achievements"], r["needs"]]
+                for r in data["by_kind"]
+            ],
+            widths=wide,
+        ),
+        Sheet(
+            "按月份",
+            ["月份", "新增成果", "新增需求", "洽谈", "签约"],
+            [
+                [r["month"], r["achievements"], r["needs"], r["met"], r["contracts"]]
+                for r in data["by_month"]
+            ],
+            widths=wide,
+        ),
+    ]
+    return write_sheets(sheets, "xlsx")

@@ -1,0 +1,302 @@
+"""Finding listings: filters, full-text search over the term index, pagination, new arrivals."""
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import String, and_, cast, false, func, or_, select
+
+from matchmaker.accounts.models import ORG_KINDS, Field, Organization, User
+from matchmaker.core import paging
+from matchmaker.core.db import utcnow
+from matchmaker.core.exceptions import ServiceError
+from matchmaker.core.extensions import db
+from matchmaker.listings.models import (
+    LISTING_STATUSES,
+    MATURITY_TRL,
+    TRANSFER_MODES,
+    achievement_fields,
+    need_fields,
+)
+from matchmaker.listings.posting import Kind, kind_of
+from matchmaker.listings.terms import query_terms
+
+MAX_PER_PAGE = 100
+FILTER_KEYS = (
+    "q",
+    "field",
+    "maturity",
+    "mode",
+    "min",
+    "max",
+    "region",
+    "org_kind",
+    "bottleneck",
+    "since",
+    "status",
+    "scope",
+    "sort",
+)
+
+
+@dataclass
+class Filters:
+    q: str = ""
+    field_id: int | None = None
+    maturity: str | None = None
+    mode: str | None = None
+    low: Decimal | None = None
+    high: Decimal | None = None
+    region: str = ""
+    org_kind: str | None = None
+    bottleneck: bool | None = None
+    since: date | None = None
+    status: str | None = None
+    mine: bool = False
+    sort: str = "relevance"
+
+
+@dataclass
+class Page:
+    items: list
+    total: int
+    page: int
+    per_page: int
+    terms: list = field(default_factory=list)
+    # 您是不是要找: corrected queries when the query found nothing (listing_suggest).
+    suggestions: list = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+def _text(args, key: str, limit: int = 100) -> str:
+    value = args.get(key, "")
+    return value.replace("\x00", "").strip()[:limit] if isinstance(value, str) else ""
+
+
+def parse_filters(kind_name: str, args) -> Filters:
+    """Read filters from query arguments; bad values raise ServiceError naming the filter."""
+    kind = kind_of(kind_name)
+    f, errors = Filters(), {}
+    f.q = _text(args, "q", 200)
+    f.region = _text(args, "region", 60)
+    if _text(args, "field"):
+        raw = _text(args, "field")
+        if raw.isascii() and raw.isdigit() and 0 < int(raw) < 2**31:
+            f.field_id = int(raw)
+        else:
+            errors["field"] = "技术领域无效"
+    maturity = _text(args, "maturity")
+    if maturity:
+        if kind.name != "achievement" or maturity not in MATURITY_TRL:
+            errors["maturity"] = f"成熟度无效（可选：{'、'.join(MATURITY_TRL)}）"
+        f.maturity = maturity
+    mode = _text(args, "mode")
+    if mode:
+        if mode not in TRANSFER_MODES:
+            errors["mode"] = f"方式无效（可选：{'、'.join(TRANSFER_MODES)}）"
+        f.mode = mode
+    for key, attr in (("min", "low"), ("max", "high")):
+        raw = _text(args, key, 30)
+        if raw:
+            try:
+                value = Decimal(raw)
+                if not value.is_finite() or value < 0 or value > Decimal("1e10"):
+                    raise InvalidOperation
+                setattr(f, attr, value)
+            except InvalidOperation:
+                errors[key] = "金额应为不小于0的数字（万元）"
+    if f.low is not None and f.high is not None and f.low > f.high:
+        errors["max"] = "上限不能小于下限"
+    org_kind = _text(args, "org_kind")
+    if org_kind:
+        if org_kind not in ORG_KINDS:
+            errors["org_kind"] = "单位类型无效"
+        f.org_kind = org_kind
+    bottleneck = _text(args, "bottleneck")
+    if bottleneck:
+        if bottleneck not in ("1", "0", "true", "false"):
+            errors["bottleneck"] = "卡脖子筛选应为 1 或 0"
+        f.bottleneck = bottleneck in ("1", "true")
+    since = _text(args, "since")
+    if since:
+        try:
+            f.since = date.fromisoformat(since)
+        except ValueError:
+            errors["since"] = "日期格式应为 YYYY-MM-DD"
+    status = _text(args, "status")
+    if status:
+        if status not in LISTING_STATUSES:
+            errors["status"] = "状态无效"
+        f.status = status
+    f.mine = _text(args, "scope") == "mine"
+    sort = _text(args, "sort") or "relevance"
+    if sort not in ("relevance", "newest"):
+        errors["sort"] = "排序方式应为 relevance 或 newest"
+    f.sort = sort
+    if errors:
+        raise ServiceError(next(iter(errors.values())), errors=errors)
+    return f
+
+
+def page_args(args, default: int = 20) -> tuple[int, int]:
+    """Page number and size from query arguments (the shared parser, this search's page size)."""
+    return paging.page_args(args, default=default, max_per_page=MAX_PER_PAGE)
+
+
+def _visible(kind: Kind, user: User | None, f: Filters):
+    model = kind.model
+    own = user.organization_id if user is not None else None
+    if f.mine:
+        if own is None:
+            return false()
+        clause = model.organization_id == own
+        return and_(clause, model.status == f.status) if f.status else clause
+    if user is not None and user.role == "staff":
+        return model.status == (f.status or "published")
+    status = f.status or "published"
+    if status == "published":
+        return model.status == "published"
+    if own is None:
+        return false()
+    return and_(model.status == status, model.organization_id == own)
+
+
+def _json_contains(column, value: str):
+    # JSON lists are stored as json.dumps text on both databases, so a quoted item is a substring:
+    # UTF-8 (config's json_serializer), or \u-escaped in rows written by earlier versions.
+    import json
+
+    text = cast(column, String)
+    forms = {json.dumps(value, ensure_ascii=False), json.dumps(value)}
+    return or_(*(text.contains(form, autoescape=True) for form in sorted(forms)))
+
+
+def _filtered(kind: Kind, user: User | None, f: Filters):
+    model = kind.model
+    # Ids first: ordering and counting then run on indexes, and only one page of rows is loaded.
+    stmt = select(model.id).where(_visible(kind, user, f))
+    if f.region or f.org_kind:
+        # Organizations are few: resolve them first, so the planner never joins on a guess.
+        orgs = select(Organization.id)
+        if f.region:
+            orgs = orgs.where(Organization.region.contains(f.region, autoescape=True))
+        if f.org_kind:
+            orgs = orgs.where(Organization.kind == f.org_kind)
+        stmt = stmt.where(model.organization_id.in_(list(db.session.scalars(orgs))))
+    if f.field_id is not None:
+        link = achievement_fields if kind.name == "achievement" else need_fields
+        own_col = link.c.achievement_id if kind.name == "achievement" else link.c.need_id
+        ids = [f.field_id] + list(
+            db.session.scalars(select(Field.id).where(Field.parent_id == f.field_id))
+        )
+        stmt = stmt.where(
+            select(own_col).where(own_col == model.id, link.c.field_id.in_(ids)).exists()
+        )
+    if kind.name == "achievement":
+        if f.maturity:
+            stmt = stmt.where(model.maturity == f.maturity)
+        if f.mode:
+            stmt = stmt.where(_json_contains(model.transfer_modes, f.mode))
+        low_col, high_col = model.price_min, model.price_max
+    else:
+        if f.mode:
+            stmt = stmt.where(_json_contains(model.cooperation_modes, f.mode))
+        if f.bottleneck is not None:
+            stmt = stmt.where(model.is_bottleneck.is_(f.bottleneck))
+        low_col, high_col = model.budget_min, model.budget_max
+    # Ranges overlap; a listing without any amount (面议) drops out once a range is asked for.
+    if f.low is not None:
+        stmt = stmt.where(func.coalesce(high_col, low_col) >= f.low)
+    if f.high is not None:
+        stmt = stmt.where(func.coalesce(low_col, high_col) <= f.high)
+    if f.since is not None:
+        stmt = stmt.where(model.published_at >= datetime.combine(f.since, datetime.min.time()))
+    return stmt
+
+
+def search(kind_name: str, user: User | None, f: Filters, page: int = 1, per_page: int = 20):
+    """One page of the listings the user may see that pass the filters, best matches first."""
+    kind = kind_of(kind_name)
+    model = kind.model
+    stmt = _filtered(kind, user, f)
+    terms = query_terms(f.q) if f.q else []
+    # Plain DESC so PostgreSQL can walk the (status, published_at) index backwards.
+    order = [model.published_at.desc(), model.id.desc()]
+    if terms:
+        t = kind.terms
+        if len(terms) == 1:
+            hits = select(t.c.listing_id, t.c.weight.label("score")).where(t.c.term == terms[0])
+        else:
+            hits = (
+                select(t.c.listing_id, func.sum(t.c.weight).label("score"))
+                .where(t.c.term.in_(terms))
+                .group_by(t.c.listing_id)
+                .having(func.count() == len(terms))
+            )
+        hits = hits.subquery()
+        stmt = stmt.join(hits, hits.c.listing_id == model.id)
+        if f.sort == "relevance":
+            order.insert(0, hits.c.score.desc())
+    elif f.q:
+        # Only stop words or punctuation: fall back to a plain substring of the title.
+        stmt = stmt.where(model.title.contains(f.q, autoescape=True))
+    if f.mine and not terms:
+        order = [model.updated_at.desc(), model.id.desc()]
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    ids = db.session.scalars(
+        stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    rows = {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)))}
+    result = Page([rows[i] for i in ids], total or 0, page, per_page, terms)
+    if not total and f.q:
+        from matchmaker.listings.suggest import did_you_mean
+
+        result.suggestions = did_you_mean(kind_name, f.q)
+    return result
+
+
+def new_since(user: User, only_my_fields: bool = False, limit: int = 200) -> dict:
+    """Listings published since the user's previous visit (or the last week), both kinds."""
+    since = user.previous_seen_at or (utcnow() - timedelta(days=7))
+    field_ids = [f.id for f in user.fields] if only_my_fields else []
+    out = {"since": since}
+    for kind_name in ("need", "achievement"):
+        kind = kind_of(kind_name)
+        model = kind.model
+        stmt = select(model).where(model.status == "published", model.published_at > since)
+        if field_ids:
+            link = achievement_fields if kind_name == "achievement" else need_fields
+            own_col = link.c.achievement_id if kind_name == "achievement" else link.c.need_id
+            stmt = stmt.where(
+                select(own_col).where(own_col == model.id, link.c.field_id.in_(field_ids)).exists()
+            )
+        out[kind_name] = db.session.scalars(
+            stmt.order_by(model.published_at.desc()).limit(limit)
+        ).all()
+    return out
+
+
+def pending_count() -> int:
+    """Listings of both kinds waiting for review."""
+    return sum(
+        db.session.scalar(select(func.count(k.model.id)).where(k.model.status == "pending")) or 0
+        for k in (kind_of("achievement"), kind_of("need"))
+    )
+
+
+def review_queue() -> list[tuple[str, object]]:
+    """Pending listings of both kinds, oldest submission first."""
+    rows = []
+    for kind_name in ("achievement", "need"):
+        model = kind_of(kind_name).model
+        rows += [
+            (kind_name, row)
+            for row in db.session.scalars(
+                select(model).where(model.status == "pending").order_by(model.submitted_at)
+            )
+        ]
+    return sorted(rows, key=lambda pair: pair[1].submitted_at or utcnow())

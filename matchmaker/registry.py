@@ -1,0 +1,63 @@
+"""The data model; importing this package registers every table on Base.metadata."""
+
+from matchmaker.accounts.models import (
+    ApiToken,
+    Field,
+    Notification,
+    Organization,
+    OutboxEmail,
+    User,
+)
+from matchmaker.core.db import Base, utcnow
+from matchmaker.core.models import FormToken
+from matchmaker.fairs.models import (
+    Contract,
+    Fair,
+    FairParticipant,
+    FairRegistration,
+    Meeting,
+    MustMeet,
+)
+from matchmaker.listings.models import Achievement, ListingEvent, Need
+from matchmaker.notifications.models import Digest, StoredModel, StoredModelPart
+from matchmaker.runs.models import (
+    MatchChunk,
+    MatchRun,
+    PairEvent,
+    Suggestion,
+    SynonymGroup,
+    VocabularyEntry,
+)
+
+__all__ = [
+    "Achievement",
+    "ApiToken",
+    "Base",
+    "Contract",
+    "Digest",
+    "Fair",
+    "FairParticipant",
+    "FairRegistration",
+    "FormToken",
+    "Field",
+    "ListingEvent",
+    "MatchChunk",
+    "MatchRun",
+    "Meeting",
+    "MustMeet",
+    "Need",
+    "Notification",
+    "Organization",
+    "OutboxEmail",
+    "PairEvent",
+    "StoredModel",
+    "StoredModelPart",
+    "Suggestion",
+    "SynonymGroup",
+    "User",
+    "VocabularyEntry",
+    "utcnow",
+]
+
+# Domain packages keep their own models; importing them here registers their tables too.
+from matchmaker.challenges import models as _challenges  # noqa: E402,F401

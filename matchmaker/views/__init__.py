@@ -1,1 +1,0 @@
-"""Web pages, one blueprint per feature."""
