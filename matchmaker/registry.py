@@ -1,30 +1,17 @@
 """The data model; importing this package registers every table on Base.metadata."""
 
-from matchmaker.accounts.models import (
-    ApiToken,
-    Field,
-    Notification,
-    Organization,
-    OutboxEmail,
-    User,
-)
+from matchmaker.accounts.models import ApiToken, Field, Organization, User
 from matchmaker.core.db import Base, utcnow
 from matchmaker.core.models import FormToken
-from matchmaker.fairs.models import (
-    Contract,
-    Fair,
-    FairParticipant,
-    FairRegistration,
-    Meeting,
-    MustMeet,
-)
+from matchmaker.fairs.models import Fair, FairParticipant, FairRegistration, MustMeet
 from matchmaker.listings.models import Achievement, ListingEvent, Need
-from matchmaker.notifications.models import Digest, StoredModel, StoredModelPart
+from matchmaker.notifications.models import Digest, Notification, OutboxEmail
+from matchmaker.pairs.models import Contract, Meeting, PairEvent, Suggestion
 from matchmaker.runs.models import (
     MatchChunk,
     MatchRun,
-    PairEvent,
-    Suggestion,
+    StoredModel,
+    StoredModelPart,
     SynonymGroup,
     VocabularyEntry,
 )

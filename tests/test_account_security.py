@@ -13,12 +13,13 @@ from sqlalchemy import select
 
 from config import TestConfig
 from matchmaker.accounts import users as accounts
-from matchmaker.accounts.models import Notification, User
+from matchmaker.accounts.models import User
 from matchmaker.app import create_app
 from matchmaker.core.exceptions import Conflict
 from matchmaker.core.extensions import db
 from matchmaker.listings.taxonomy import field_by_name
-from matchmaker.runs.models import Suggestion
+from matchmaker.notifications.models import Notification
+from matchmaker.pairs.models import Suggestion
 from tests.conftest import PASSWORD
 
 

@@ -17,9 +17,8 @@ from matchmaker.challenges.models import (
 )
 from matchmaker.core.exceptions import Conflict, Forbidden, ServiceError
 from matchmaker.core.extensions import db
-from matchmaker.fairs.models import Contract
 from matchmaker.pairs import transitions as pair_service
-from matchmaker.runs.models import Suggestion
+from matchmaker.pairs.models import Contract, Suggestion
 
 FIELD = "机器人与智能制造"
 

@@ -13,9 +13,8 @@ from matchmaker.core.extensions import db
 from matchmaker.dashboard import figures as dashboard
 from matchmaker.fairs import organize as fair_service
 from matchmaker.fairs import plan as fair_plan
-from matchmaker.fairs.models import Contract
 from matchmaker.listings.models import Achievement, Need
-from matchmaker.runs.models import PairEvent, Suggestion
+from matchmaker.pairs.models import Contract, PairEvent, Suggestion
 
 
 @pytest.fixture

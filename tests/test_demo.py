@@ -106,8 +106,8 @@ def test_every_demo_account_signs_in_with_the_demo_password(app, runner, client)
 
 def test_demo_seed_gives_the_dashboard_a_funnel_with_contracts(app, runner):
     from matchmaker.dashboard import figures as dashboard
-    from matchmaker.fairs.models import Fair, Meeting
-    from matchmaker.runs.models import PairEvent, Suggestion
+    from matchmaker.fairs.models import Fair
+    from matchmaker.pairs.models import Meeting, PairEvent, Suggestion
 
     assert runner.invoke(args=["demo", "seed"]).exit_code == 0
     figures = dashboard.totals()
@@ -144,7 +144,7 @@ def test_demo_seed_gives_the_dashboard_a_funnel_with_contracts(app, runner):
 
 def test_demo_pairs_are_seeded_once(app, runner):
     from matchmaker.fairs.models import Fair
-    from matchmaker.runs.models import PairEvent
+    from matchmaker.pairs.models import PairEvent
 
     runner.invoke(args=["demo", "seed"])
     events = db.session.scalar(select(func.count(PairEvent.id)))

@@ -12,14 +12,13 @@ import pytest
 import redis
 from sqlalchemy import select
 
-from matchmaker.accounts.models import OutboxEmail
 from matchmaker.core.db import utcnow
 from matchmaker.core.extensions import db
 from matchmaker.listings.taxonomy import field_by_name
 from matchmaker.notifications import digests
-from matchmaker.notifications.models import Digest
+from matchmaker.notifications.models import Digest, OutboxEmail
 from matchmaker.pairs import transitions as pairs
-from matchmaker.runs.models import Suggestion
+from matchmaker.pairs.models import Suggestion
 from tests.conftest import using_postgres
 from tests.jobs_faults import ROOT, Worker
 

@@ -5,16 +5,17 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from matchmaker.accounts.models import Field, Notification
+from matchmaker.accounts.models import Field
 from matchmaker.core.extensions import db
 from matchmaker.listings.taxonomy import field_by_name
+from matchmaker.notifications.models import Notification
 from matchmaker.pairs import transitions as pairs
 
 ROBOTS = "机器人与智能制造"
 
 
 def _pair(make_need, make_achievement, make_user):
-    from matchmaker.runs.models import Suggestion
+    from matchmaker.pairs.models import Suggestion
 
     need = make_need(title="焊接机器人视觉引导需求")
     achievement = make_achievement(title="基于视觉的机器人焊缝跟踪技术")

@@ -12,8 +12,8 @@ from matchmaker.core.extensions import db
 from matchmaker.fairs import meetings as fair_meetings
 from matchmaker.fairs import organize as service
 from matchmaker.fairs import plan as fair_plan
-from matchmaker.fairs.models import Contract, FairRegistration, Meeting
-from matchmaker.runs.models import PairEvent, Suggestion
+from matchmaker.fairs.models import FairRegistration
+from matchmaker.pairs.models import Contract, Meeting, PairEvent, Suggestion
 
 
 @pytest.fixture

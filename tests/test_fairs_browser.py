@@ -5,8 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from matchmaker.core.extensions import db
-from matchmaker.fairs.models import Meeting
-from matchmaker.runs.models import Suggestion
+from matchmaker.pairs.models import Meeting, Suggestion
 from tests.browser import login_page
 
 pytestmark = pytest.mark.slow

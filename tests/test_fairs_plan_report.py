@@ -11,8 +11,8 @@ from matchmaker.core.extensions import db
 from matchmaker.fairs import plan as fair_plan
 from matchmaker.fairs.models import Fair
 from matchmaker.listings.models import Achievement, Need
+from matchmaker.pairs.models import Suggestion
 from matchmaker.runs import full_match as matching_runs
-from matchmaker.runs.models import Suggestion
 from tests.jobs_helpers import RecordingQueue
 
 

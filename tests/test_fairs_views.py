@@ -8,8 +8,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from matchmaker.core.extensions import db
-from matchmaker.fairs.models import Fair, FairParticipant, FairRegistration, Meeting
-from matchmaker.runs.models import Suggestion
+from matchmaker.fairs.models import Fair, FairParticipant, FairRegistration
+from matchmaker.pairs.models import Meeting, Suggestion
 
 
 @pytest.fixture

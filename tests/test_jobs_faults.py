@@ -15,10 +15,11 @@ from sqlalchemy.engine import make_url
 
 from matchmaker.core import worker_health
 from matchmaker.core.extensions import db
+from matchmaker.pairs.models import Suggestion
 from matchmaker.runs import export as matching_export
 from matchmaker.runs import full_match as matching_runs
 from matchmaker.runs import model_store
-from matchmaker.runs.models import MatchChunk, MatchRun, Suggestion
+from matchmaker.runs.models import MatchChunk, MatchRun
 from tests.conftest import using_postgres
 from tests.jobs_faults import RedisServer, TcpProxy, Worker, seed_corpus
 from tests.jobs_helpers import RecordingQueue

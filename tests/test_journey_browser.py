@@ -14,7 +14,7 @@ from matchmaker.core.extensions import db
 from matchmaker.listings.models import Achievement, Need
 from matchmaker.listings.taxonomy import field_by_name
 from matchmaker.pairs import transitions as pair_service
-from matchmaker.runs.models import Suggestion
+from matchmaker.pairs.models import Suggestion
 from tests.browser import login_page
 
 pytestmark = pytest.mark.slow

@@ -10,7 +10,7 @@ import pytest
 
 from matchmaker.core.extensions import db
 from matchmaker.listings.models import Achievement
-from matchmaker.runs.models import Suggestion
+from matchmaker.pairs.models import Suggestion
 from tests.conftest import PASSWORD
 
 

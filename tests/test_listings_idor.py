@@ -153,7 +153,7 @@ def test_import_checks_of_one_user_cannot_be_confirmed_by_another(client, login,
 
 
 def test_suggestion_exports_follow_the_same_rules(client, login, world, make_need):
-    from matchmaker.runs.models import Suggestion
+    from matchmaker.pairs.models import Suggestion
 
     owners, drafts, published, intruders = world
     need = make_need(title="对方需求")
@@ -271,7 +271,7 @@ def test_anonymous_visitor_sees_no_drafts_and_cannot_write(client, world):
 def test_signed_in_strangers_see_no_contacts_but_pair_parties_do_once_both_are_interested(
     client, login, make_user, make_org, make_need, secret_achievement
 ):
-    from matchmaker.runs.models import Suggestion
+    from matchmaker.pairs.models import Suggestion
 
     row = secret_achievement
     stranger = make_user("enterprise")

@@ -17,7 +17,7 @@ from matchmaker.listings import files
 from matchmaker.listings import importing as importer
 from matchmaker.listings.models import Achievement, Need
 from matchmaker.listings.search import Filters, search
-from matchmaker.runs.models import Suggestion
+from matchmaker.pairs.models import Suggestion
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "corpus"
 HEADER = (

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from matchmaker.core.extensions import db
 from matchmaker.listings.models import Achievement, Need
 from matchmaker.listings.taxonomy import field_by_name
-from matchmaker.runs.models import Suggestion
+from matchmaker.pairs.models import Suggestion
 
 
 def robot_form(**kw):

@@ -7,9 +7,10 @@ from sqlalchemy import select
 
 from matchmaker.core.extensions import db
 from matchmaker.core.signals import listing_published, listing_withdrawn
+from matchmaker.pairs.models import Suggestion
 from matchmaker.runs import full_match as matching_runs
 from matchmaker.runs import incremental as matching_incremental
-from matchmaker.runs.models import MatchRun, Suggestion
+from matchmaker.runs.models import MatchRun
 from tests.jobs_helpers import RecordingQueue, seed_listings
 
 

@@ -13,6 +13,7 @@ from matchmaker.core.db import utcnow
 from matchmaker.core.exceptions import Conflict
 from matchmaker.core.extensions import db
 from matchmaker.matching import Listing, MatchConfig, Matcher
+from matchmaker.pairs.models import PairEvent, Suggestion
 from matchmaker.runs import (
     export as matching_export,
 )
@@ -25,7 +26,7 @@ from matchmaker.runs import (
 from matchmaker.runs import (
     vocabulary,
 )
-from matchmaker.runs.models import MatchChunk, MatchRun, PairEvent, Suggestion
+from matchmaker.runs.models import MatchChunk, MatchRun
 from tests.jobs_helpers import RecordingQueue, seed_listings
 
 

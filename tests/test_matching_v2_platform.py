@@ -12,10 +12,11 @@ from matchmaker.core.signals import listing_published
 from matchmaker.listings.bulk_load import load_listing_files
 from matchmaker.listings.models import Achievement, Need, need_fields
 from matchmaker.matching import Matcher
+from matchmaker.pairs.models import Suggestion
 from matchmaker.runs import full_match as matching_runs
 from matchmaker.runs import inputs as matching_inputs
 from matchmaker.runs import vocabulary
-from matchmaker.runs.models import MatchRun, Suggestion
+from matchmaker.runs.models import MatchRun
 from tests.jobs_helpers import RecordingQueue, seed_listings
 
 A, B, C = "新材料", "新能源汽车", "公共安全"

@@ -5,11 +5,10 @@ from sqlalchemy import func, select, update
 
 from matchmaker.core.extensions import db
 from matchmaker.matching import Listing, MatchConfig, Matcher
-from matchmaker.notifications.models import StoredModel, StoredModelPart
 from matchmaker.runs import export as matching_export
 from matchmaker.runs import full_match as matching_runs
 from matchmaker.runs import model_store
-from matchmaker.runs.models import MatchChunk, MatchRun
+from matchmaker.runs.models import MatchChunk, MatchRun, StoredModel, StoredModelPart
 from tests.jobs_helpers import RecordingQueue, seed_listings
 
 ACHIEVEMENTS = [

@@ -7,16 +7,15 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
-from matchmaker.accounts.models import Notification
 from matchmaker.core.exceptions import Conflict, Forbidden, ServiceError
 from matchmaker.core.extensions import db
 from matchmaker.core.signals import pair_moved
-from matchmaker.fairs.models import Contract
 from matchmaker.listings.taxonomy import field_by_name
+from matchmaker.notifications.models import Notification
 from matchmaker.pairs import actions as pair_actions
 from matchmaker.pairs import data as pair_data
 from matchmaker.pairs import transitions as pairs
-from matchmaker.runs.models import PairEvent, Suggestion
+from matchmaker.pairs.models import Contract, PairEvent, Suggestion
 from tests.conftest import using_postgres
 
 # A meeting a week ahead (local time), as the 安排约见 form requires.

@@ -14,21 +14,16 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.routing import AnyConverter, IntegerConverter
 
-from matchmaker.accounts.models import ROLES, Notification, OutboxEmail, User
+from matchmaker.accounts.models import ROLES, User
 from matchmaker.accounts.users import issue_token
 from matchmaker.core.db import Base
 from matchmaker.core.extensions import db
-from matchmaker.fairs.models import Contract, Fair, FairRegistration, Meeting
+from matchmaker.fairs.models import Fair, FairRegistration
 from matchmaker.listings.models import Achievement, Need
 from matchmaker.listings.taxonomy import field_by_name
-from matchmaker.runs.models import (
-    MatchChunk,
-    MatchRun,
-    PairEvent,
-    Suggestion,
-    SynonymGroup,
-    VocabularyEntry,
-)
+from matchmaker.notifications.models import Notification, OutboxEmail
+from matchmaker.pairs.models import Contract, Meeting, PairEvent, Suggestion
+from matchmaker.runs.models import MatchChunk, MatchRun, SynonymGroup, VocabularyEntry
 from tests.conftest import PASSWORD
 
 # Endpoints anyone may open. Anything else must be protected with @roles_required.

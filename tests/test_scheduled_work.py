@@ -5,9 +5,10 @@ from sqlalchemy import func, select
 
 from config import beat_schedule
 from matchmaker.core.extensions import db
+from matchmaker.pairs.models import Suggestion
 from matchmaker.runs import catch_up as matching_catch_up
 from matchmaker.runs import full_match as matching_runs
-from matchmaker.runs.models import MatchRun, Suggestion
+from matchmaker.runs.models import MatchRun
 from tests.jobs_helpers import RecordingQueue, seed_listings
 from workers import tasks
 from workers.locks import held_once

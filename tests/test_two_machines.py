@@ -26,11 +26,11 @@ import redis
 from sqlalchemy import delete, func, select
 
 from matchmaker.core.extensions import db
-from matchmaker.notifications.models import StoredModel
+from matchmaker.pairs.models import Suggestion
 from matchmaker.runs import export as matching_export
 from matchmaker.runs import full_match as matching_runs
 from matchmaker.runs import model_store
-from matchmaker.runs.models import MatchChunk, Suggestion
+from matchmaker.runs.models import MatchChunk, StoredModel
 from tests.conftest import PASSWORD, using_postgres
 from tests.jobs_faults import ROOT, Worker, free_port
 from tests.jobs_helpers import RecordingQueue

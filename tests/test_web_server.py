@@ -16,7 +16,7 @@ from matchmaker.accounts.models import ROLES
 from matchmaker.app import create_app
 from matchmaker.core.extensions import db
 from matchmaker.listings.taxonomy import field_by_name
-from matchmaker.runs.models import Suggestion
+from matchmaker.pairs.models import Suggestion
 from tests.browser import login_page
 from tests.conftest import PASSWORD
 from tests.test_roles import PUBLIC_ENDPOINTS, build_world, concrete_urls

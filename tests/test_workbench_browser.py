@@ -6,7 +6,7 @@ import pytest
 
 from matchmaker.core.extensions import db
 from matchmaker.listings.taxonomy import field_by_name
-from matchmaker.runs.models import Suggestion
+from matchmaker.pairs.models import Suggestion
 from tests.browser import login_page
 
 pytestmark = pytest.mark.slow

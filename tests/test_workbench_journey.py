@@ -7,13 +7,14 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from matchmaker.accounts.models import Notification, User
+from matchmaker.accounts.models import User
 from matchmaker.core.extensions import db
-from matchmaker.fairs.models import Fair, FairRegistration, Meeting
+from matchmaker.fairs.models import Fair, FairRegistration
 from matchmaker.listings.models import Need
 from matchmaker.listings.taxonomy import field_by_name
+from matchmaker.notifications.models import Notification
 from matchmaker.pairs import transitions as service
-from matchmaker.runs.models import Suggestion
+from matchmaker.pairs.models import Meeting, Suggestion
 
 FIELD = "机器人与智能制造"
 SOON = f"{datetime.now() + timedelta(days=3):%Y-%m-%dT%H:%M}"

@@ -12,15 +12,15 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from matchmaker.accounts.models import Notification, OutboxEmail
 from matchmaker.core.extensions import db
 from matchmaker.listings.taxonomy import field_by_name
 from matchmaker.notifications import notify as notifications
+from matchmaker.notifications.models import Notification, OutboxEmail
 from matchmaker.pairs import actions as pair_actions
 from matchmaker.pairs import data as pair_data
 from matchmaker.pairs import transitions as service
+from matchmaker.pairs.models import Suggestion
 from matchmaker.pairs.views import highlight
-from matchmaker.runs.models import Suggestion
 
 # A meeting a week ahead (local time), as the 安排约见 form requires.
 MEETING = {

@@ -14,20 +14,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
 from sqlalchemy import func, select
 
-from matchmaker.accounts.models import (
-    ORG_KINDS,
-    ROLES,
-    ApiToken,
-    Field,
-    Notification,
-    Organization,
-    User,
-)
+from matchmaker.accounts.models import ORG_KINDS, ROLES, ApiToken, Field, Organization, User
 from matchmaker.accounts.passwords import check_password, normalise
 from matchmaker.core.db import utcnow
 from matchmaker.core.exceptions import Conflict, Forbidden, NotFound, ServiceError
 from matchmaker.core.extensions import db
 from matchmaker.core.validators import credit_code_error
+from matchmaker.notifications.models import Notification
 
 _DEFAULT_HASHER = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory profile
 ROLE_ORG_KINDS = {

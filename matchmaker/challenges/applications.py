@@ -23,8 +23,8 @@ from matchmaker.core.exceptions import Conflict, Forbidden, NotFound, ServiceErr
 from matchmaker.core.extensions import db
 from matchmaker.listings.models import Achievement
 from matchmaker.notifications import notify as notifications
+from matchmaker.pairs.models import Suggestion
 from matchmaker.pairs.transitions import after_commit, record_event
-from matchmaker.runs.models import Suggestion
 
 APPLICANT_KINDS = ("university", "institute")
 MAX_PARTNERS = 5

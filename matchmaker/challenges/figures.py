@@ -29,8 +29,7 @@ from matchmaker.challenges.models import (
     ContractRegistration,
 )
 from matchmaker.core.extensions import db
-from matchmaker.fairs.models import CONTRACT_TYPES, Contract
-from matchmaker.runs.models import Suggestion
+from matchmaker.pairs.models import CONTRACT_TYPES, Contract, Suggestion
 
 
 def _count(query) -> int:

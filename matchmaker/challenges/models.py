@@ -18,9 +18,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matchmaker.accounts.models import Field, Organization, User
 from matchmaker.core.db import Base, in_list, utcnow
-from matchmaker.fairs.models import Contract
 from matchmaker.listings.models import Achievement, Need
-from matchmaker.runs.models import Suggestion
+from matchmaker.pairs.models import Contract, Suggestion
 
 ENTRY_STATUSES = ("screening", "listed", "returned", "merged", "removed")
 ENTRY_STATUS_LABELS = {

@@ -12,8 +12,8 @@ from matchmaker.challenges.models import ContractRegistration
 from matchmaker.core.exceptions import Forbidden, NotFound, ServiceError
 from matchmaker.core.extensions import db
 from matchmaker.core.validators import credit_code_error
-from matchmaker.fairs.models import Contract
 from matchmaker.pairs.access import covers
+from matchmaker.pairs.models import Contract
 
 # Transfers and licences also report the investment and output they are expected to bring.
 TRANSFER_TYPES = ("技术转让", "技术许可")

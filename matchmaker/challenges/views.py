@@ -27,9 +27,9 @@ from matchmaker.challenges.models import (
 )
 from matchmaker.core.exceptions import ServiceError
 from matchmaker.core.extensions import db
-from matchmaker.fairs.models import Contract
 from matchmaker.listings.models import Achievement
 from matchmaker.listings.taxonomy import all_fields
+from matchmaker.pairs.models import Contract
 
 bp = Blueprint("challenges", __name__, url_prefix="/challenges", template_folder="templates")
 

@@ -22,9 +22,9 @@ from sqlalchemy import func, or_, select
 
 from matchmaker.accounts.models import ORG_KINDS, Field, Organization, User
 from matchmaker.core.extensions import db
-from matchmaker.fairs.models import Contract, Fair, FairRegistration, Meeting
+from matchmaker.fairs.models import Fair, FairRegistration
 from matchmaker.listings.models import Achievement, Need, achievement_fields, need_fields
-from matchmaker.runs.models import PairEvent, Suggestion
+from matchmaker.pairs.models import Contract, Meeting, PairEvent, Suggestion
 
 RECOMMENDED_ON = (
     "recommended",

@@ -11,7 +11,8 @@ from matchmaker.fairs.models import Fair
 from matchmaker.listings.kinds import kind_of
 from matchmaker.listings.search import pending_count
 from matchmaker.pairs.access import visible_clause
-from matchmaker.runs.models import RUN_ACTIVE, MatchRun, Suggestion
+from matchmaker.pairs.models import Suggestion
+from matchmaker.runs.models import RUN_ACTIVE, MatchRun
 
 LIMIT = 5
 # States in which a pair waits on its broker (the parties answered, the broker moves it on).

@@ -9,7 +9,7 @@ from matchmaker.accounts.models import Organization
 from matchmaker.core.extensions import db
 from matchmaker.dashboard.home import home_for
 from matchmaker.listings.models import Achievement, Need
-from matchmaker.runs.models import Suggestion
+from matchmaker.pairs.models import Suggestion
 
 bp = Blueprint("main", __name__)
 

@@ -16,11 +16,11 @@ from matchmaker.core.extensions import db
 from matchmaker.fairs import meetings as fair_meetings
 from matchmaker.fairs import organize as fairs
 from matchmaker.fairs import plan as fair_plan
-from matchmaker.fairs.models import Contract, Fair, Meeting
+from matchmaker.fairs.models import Fair
 from matchmaker.listings.models import Achievement, Need
 from matchmaker.pairs import actions as pair_actions
 from matchmaker.pairs import transitions as pairs
-from matchmaker.runs.models import PairEvent, Suggestion
+from matchmaker.pairs.models import Contract, Meeting, PairEvent, Suggestion
 
 # (need ref, achievement ref, the state to walk to, contract amount in 万元)
 WALKS = (

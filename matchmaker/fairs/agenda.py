@@ -6,10 +6,9 @@ from sqlalchemy.orm import aliased
 from matchmaker.accounts.models import Organization
 from matchmaker.core.exports import Sheet, write_sheets
 from matchmaker.core.extensions import db
-from matchmaker.fairs.models import Meeting
 from matchmaker.fairs.organize import get_fair, slot_times
 from matchmaker.listings.models import Achievement, Need
-from matchmaker.runs.models import Suggestion
+from matchmaker.pairs.models import Meeting, Suggestion
 
 MEETING_LABELS = {
     "planned": "已排期",

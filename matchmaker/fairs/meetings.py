@@ -11,9 +11,10 @@ from matchmaker.core.exceptions import Conflict, Forbidden, NotFound, ServiceErr
 from matchmaker.core.extensions import db
 from matchmaker.core.text_limits import NOTE_MAX, check_length
 from matchmaker.fairs import pairs as fair_pairs
-from matchmaker.fairs.models import CONTRACT_TYPES, Fair, FairParticipant, Meeting
+from matchmaker.fairs.models import Fair, FairParticipant
 from matchmaker.fairs.organize import get_fair, slot_times
 from matchmaker.fairs.plan import require_role
+from matchmaker.pairs.models import CONTRACT_TYPES, Meeting
 
 OUTCOMES = ("held", "no_show", "intention", "contract")
 

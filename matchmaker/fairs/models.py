@@ -1,16 +1,13 @@
 """Matching fairs (对接会), their meetings, and the contracts that pairs end in."""
 
 from datetime import date, datetime, time
-from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
     CheckConstraint,
     Float,
     ForeignKey,
-    Numeric,
     String,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -18,12 +15,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from matchmaker.accounts.models import Organization
 from matchmaker.core.db import Base, in_list, utcnow
 from matchmaker.listings.models import Achievement, Need
-from matchmaker.runs.models import Suggestion
+from matchmaker.pairs.models import Suggestion
 
 FAIR_STATUSES = ("draft", "open", "planned", "published", "closed")
-MEETING_STATUSES = ("planned", "confirmed", "held", "no_show", "cancelled")
-# National technology-contract categories.
-CONTRACT_TYPES = ("技术开发", "技术转让", "技术许可", "技术咨询", "技术服务")
 
 
 class Fair(Base):
@@ -129,54 +123,6 @@ class MustMeet(Base):
     fair_id: Mapped[int] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"), index=True)
     suggestion_id: Mapped[int] = mapped_column(ForeignKey("suggestions.id", ondelete="CASCADE"))
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    suggestion: Mapped[Suggestion] = relationship()
-
-
-class Meeting(Base):
-    __tablename__ = "meetings"
-    __table_args__ = (
-        CheckConstraint(in_list("status", MEETING_STATUSES), name="status"),
-        UniqueConstraint("fair_id", "suggestion_id"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    fair_id: Mapped[int | None] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"))
-    suggestion_id: Mapped[int] = mapped_column(ForeignKey("suggestions.id"), index=True)
-    slot: Mapped[int | None]
-    table_no: Mapped[int | None]
-    starts_at: Mapped[datetime | None]
-    place: Mapped[str] = mapped_column(String(200), default="")
-    online_url: Mapped[str] = mapped_column(String(300), default="", server_default="")
-    status: Mapped[str] = mapped_column(String(20), default="planned")
-    note: Mapped[str] = mapped_column(Text, default="")
-    # Why the meeting was moved or called off, kept for both sides to read.
-    change_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
-    # Bumped on every reschedule, so calendar clients replace the event (.ics SEQUENCE).
-    sequence: Mapped[int] = mapped_column(default=0, server_default="0")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Who recorded the outcome (held / no-show) after the fair, and when.
-    outcome_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    outcome_at: Mapped[datetime | None]
-
-    suggestion: Mapped[Suggestion] = relationship()
-    fair: Mapped[Fair | None] = relationship()
-
-
-class Contract(Base):
-    __tablename__ = "contracts"
-    __table_args__ = (
-        CheckConstraint(in_list("contract_type", CONTRACT_TYPES), name="contract_type"),
-        CheckConstraint("amount >= 0", name="amount"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    suggestion_id: Mapped[int] = mapped_column(ForeignKey("suggestions.id"), unique=True)
-    contract_type: Mapped[str] = mapped_column(String(10))
-    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))  # 万元
-    signed_on: Mapped[date]
-    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     suggestion: Mapped[Suggestion] = relationship()

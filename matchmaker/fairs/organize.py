@@ -13,7 +13,7 @@ from matchmaker.core.extensions import db
 from matchmaker.fairs.models import Fair, FairParticipant, FairRegistration, MustMeet
 from matchmaker.listings.models import Achievement, Need, achievement_fields, need_fields
 from matchmaker.pairs.access import can_view
-from matchmaker.runs.models import Suggestion
+from matchmaker.pairs.models import Suggestion
 
 LISTING_MODELS = {"need": Need, "achievement": Achievement}
 MAX_SLOTS = 96

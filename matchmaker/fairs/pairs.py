@@ -13,9 +13,8 @@ from sqlalchemy import select
 from matchmaker.accounts.models import User
 from matchmaker.core.exceptions import ServiceError
 from matchmaker.core.extensions import db
-from matchmaker.fairs.models import Meeting
 from matchmaker.pairs import transitions as pairs
-from matchmaker.runs.models import Suggestion
+from matchmaker.pairs.models import Meeting, Suggestion
 
 AFTER_MEETING = ("met", "intention", "contract")
 

@@ -9,12 +9,12 @@ from matchmaker.core.db import utcnow
 from matchmaker.core.exceptions import Conflict, Forbidden, ServiceError
 from matchmaker.core.extensions import db
 from matchmaker.fairs import pairs as fair_pairs
-from matchmaker.fairs.models import Fair, FairParticipant, FairRegistration, Meeting, MustMeet
+from matchmaker.fairs.models import Fair, FairParticipant, FairRegistration, MustMeet
 from matchmaker.fairs.organize import get_fair, slot_times
 from matchmaker.listings.models import Achievement, Need
 from matchmaker.matching.assign import Candidate, Quotas, assign, greedy_assign
 from matchmaker.matching.timetable import Booking, clashes, timetable
-from matchmaker.runs.models import Suggestion
+from matchmaker.pairs.models import Meeting, Suggestion
 
 CLOSED_PAIR_STATES = ("dismissed", "declined", "closed")
 FIXED_MEETINGS = ("confirmed", "held", "no_show")

@@ -15,15 +15,9 @@ from matchmaker.fairs import agenda
 from matchmaker.fairs import meetings as fair_meetings
 from matchmaker.fairs import organize as service
 from matchmaker.fairs import plan as fair_plan
-from matchmaker.fairs.models import (
-    CONTRACT_TYPES,
-    FairParticipant,
-    FairRegistration,
-    Meeting,
-    MustMeet,
-)
+from matchmaker.fairs.models import FairParticipant, FairRegistration, MustMeet
 from matchmaker.listings.models import Achievement, Need
-from matchmaker.runs.models import Suggestion
+from matchmaker.pairs.models import CONTRACT_TYPES, Meeting, Suggestion
 
 bp = Blueprint("fairs", __name__, url_prefix="/fairs", template_folder="templates")
 

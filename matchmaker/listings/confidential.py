@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from matchmaker.accounts.models import User
 from matchmaker.core.extensions import db
 from matchmaker.listings.forms import CONFIDENTIAL_PARTS
-from matchmaker.runs.models import PairEvent, Suggestion
+from matchmaker.pairs.models import PairEvent, Suggestion
 
 ALWAYS = ("contact",)
 # The listing attributes each part covers.

@@ -19,7 +19,7 @@ from matchmaker.listings.files import read_rows, write_table
 from matchmaker.listings.forms import check_listing
 from matchmaker.listings.models import MATURITY_TRL
 from matchmaker.listings.posting import STATUS_LABELS, Kind, _record, kind_of, poster_organization
-from matchmaker.runs.models import Suggestion
+from matchmaker.pairs.models import Suggestion
 
 COLUMNS = {
     "achievement": (

@@ -383,7 +383,7 @@ def history(kind_name: str, listing_id: int) -> list[ListingEvent]:
 
 def top_suggestions(kind_name: str, listing, user: User | None, limit: int = 10) -> list:
     """The listing's best active suggestions, with the counterpart the user may see."""
-    from matchmaker.runs.models import Suggestion
+    from matchmaker.pairs.models import Suggestion
 
     kind = kind_of(kind_name)
     if not can_see_suggestions(user, kind, listing):

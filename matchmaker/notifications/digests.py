@@ -17,13 +17,13 @@ from flask import current_app
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from matchmaker.accounts.models import Organization, OutboxEmail, User
+from matchmaker.accounts.models import Organization, User
 from matchmaker.core.db import utcnow
 from matchmaker.core.extensions import db
 from matchmaker.listings.models import Achievement, Need
-from matchmaker.notifications.models import Digest
+from matchmaker.notifications.models import Digest, OutboxEmail
 from matchmaker.pairs.access import visible_clause
-from matchmaker.runs.models import PairEvent, Suggestion
+from matchmaker.pairs.models import PairEvent, Suggestion
 
 log = logging.getLogger(__name__)
 PERIODS = {"week": timedelta(days=7), "day": timedelta(days=1)}

@@ -1,37 +1,13 @@
-"""What the workers share through the database: stored model files and sent digests."""
+"""In-app notifications, the e-mail outbox and the record of sent digests."""
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from matchmaker.core.db import Base, in_list, utcnow
 
 DIGEST_RECIPIENTS = ("user", "organization")
-
-
-class StoredModel(Base):
-    """A fitted model file kept in the database, so a worker on any machine can load it."""
-
-    __tablename__ = "stored_models"
-
-    version: Mapped[str] = mapped_column(String(120), primary_key=True)
-    size: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
-    parts: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class StoredModelPart(Base):
-    """One slice of a stored model file (bytea on PostgreSQL, a BLOB on SQLite)."""
-
-    __tablename__ = "stored_model_parts"
-
-    version: Mapped[str] = mapped_column(
-        ForeignKey("stored_models.version", ondelete="CASCADE"), primary_key=True
-    )
-    position: Mapped[int] = mapped_column(Integer, primary_key=True)
-    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Digest(Base):
@@ -49,3 +25,34 @@ class Digest(Base):
     period: Mapped[str] = mapped_column(String(20))
     emails: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    link: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+
+
+class OutboxEmail(Base):
+    """E-mail waiting to be sent by a worker; rows stay as the record of what was sent."""
+
+    __tablename__ = "outbox_emails"
+    __table_args__ = (
+        CheckConstraint(in_list("status", ("pending", "sent", "failed", "logged")), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_address: Mapped[str] = mapped_column(String(120))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]

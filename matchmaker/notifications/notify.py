@@ -8,12 +8,13 @@ from email.message import EmailMessage
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from matchmaker.accounts.models import Notification, OutboxEmail, User
+from matchmaker.accounts.models import User
 from matchmaker.core.db import utcnow
 from matchmaker.core.extensions import db
+from matchmaker.notifications.models import Notification, OutboxEmail
 from matchmaker.pairs.access import was_recommended
+from matchmaker.pairs.models import PairEvent, Suggestion
 from matchmaker.pairs.transitions import SIDE_LABELS, reason_label, state_label
-from matchmaker.runs.models import PairEvent, Suggestion
 
 log = logging.getLogger(__name__)
 PARTY_ROLES = ("institute", "enterprise")

@@ -5,7 +5,7 @@ from sqlalchemy import exists, or_, select
 from matchmaker.accounts.models import User
 from matchmaker.core.exceptions import Forbidden
 from matchmaker.listings.models import Achievement, Need, achievement_fields, need_fields
-from matchmaker.runs.models import PairEvent, Suggestion
+from matchmaker.pairs.models import PairEvent, Suggestion
 
 BROKER_ROLES = ("broker", "staff")
 

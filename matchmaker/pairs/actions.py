@@ -15,6 +15,7 @@ from matchmaker.core.extensions import db
 from matchmaker.core.paging import positive_int
 from matchmaker.listings.models import Achievement, Need
 from matchmaker.pairs.access import BROKER_ROLES, check_broker
+from matchmaker.pairs.models import Suggestion
 from matchmaker.pairs.transitions import (
     FINAL_STATES,
     active_user,
@@ -26,7 +27,6 @@ from matchmaker.pairs.transitions import (
     state_label,
     transition,
 )
-from matchmaker.runs.models import Suggestion
 
 
 def _work(pair_id: int, actor_id: int, kind: str, note: str = "", reason: str = "", apply=None):

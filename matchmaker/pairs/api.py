@@ -11,7 +11,7 @@ from matchmaker.core.openapi import document
 from matchmaker.pairs import data as pair_data
 from matchmaker.pairs import queue as pair_queue
 from matchmaker.pairs import transitions as service
-from matchmaker.runs.models import PAIR_STATES
+from matchmaker.pairs.models import PAIR_STATES
 
 
 @bp.get("/pairs")

@@ -4,11 +4,10 @@ from sqlalchemy import select
 
 from matchmaker.accounts.models import User
 from matchmaker.core.extensions import db
-from matchmaker.fairs.models import Contract
 from matchmaker.listings.models import Achievement, Need
 from matchmaker.pairs.access import contacts_revealed, sides_of
+from matchmaker.pairs.models import Contract, Suggestion
 from matchmaker.pairs.transitions import state_label
-from matchmaker.runs.models import Suggestion
 
 
 def _org(org, revealed: bool) -> dict | None:

@@ -9,8 +9,7 @@ from matchmaker.accounts.models import User
 from matchmaker.core.exceptions import ServiceError
 from matchmaker.core.exports import Sheet, write_sheets
 from matchmaker.core.extensions import db
-from matchmaker.fairs.models import Contract
-from matchmaker.runs.models import PairEvent, Suggestion
+from matchmaker.pairs.models import Contract, PairEvent, Suggestion
 
 GROUPINGS = {"broker": "技术经纪人", "field": "技术领域"}
 COUNTS = (

@@ -13,10 +13,9 @@ from sqlalchemy import select
 from matchmaker.core.db import utcnow
 from matchmaker.core.exceptions import Conflict, NotFound, ServiceError
 from matchmaker.core.extensions import db
-from matchmaker.fairs.models import Meeting
 from matchmaker.fairs.organize import LOCAL_TIME, to_local
 from matchmaker.pairs.access import check_broker
-from matchmaker.runs.models import Suggestion
+from matchmaker.pairs.models import Meeting, Suggestion
 
 OPEN = ("planned", "confirmed")
 DURATION = timedelta(hours=1)

@@ -12,7 +12,7 @@ from matchmaker.core.extensions import db
 from matchmaker.core.paging import positive_int
 from matchmaker.listings.models import Need, achievement_fields, need_fields
 from matchmaker.pairs.access import visible_clause
-from matchmaker.runs.models import Suggestion
+from matchmaker.pairs.models import Suggestion
 
 CLAIM_FILTERS = ("all", "mine", "unclaimed", "others")
 

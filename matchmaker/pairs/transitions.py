@@ -18,9 +18,8 @@ from matchmaker.core.exceptions import Conflict, Forbidden, NotFound, ServiceErr
 from matchmaker.core.extensions import db
 from matchmaker.core.signals import pair_moved
 from matchmaker.core.text_limits import NOTE_MAX, check_length
-from matchmaker.fairs.models import CONTRACT_TYPES, Contract, Meeting
 from matchmaker.pairs.access import BROKER_ROLES, can_view, check_broker, sides_of, was_recommended
-from matchmaker.runs.models import PairEvent, Suggestion
+from matchmaker.pairs.models import CONTRACT_TYPES, Contract, Meeting, PairEvent, Suggestion
 
 STATE_LABELS = {
     "suggested": "系统建议",

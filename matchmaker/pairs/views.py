@@ -15,7 +15,6 @@ from matchmaker.core.extensions import db
 from matchmaker.core.once import once
 from matchmaker.core.safe_redirect import redirect_back
 from matchmaker.dashboard.figures import money
-from matchmaker.fairs.models import CONTRACT_TYPES
 from matchmaker.listings.taxonomy import all_fields
 from matchmaker.notifications import notify as notifications
 from matchmaker.pairs import (
@@ -37,6 +36,7 @@ from matchmaker.pairs import (
     queue as pair_queue,
 )
 from matchmaker.pairs import transitions as service
+from matchmaker.pairs.models import CONTRACT_TYPES
 
 bp = Blueprint("workbench", __name__, template_folder="templates")
 

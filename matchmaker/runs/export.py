@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 
 from matchmaker.core.extensions import db
 from matchmaker.listings.models import Achievement, Need
-from matchmaker.runs.models import Suggestion
+from matchmaker.pairs.models import Suggestion
 
 
 def current_rows():

@@ -28,8 +28,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from matchmaker.core.extensions import db
-from matchmaker.notifications.models import StoredModel, StoredModelPart
-from matchmaker.runs.models import RUN_ACTIVE, MatchRun
+from matchmaker.runs.models import RUN_ACTIVE, MatchRun, StoredModel, StoredModelPart
 
 _cache: OrderedDict[str, object] = OrderedDict()
 _lock = threading.Lock()

@@ -39,7 +39,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from matchmaker.core.db import utcnow
 from matchmaker.core.extensions import db
-from matchmaker.runs.models import PairEvent, Suggestion
+from matchmaker.pairs.models import PairEvent, Suggestion
 
 _BATCH = 1000
 S = Suggestion.__table__

@@ -68,7 +68,7 @@ def load_database(url: str, seed: int) -> None:
     from matchmaker.core.extensions import db
     from matchmaker.listings.models import Achievement, Need
     from matchmaker.listings.taxonomy import ensure_fields
-    from matchmaker.runs.models import Suggestion
+    from matchmaker.pairs.models import Suggestion
 
     candidates, listing_quota, excluded = fair_problem(seed)
     config = Config()

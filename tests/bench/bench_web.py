@@ -52,7 +52,7 @@ def add_broker_and_pair(app) -> tuple[str, int]:
     from matchmaker.core.extensions import db
     from matchmaker.listings.models import Achievement, Need
     from matchmaker.listings.taxonomy import all_fields
-    from matchmaker.runs.models import Suggestion
+    from matchmaker.pairs.models import Suggestion
 
     fields = all_fields()
     broker = create_user("bench-broker", PASSWORD, "broker", None, display_name="压测经纪人")
