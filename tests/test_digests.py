@@ -15,8 +15,8 @@ from sqlalchemy import select
 from matchmaker.core.db import utcnow
 from matchmaker.core.extensions import db
 from matchmaker.listings.taxonomy import field_by_name
-from matchmaker.notifications import digests
 from matchmaker.notifications.models import Digest, OutboxEmail
+from matchmaker.pairs import digests
 from matchmaker.pairs import transitions as pairs
 from matchmaker.pairs.models import Suggestion
 from tests.conftest import using_postgres

@@ -100,7 +100,7 @@ def catch_up_incremental() -> dict:
 @shared_task
 def send_digests() -> dict:
     """Queue this period's digest e-mail for brokers and organizations (weekly)."""
-    from matchmaker.notifications import digests
+    from matchmaker.pairs import digests
 
     with held_once("send_digests", ttl=1800) as mine:
         return digests.send_digests() if mine else SKIPPED

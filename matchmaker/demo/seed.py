@@ -53,7 +53,7 @@ def seed(today: date | None = None) -> dict:
     achievements_added = _seed_listings(Achievement, data["achievements"], orgs, today)
     needs_added = _seed_listings(Need, data["needs"], orgs, today)
     db.session.commit()
-    from matchmaker.challenges import demo as challenges_demo
+    from matchmaker.demo import challenges as challenges_demo
     from matchmaker.demo.pairs import seed_pairs
 
     return {
