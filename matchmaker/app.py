@@ -14,7 +14,7 @@ from matchmaker.core.extensions import celery_init_app, csrf, db, login, migrate
 
 
 def create_app(config: object | None = None) -> Flask:
-    """Build the Flask app: configuration, extensions, blueprints and CLI commands."""
+    """Build the Flask app: configuration, extensions, then every domain's blueprints and CLI."""
     app = Flask(__name__, template_folder="core/templates")
     app.config.from_object(config or Config())
     app.instance_path = str(app.config["INSTANCE_DIR"])
@@ -28,8 +28,7 @@ def create_app(config: object | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     register_extensions(app)
-    register_blueprints(app)
-    register_commands(app)
+    register_domains(app)
     return app
 
 
@@ -57,55 +56,29 @@ def register_extensions(app: Flask) -> None:
     login.init_app(app)
     celery_init_app(app)
     import matchmaker.registry  # noqa: F401  (every domain's tables on Base.metadata)
-    from matchmaker.accounts import auth
-    from matchmaker.core import security_headers
-
-    security_headers.init_app(app)
-    auth.init_login(app)
 
 
-# One blueprint per feature, each a `bp` in its domain's views module.
-BLUEPRINTS = (
-    "dashboard.home_views",
-    "accounts.views",
-    "accounts.admin_views",
-    "listings.views",
-    "listings.review_views",
-    "runs.views",
-    "pairs.views",
-    "fairs.views",
-    "dashboard.views",
-    "listings.taxonomy_views",
-)
-# Domain packages (matchmaker/<name>/) register their own blueprints, commands and receivers.
-DOMAINS = ("challenges",)
-# One click group per feature: (module, group name).
-COMMAND_GROUPS = (
-    ("accounts.cli", "users"),
-    ("demo.cli", "demo"),
-    ("listings.cli", "listings"),
-    ("runs.cli", "matching"),
-    ("pairs.cli", "pairs"),
-    ("fairs.cli", "fairs"),
+# The domains in dependency order: each may use the ones before it, never one after it
+# (tests/test_architecture.py holds the tree to this). core comes first and is set up last,
+# so the shared JSON API blueprint is registered once every domain has added its routes.
+DOMAINS = (
+    "accounts",
+    "notifications",
+    "listings",
+    "pairs",
+    "runs",
+    "fairs",
+    "challenges",
+    "dashboard",
+    "demo",
 )
 
 
-def register_blueprints(app: Flask) -> None:
-    from matchmaker.core.api import bp as api_bp
-    from matchmaker.core.errors import register_error_handlers
-
-    for name in BLUEPRINTS:
-        app.register_blueprint(import_module(f"matchmaker.{name}").bp)
+def register_domains(app: Flask) -> None:
+    """Each domain's init_app registers its blueprints, CLI commands and signal receivers."""
     for name in DOMAINS:
         import_module(f"matchmaker.{name}").init_app(app)
-    app.register_blueprint(api_bp)
-    register_error_handlers(app)
-
-
-def register_commands(app: Flask) -> None:
-    for module_name, name in COMMAND_GROUPS:
-        module = import_module(f"matchmaker.{module_name}")
-        app.cli.add_command(getattr(module, name))
+    import_module("matchmaker.core").init_app(app)
 
 
 @event.listens_for(Engine, "connect")

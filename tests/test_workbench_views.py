@@ -18,6 +18,7 @@ from matchmaker.notifications import notify as notifications
 from matchmaker.notifications.models import Notification, OutboxEmail
 from matchmaker.pairs import actions as pair_actions
 from matchmaker.pairs import data as pair_data
+from matchmaker.pairs import notices
 from matchmaker.pairs import transitions as service
 from matchmaker.pairs.models import Suggestion
 from matchmaker.pairs.views import highlight
@@ -298,7 +299,7 @@ def test_reminders_reach_the_side_that_has_not_answered_once(runner, world):
         select(Notification.user_id).where(Notification.kind == "reminder")
     ).all()
     assert reminded == [world["company_user"].id]
-    assert notifications.send_reminders()["pairs"] == 0
+    assert notices.send_reminders()["pairs"] == 0
 
 
 def test_figures_count_the_funnel_and_export(client, login, world):

@@ -82,10 +82,10 @@ def deliver_outbox() -> dict:
 @shared_task
 def send_reminders() -> dict:
     """Remind people that pairs wait on them (daily, from celery beat)."""
-    from matchmaker.notifications import notify as notifications
+    from matchmaker.pairs import notices
 
     with held_once("send_reminders", ttl=1800) as mine:
-        return notifications.send_reminders() if mine else SKIPPED
+        return notices.send_reminders() if mine else SKIPPED
 
 
 @shared_task

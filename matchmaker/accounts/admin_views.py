@@ -5,9 +5,9 @@ from flask_login import current_user
 
 from matchmaker.accounts import users as service
 from matchmaker.accounts.auth import roles_required
+from matchmaker.accounts.fields import all_fields
 from matchmaker.accounts.models import ROLES
 from matchmaker.core.paging import positive_int
-from matchmaker.listings.taxonomy import all_fields
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 
 from matchmaker.accounts.models import ORG_KINDS, ROLES, ApiToken, Field, Organization, User
 from matchmaker.accounts.passwords import check_password, normalise
+from matchmaker.core import signals
 from matchmaker.core.db import utcnow
 from matchmaker.core.exceptions import Conflict, Forbidden, NotFound, ServiceError
 from matchmaker.core.extensions import db
 from matchmaker.core.validators import credit_code_error
-from matchmaker.notifications.models import Notification
 
 _DEFAULT_HASHER = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory profile
 ROLE_ORG_KINDS = {
@@ -263,8 +263,8 @@ def _staff() -> list[User]:
 
 
 def _notify(users, kind: str, message: str, link: str = "") -> None:
-    for user in users:
-        db.session.add(Notification(user_id=user.id, kind=kind, message=message, link=link))
+    # notifications builds on accounts, so the in-app notice goes out as a signal it receives.
+    signals.notice.send(kind, users=list(users), message=message, link=link)
 
 
 def is_org_admin(actor: User) -> bool:

@@ -1,1 +1,18 @@
-"""core."""
+"""The platform's shared parts: extensions (db, migrate, login, csrf, limiter, Celery), the
+declarative base and form tokens, service errors, signals, validators, paging, export writer,
+charts, display filters and local time, safe redirects, security headers, error pages, the
+JSON API blueprint and its OpenAPI document, CLI helpers and the base templates.
+
+May use: nothing else in matchmaker (matching excepted, which is pure).
+"""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register security headers, error pages and, last, the JSON API blueprint."""
+    from matchmaker.core import api, errors, security_headers
+
+    security_headers.init_app(app)
+    errors.register_error_handlers(app)
+    api.init_app(app)

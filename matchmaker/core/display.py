@@ -1,6 +1,7 @@
 """Jinja filters that show stored values the same way on every page."""
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, current_app
@@ -52,3 +53,11 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(localtime, "localtime")
     app.add_template_filter(localdate, "localdate")
     app.add_template_global(zone_label, "zone_label")
+
+
+def money(amount_wan: Decimal | float | int) -> str:
+    """Show an amount of 万元 the way the report does: 亿元 from 1 亿 up."""
+    value = Decimal(amount_wan or 0)
+    if value >= 10000:
+        return f"{(value / 10000).quantize(Decimal('0.01'))}亿元"
+    return f"{value.quantize(Decimal('0.01'))}万元"

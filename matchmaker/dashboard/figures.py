@@ -21,6 +21,7 @@ from decimal import Decimal
 from sqlalchemy import func, or_, select
 
 from matchmaker.accounts.models import ORG_KINDS, Field, Organization, User
+from matchmaker.core.display import money  # noqa: F401  (re-exported)
 from matchmaker.core.extensions import db
 from matchmaker.fairs.models import Fair, FairRegistration
 from matchmaker.listings.models import Achievement, Need, achievement_fields, need_fields
@@ -51,14 +52,6 @@ FUNNEL = (
     ("contracts", "签约"),
 )
 MONTHS = 12
-
-
-def money(amount_wan: Decimal | float | int) -> str:
-    """Show an amount of 万元 the way the report does: 亿元 from 1 亿 up."""
-    value = Decimal(amount_wan or 0)
-    if value >= 10000:
-        return f"{(value / 10000).quantize(Decimal('0.01'))}亿元"
-    return f"{value.quantize(Decimal('0.01'))}万元"
 
 
 def _scope(fair_id: int | None):

@@ -17,7 +17,7 @@ bp = Blueprint("main", __name__)
 @bp.record_once
 def _filters(state) -> None:
     from matchmaker.core import display
-    from matchmaker.notifications.notify import recommendation_note
+    from matchmaker.pairs.notices import recommendation_note
 
     display.init_app(state.app)
     state.app.add_template_global(recommendation_note, "recommendation_note")

@@ -1,1 +1,14 @@
-"""Demo data written by the team for `make run` (shenyang.json); loaded by services/demo.py."""
+"""Demo data: the Shenyang platform for `make run` (shenyang.json), demo pairs walked through
+every state, the challenges' demo entries, and the `demo` CLI (seed, load).
+
+May use: every other domain.
+"""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the demo CLI."""
+    from matchmaker.demo import cli
+
+    app.cli.add_command(cli.demo)

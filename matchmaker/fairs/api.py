@@ -1,13 +1,10 @@
-"""Fairs and the dashboard over JSON: plan figures (dry run), agendas, dashboard totals."""
+"""Fairs over JSON: plan figures (dry run), agendas."""
 
 from flask_login import current_user
 
 from matchmaker.accounts.auth import roles_required
 from matchmaker.core.api import bp
-from matchmaker.core.exceptions import ServiceError
 from matchmaker.core.openapi import document
-from matchmaker.core.paging import positive_int
-from matchmaker.dashboard import figures
 from matchmaker.fairs import agenda
 from matchmaker.fairs import plan as fair_plan
 from matchmaker.fairs.organize import get_fair
@@ -39,26 +36,6 @@ def fair_agenda(fair_id: int):
     }
 
 
-@bp.get("/dashboard")
-@roles_required("staff", "broker")
-def dashboard_totals():
-    from flask import request
-
-    fair = request.args.get("fair", "")
-    if fair and positive_int(fair) is None:
-        raise ServiceError("对接会编号应为正整数", field="fair")
-    fair_id = get_fair(positive_int(fair)).id if fair else None
-    data = figures.report(fair_id)
-    totals = dict(data["totals"], contract_value=float(data["totals"]["contract_value"]))
-    return {
-        "fair_id": fair_id,
-        "totals": totals,
-        "by_field": data["by_field"],
-        "by_kind": data["by_kind"],
-        "by_month": data["by_month"],
-    }
-
-
 document(
     "/api/v1/fairs/{fair_id}/plan",
     "get",
@@ -76,13 +53,5 @@ document(
     {
         "summary": "A fair's meetings; organizations see their own",
         "responses": {"200": {"description": "the agenda"}, "404": {"description": "no such fair"}},
-    },
-)
-document(
-    "/api/v1/dashboard",
-    "get",
-    {
-        "summary": "Dashboard figures for the platform or one fair (?fair=ID); staff and brokers",
-        "responses": {"200": {"description": "totals, by field, by kind, by month"}},
     },
 )

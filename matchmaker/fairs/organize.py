@@ -1,8 +1,7 @@
 """Fairs (对接会): create one, register listings, participants' quotas and unavailable slots."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -10,6 +9,7 @@ from matchmaker.accounts.models import User
 from matchmaker.core.db import utcnow
 from matchmaker.core.exceptions import Conflict, Forbidden, NotFound, ServiceError
 from matchmaker.core.extensions import db
+from matchmaker.core.local_time import LOCAL_TIME, to_local, to_utc  # noqa: F401  (re-exported)
 from matchmaker.fairs.models import Fair, FairParticipant, FairRegistration, MustMeet
 from matchmaker.listings.models import Achievement, Need, achievement_fields, need_fields
 from matchmaker.pairs.access import can_view
@@ -18,20 +18,6 @@ from matchmaker.pairs.models import Suggestion
 LISTING_MODELS = {"need": Need, "achievement": Achievement}
 MAX_SLOTS = 96
 MAX_TABLES = 2000
-# Fairs are run in the bureau's local time; timestamps are stored in UTC (naive) like the rest.
-LOCAL_TIME = ZoneInfo("Asia/Shanghai")
-
-
-def to_utc(local: datetime) -> datetime:
-    """A naive local (Beijing) time as naive UTC."""
-    return local.replace(tzinfo=LOCAL_TIME).astimezone(UTC).replace(tzinfo=None)
-
-
-def to_local(utc: datetime | None) -> datetime | None:
-    """A naive UTC time as naive local (Beijing) time, for display."""
-    if utc is None:
-        return None
-    return utc.replace(tzinfo=UTC).astimezone(LOCAL_TIME).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from sqlalchemy import delete, func, select, update
 
+from matchmaker.accounts.fields import all_fields  # noqa: F401  (re-exported)
 from matchmaker.accounts.models import Field, broker_fields
 from matchmaker.core.exceptions import Conflict, NotFound, ServiceError
 from matchmaker.core.extensions import db
@@ -43,13 +44,6 @@ def field_by_name(name: str, create: bool = False) -> Field | None:
         db.session.add(field)
         db.session.flush()
     return field
-
-
-def all_fields(include_retired: bool = False) -> list[Field]:
-    stmt = select(Field).order_by(Field.position, Field.id)
-    if not include_retired:
-        stmt = stmt.where(Field.retired.is_(False))
-    return list(db.session.scalars(stmt))
 
 
 # --- administration by staff ---------------------------------------------------------------------

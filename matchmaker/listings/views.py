@@ -250,6 +250,3 @@ def since():
     return render_template(
         "listings/new_since.html", found=found, only_mine=only_mine, pending=pending
     )
-
-
-from matchmaker.listings import file_views as listing_files  # noqa: E402,F401  (routes register on bp)

@@ -1,1 +1,16 @@
-"""notifications."""
+"""Notifications: in-app notifications, the e-mail outbox and its delivery, the record of sent
+digests (what a digest says is the pairs' business: pairs/digests.py).
+
+May use: accounts, core.
+"""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Receive the notices that domains below this one send."""
+    from matchmaker.core import signals
+    from matchmaker.notifications import notify
+
+    # weak=False: the receiver is a module function that must live as long as the app.
+    signals.notice.connect(notify.on_notice, weak=False)

@@ -1,1 +1,16 @@
-"""pairs."""
+"""Pairs: suggestions as pairs brokers work (state machine, answers, claims, notes),
+their events, meetings (with .ics) and contracts, who may see or act on a pair, the broker's
+queue and figures, what a pair's people are told (notices, reminders, digests).
+
+May use: listings, notifications, accounts, core.
+"""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the workbench pages, the pair API routes and the pairs CLI."""
+    from matchmaker.pairs import api, cli, views  # noqa: F401  (api: routes)
+
+    app.register_blueprint(views.bp)
+    app.cli.add_command(cli.pairs)

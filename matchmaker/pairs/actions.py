@@ -38,9 +38,9 @@ def _work(pair_id: int, actor_id: int, kind: str, note: str = "", reason: str = 
         if apply is not None:
             apply(pair, actor)
         event = record_event(pair, actor, kind, pair.state, reason=reason, note=note)
-        from matchmaker.notifications import notify as notifications
+        from matchmaker.pairs import notices
 
-        notifications.on_pair_event(pair, event, actor)
+        notices.on_pair_event(pair, event, actor)
     except ServiceError:
         db.session.rollback()
         raise

@@ -6,6 +6,7 @@ from flask.cli import AppGroup
 from matchmaker.core.cli import echo_json, fail
 from matchmaker.core.exceptions import ServiceError
 from matchmaker.notifications import notify as notifications
+from matchmaker.pairs import notices
 
 pairs = AppGroup("pairs", help="Pairs: reminders and e-mail delivery.")
 
@@ -20,7 +21,7 @@ pairs = AppGroup("pairs", help="Pairs: reminders and e-mail delivery.")
 def remind(days: int | None) -> None:
     """Remind whoever a pair has been waiting on."""
     try:
-        echo_json(notifications.send_reminders(days))
+        echo_json(notices.send_reminders(days))
     except ServiceError as e:
         fail(e.message)
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from matchmaker.core.db import utcnow
 from matchmaker.core.exceptions import Conflict, NotFound, ServiceError
 from matchmaker.core.extensions import db
-from matchmaker.fairs.organize import LOCAL_TIME, to_local
+from matchmaker.core.local_time import LOCAL_TIME, to_local
 from matchmaker.pairs.access import check_broker
 from matchmaker.pairs.models import Meeting, Suggestion
 
@@ -101,7 +101,7 @@ def describe(meeting: Meeting) -> str:
 
 def reschedule(pair_id: int, actor_id: int, data: dict, reason: str) -> Meeting:
     """Move the meeting to another time or place; both sides are told why."""
-    from matchmaker.notifications import notify as notifications
+    from matchmaker.pairs import notices
     from matchmaker.pairs import transitions as pairs
 
     actor = pairs.active_user(actor_id)
@@ -116,7 +116,7 @@ def reschedule(pair_id: int, actor_id: int, data: dict, reason: str) -> Meeting:
         meeting.change_reason, meeting.sequence = reason, meeting.sequence + 1
         note = f"约见改期：{describe(meeting)}；原因：{reason}"
         pairs.record_event(pair, actor, "note", pair.state, note=note)
-        _tell(pair, actor, "meeting_moved", f"对接{notifications._pair_title(pair)}的{note}")
+        _tell(pair, actor, "meeting_moved", f"对接{notices._pair_title(pair)}的{note}")
     except ServiceError:
         db.session.rollback()
         raise
@@ -127,7 +127,7 @@ def reschedule(pair_id: int, actor_id: int, data: dict, reason: str) -> Meeting:
 
 def cancel(pair_id: int, actor_id: int, reason: str) -> Suggestion:
     """Call the meeting off; the pair goes back to 双方有意向 so another can be arranged."""
-    from matchmaker.notifications import notify as notifications
+    from matchmaker.pairs import notices
     from matchmaker.pairs import transitions as pairs
 
     actor = pairs.active_user(actor_id)
@@ -141,7 +141,7 @@ def cancel(pair_id: int, actor_id: int, reason: str) -> Suggestion:
         note = f"约见已取消：{reason}"
         pairs.record_event(pair, actor, "transition", "accepted", note=note)
         pair.state, pair.state_changed_at = "accepted", utcnow()
-        _tell(pair, actor, "meeting_cancelled", f"对接{notifications._pair_title(pair)}的{note}")
+        _tell(pair, actor, "meeting_cancelled", f"对接{notices._pair_title(pair)}的{note}")
     except ServiceError:
         db.session.rollback()
         raise
@@ -152,11 +152,12 @@ def cancel(pair_id: int, actor_id: int, reason: str) -> Suggestion:
 
 def _tell(pair: Suggestion, actor, kind: str, message: str) -> None:
     from matchmaker.notifications import notify as notifications
+    from matchmaker.pairs import notices
 
     users = notifications.org_members(pair.need.organization_id) + notifications.org_members(
         pair.achievement.organization_id
     )
-    notifications.notify(users, kind, message, notifications.pair_link(pair.id), actor.id)
+    notifications.notify(users, kind, message, notices.pair_link(pair.id), actor.id)
 
 
 def ics(pair: Suggestion, host: str = "matchmaker") -> bytes:

@@ -9,12 +9,12 @@ from markupsafe import Markup, escape
 
 from matchmaker.accounts.auth import roles_required
 from matchmaker.core import form_tokens, paging
+from matchmaker.core.display import money
 from matchmaker.core.exceptions import Forbidden, ServiceError
 from matchmaker.core.exports import MIMETYPES
 from matchmaker.core.extensions import db
 from matchmaker.core.once import once
 from matchmaker.core.safe_redirect import redirect_back
-from matchmaker.dashboard.figures import money
 from matchmaker.listings.taxonomy import all_fields
 from matchmaker.notifications import notify as notifications
 from matchmaker.pairs import (
@@ -32,6 +32,7 @@ from matchmaker.pairs import (
 from matchmaker.pairs import (
     meetings as pair_meetings,
 )
+from matchmaker.pairs import notices
 from matchmaker.pairs import (
     queue as pair_queue,
 )
@@ -204,7 +205,7 @@ def _render_pair(pair_id: int, errors: dict | None = None, form=None, status: in
 @roles_required()
 def pair(pair_id: int):
     service.get_pair(pair_id, current_user.id)  # 404/403 before anything is marked
-    notifications.mark_read_link(current_user.id, notifications.pair_link(pair_id))
+    notifications.mark_read_link(current_user.id, notices.pair_link(pair_id))
     return _render_pair(pair_id)
 
 

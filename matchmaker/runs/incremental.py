@@ -15,7 +15,6 @@ from sqlalchemy import func, select, update
 
 from matchmaker.core.db import utcnow
 from matchmaker.core.extensions import db
-from matchmaker.core.signals import listing_published, listing_withdrawn
 from matchmaker.runs import full_match as runs
 from matchmaker.runs import inputs as inputs_service
 from matchmaker.runs import model_store
@@ -167,7 +166,3 @@ def on_listing_withdrawn(sender, listing_id: int, **_) -> None:
     if sender in KINDS:
         store.retire_for_listing(sender, int(listing_id))
         db.session.commit()
-
-
-listing_published.connect(on_listing_published)
-listing_withdrawn.connect(on_listing_withdrawn)

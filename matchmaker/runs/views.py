@@ -8,7 +8,6 @@ from matchmaker.core import worker_health
 from matchmaker.core.exceptions import ServiceError
 from matchmaker.core.paging import positive_int
 from matchmaker.runs import full_match as matching_runs
-from matchmaker.runs import incremental as matching_incremental  # noqa: F401  (connects listing receivers)
 from matchmaker.runs import vocabulary
 
 bp = Blueprint("runs", __name__, template_folder="templates")

@@ -1,0 +1,13 @@
+"""The field taxonomy as brokers and forms read it (listings manages it)."""
+
+from sqlalchemy import select
+
+from matchmaker.accounts.models import Field
+from matchmaker.core.extensions import db
+
+
+def all_fields(include_retired: bool = False) -> list[Field]:
+    stmt = select(Field).order_by(Field.position, Field.id)
+    if not include_retired:
+        stmt = stmt.where(Field.retired.is_(False))
+    return list(db.session.scalars(stmt))
