@@ -16,6 +16,7 @@ from matchmaker.accounts.models import User
 from matchmaker.core.db import utcnow
 from matchmaker.core.exceptions import Conflict, Forbidden, NotFound, ServiceError
 from matchmaker.core.extensions import db
+from matchmaker.core.signals import pair_moved
 from matchmaker.core.text_limits import NOTE_MAX, check_length
 from matchmaker.pairs.access import BROKER_ROLES, can_view, check_broker, sides_of, was_recommended
 from matchmaker.pairs.models import CONTRACT_TYPES, Contract, Meeting, PairEvent, Suggestion
@@ -165,10 +166,10 @@ def commit_pair(pair: Suggestion) -> None:
 
 
 def after_commit(pair_id: int, from_state: str | None, to_state: str, actor_id: int) -> None:
-    # from_state, to_state and actor_id stay for callers; nothing reacted to the pair_moved
-    # signal that was sent here, so it was removed.
     from matchmaker.notifications import notify as notifications
 
+    if from_state != to_state:
+        pair_moved.send(pair_id, from_state=from_state, to_state=to_state, actor_id=actor_id)
     notifications.kick_outbox()
 
 
