@@ -43,7 +43,7 @@ PUBLIC_ENDPOINTS = {
     "api.list_challenges",
     "api.get_challenge",
     # The public catalogue (issue 15): published listings without their confidential parts;
-    # tests/test_listings_idor.py checks what anonymous visitors get.
+    # tests/listings/test_listings_idor.py checks what anonymous visitors get.
     "listings.index",
     "listings.detail",
     "listings.export",

@@ -297,7 +297,7 @@ def test_pair_page_note_form_shows_the_cap(client, login, world):
 
 
 def _upload(client, rows, name="a.csv"):
-    from tests.test_listings_import import csv_bytes
+    from tests.listings.test_listings_import import csv_bytes
 
     return client.post(
         "/achievements/import",
@@ -318,7 +318,7 @@ def test_an_upload_with_nothing_importable_is_not_kept(app, client, login, make_
 
 
 def test_a_new_upload_replaces_the_users_earlier_one(app, client, login, make_user):
-    from tests.test_listings_import import GOOD
+    from tests.listings.test_listings_import import GOOD
 
     login(make_user("institute"))
     first = _upload(client, [GOOD]).get_data(as_text=True)
@@ -332,7 +332,7 @@ def test_a_new_upload_replaces_the_users_earlier_one(app, client, login, make_us
 def test_an_organization_keeps_a_bounded_number_of_uploads(app, client, make_user, make_org):
     from matchmaker.listings import import_stash
     from tests.conftest import PASSWORD
-    from tests.test_listings_import import GOOD
+    from tests.listings.test_listings_import import GOOD
 
     org = make_org(kind="institute")
     members = [make_user("institute", org=org) for _ in range(import_stash.MAX_PER_ORG + 3)]

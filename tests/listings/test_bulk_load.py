@@ -10,7 +10,7 @@ from matchmaker.accounts.models import Field, Organization
 from matchmaker.core.extensions import db
 from matchmaker.listings.models import Achievement, Need
 
-SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "eval" / "csl-title-dev"
+SHARED_EVAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "eval" / "csl-title-dev"
 
 
 def write_lines(path: Path, rows: list) -> str:

@@ -384,7 +384,7 @@ def test_the_migration_numbers_existing_fields_in_the_order_they_were_shown(tmp_
     config = TestConfig()
     config.SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'old.db'}"
     config.INSTANCE_DIR = tmp_path
-    directory = os.path.join(os.path.dirname(__file__), "..", "migrations")
+    directory = os.path.join(os.path.dirname(__file__), "..", "..", "migrations")
     app = create_app(config)
     with app.app_context():
         upgrade(directory=directory, revision="0004_suggestion_writes")

@@ -19,7 +19,7 @@ from matchmaker.listings.models import Achievement, Need
 from matchmaker.listings.search import Filters, search
 from matchmaker.pairs.models import Suggestion
 
-SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "corpus"
+SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "corpus"
 HEADER = (
     "外部编号,标题*,技术领域*,关键词,成果简介,详细介绍*,成熟度,转化方式,专利号,"
     "价格下限（万元）,价格上限（万元）,联系人,联系电话,发布单位\n"
