@@ -17,7 +17,7 @@ from matchmaker.core.db import Base
 from matchmaker.core.extensions import db
 from matchmaker.listings.taxonomy import ensure_fields, field_by_name
 
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.browser", "tests.factories"]
 
 PASSWORD = "correct-horse-42"
 _serial = count(1)

@@ -13,18 +13,7 @@ from matchmaker.fairs import meetings as fair_meetings
 from matchmaker.fairs import organize as service
 from matchmaker.fairs import plan as fair_plan
 from matchmaker.fairs.models import FairRegistration
-from matchmaker.pairs.models import Contract, Meeting, PairEvent, Suggestion
-
-
-@pytest.fixture
-def make_pair(app):
-    def build(need, achievement, score=0.5, **kw):
-        pair = Suggestion(need_id=need.id, achievement_id=achievement.id, score=score, **kw)
-        db.session.add(pair)
-        db.session.commit()
-        return pair
-
-    return build
+from matchmaker.pairs.models import Contract, Meeting, PairEvent
 
 
 @pytest.fixture

@@ -28,23 +28,6 @@ FIELD = "机器人与智能制造"
 
 
 @pytest.fixture
-def make_pair(make_need, make_achievement):
-    def build(**overrides):
-        need = overrides.pop("need", None) or make_need(title="焊接机器人视觉引导需求")
-        achievement = overrides.pop("achievement", None) or make_achievement(
-            title="基于视觉的机器人焊缝跟踪技术"
-        )
-        values = {"score": 0.8, "terms": [["焊缝", 0.5], ["机器人", 0.3]], "same_field": True}
-        values.update(overrides)
-        pair = Suggestion(need=need, achievement=achievement, **values)
-        db.session.add(pair)
-        db.session.commit()
-        return pair
-
-    return build
-
-
-@pytest.fixture
 def broker(make_user):
     user = make_user("broker", display_name="王经纪")
     user.fields = [field_by_name(FIELD)]
