@@ -30,7 +30,7 @@ def users():
     role = request.args.get("role") if request.args.get("role") in ROLES else None
     query = request.args.get("q", "")
     return render_template(
-        "admin/users.html",
+        "accounts/users.html",
         users=service.list_users(role, query),
         fields=all_fields(),
         roles=ROLE_LABELS,

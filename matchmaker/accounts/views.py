@@ -52,7 +52,7 @@ def _too_many(limit: RequestLimit):
     minutes = math.ceil(seconds / 60)
     errors = {"login": f"{whose}登录失败次数过多，请{minutes}分钟后再试"}
     response = current_app.make_response(
-        (render_template("auth/login.html", errors=errors, form=request.form), 429)
+        (render_template("accounts/login.html", errors=errors, form=request.form), 429)
     )
     response.headers["Retry-After"] = str(seconds)
     return response
@@ -100,7 +100,7 @@ def login():
                 return redirect(url_for("main.index"))
             flash(f"欢迎，{user.display_name}", "success")
             return redirect_next()
-    return render_template("auth/login.html", errors=errors, form=request.form), (
+    return render_template("accounts/login.html", errors=errors, form=request.form), (
         400 if errors else 200
     )
 
@@ -135,7 +135,7 @@ def register():
         select(Organization).where(Organization.status == "approved").order_by(Organization.name)
     ).all()
     return render_template(
-        "auth/register.html",
+        "accounts/register.html",
         errors=errors,
         form=request.form,
         orgs=orgs,
@@ -162,7 +162,7 @@ def password():
             login_user(user)
             flash("密码已修改，其他设备上的登录已失效", "success")
             return redirect(url_for("main.index"))
-    return render_template("auth/password.html", errors=errors), (400 if errors else 200)
+    return render_template("accounts/password.html", errors=errors), (400 if errors else 200)
 
 
 @bp.get("/organizations")
@@ -171,7 +171,7 @@ def organizations():
     orgs = db.session.scalars(
         select(Organization).order_by(Organization.status.desc(), Organization.created_at.desc())
     ).all()
-    return render_template("auth/organizations.html", orgs=orgs, kinds=ORG_KIND_LABELS)
+    return render_template("accounts/organizations.html", orgs=orgs, kinds=ORG_KIND_LABELS)
 
 
 @bp.post("/organizations/<int:org_id>/review")
@@ -187,7 +187,7 @@ def review_organization(org_id: int):
 @roles_required("institute", "enterprise", "staff")
 def members():
     return render_template(
-        "auth/members.html", applicants=service.pending_members(current_user), kinds=ORG_KIND_LABELS
+        "accounts/members.html", applicants=service.pending_members(current_user), kinds=ORG_KIND_LABELS
     )
 
 

@@ -16,7 +16,7 @@ DONE = {"publish": "已发布", "return": "已退回修改", "reject": "已标�
 @bp.get("/")
 @roles_required("staff")
 def queue():
-    return render_template("review/queue.html", rows=review_queue())
+    return render_template("listings/review_queue.html", rows=review_queue())
 
 
 @bp.post("/<any(achievements, needs):kinds>/<int:listing_id>")

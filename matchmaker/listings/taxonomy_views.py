@@ -12,7 +12,7 @@ bp = Blueprint("taxonomy", __name__, url_prefix="/admin/fields")
 
 def _page(errors=None, status=200):
     return render_template(
-        "admin/fields.html",
+        "listings/fields.html",
         fields=service.all_fields(include_retired=True),
         active=service.all_fields(),
         usage=service.field_usage(),

@@ -103,7 +103,7 @@ def queue():
         filters = pair_queue.QueueFilters()
     result = pair_queue.queue(current_user, filters, page=_page())
     return render_template(
-        "workbench/queue.html",
+        "pairs/queue.html",
         result=result,
         filters=filters,
         args=request.args,
@@ -163,7 +163,7 @@ def propose():
         )
         for kind in ("need", "achievement")
     }
-    return render_template("workbench/propose.html", errors=errors, form=form, choices=choices), (
+    return render_template("pairs/propose.html", errors=errors, form=form, choices=choices), (
         400 if errors else 200
     )
 
@@ -176,7 +176,7 @@ def _render_pair(pair_id: int, errors: dict | None = None, form=None, status: in
     terms = [t for t, _ in (pair.terms or [])]
     is_broker = current_user.role in pair_access.BROKER_ROLES
     return render_template(
-        "workbench/pair.html",
+        "pairs/pair.html",
         pair=pair,
         data=pair_data.pair_dict(pair, current_user),
         need_html=highlight(pair.need.description or pair.need.title, terms),
@@ -343,7 +343,7 @@ def reassign(pair_id: int):
 def mine():
     result = pair_queue.visible(current_user, page=_page())
     return render_template(
-        "workbench/mine.html",
+        "pairs/mine.html",
         result=result,
         sides_of=pair_access.sides_of,
         revealed=pair_access.contacts_revealed,
@@ -358,7 +358,7 @@ def mine():
 @roles_required()
 def notification_list():
     result = notifications.for_user(current_user.id, page=_page())
-    return render_template("workbench/notifications.html", result=result)
+    return render_template("pairs/notifications.html", result=result)
 
 
 @bp.post("/notifications/read")
@@ -374,7 +374,7 @@ def notifications_read():
 def outbox():
     status = request.args.get("status") or None
     result = notifications.outbox(page=_page(), status=status)
-    return render_template("workbench/outbox.html", result=result, status=status)
+    return render_template("pairs/outbox.html", result=result, status=status)
 
 
 # --- figures ---------------------------------------------------------------------------------
@@ -386,7 +386,7 @@ def figures():
     by = request.args.get("by", "broker")
     rows = broker_figures.figures(by, current_user)
     return render_template(
-        "workbench/figures.html",
+        "pairs/figures.html",
         rows=rows,
         by=by,
         groupings=broker_figures.GROUPINGS,
