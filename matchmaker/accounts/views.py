@@ -187,7 +187,9 @@ def review_organization(org_id: int):
 @roles_required("institute", "enterprise", "staff")
 def members():
     return render_template(
-        "accounts/members.html", applicants=service.pending_members(current_user), kinds=ORG_KIND_LABELS
+        "accounts/members.html",
+        applicants=service.pending_members(current_user),
+        kinds=ORG_KIND_LABELS,
     )
 
 

@@ -38,7 +38,9 @@ def index():
         ),
     }
     user = current_user if current_user.is_authenticated else None
-    return render_template("dashboard/home.html", counts=counts, user=current_user, home=home_for(user))
+    return render_template(
+        "dashboard/home.html", counts=counts, user=current_user, home=home_for(user)
+    )
 
 
 @bp.get("/healthz")
