@@ -264,6 +264,8 @@ def _insert_listings(kind: Kind, lines: list[ListingLine], org_ids: dict, field_
                     keywords=line.keywords,
                     description=line.description,
                     summary="",
+                    status="published",
+                    published_at=now,
                 )
                 for line in part
             ],

@@ -8,6 +8,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.ext.associationproxy import association_proxy
 from sqlalchemy.ext.orderinglist import ordering_list
@@ -180,8 +182,23 @@ def _terms_table(name: str, listing_table: str) -> Table:
         Column("term", String(64), primary_key=True),
         # 3 title, 2 keyword, 1 description: the best place a term occurs, for ranking hits.
         Column("weight", Integer, nullable=False, default=1),
+        # Copies of the listing's status == "published" and published_at (services/listing_index
+        # keeps them in step), so a catalogue search counts and pages its hits in this index
+        # alone instead of joining every hit to its listing.
+        Column("published", Boolean, nullable=False, default=False, server_default="0"),
+        Column("published_at", DateTime),
         # Covering: a query term's hits and weights come from the index alone.
         Index(f"ix_{name}_term_listing", "term", "listing_id", "weight"),
+        # A published term's hits in the catalogue's order (weight, newest): a page is a range.
+        Index(
+            f"ix_{name}_published",
+            "term",
+            "weight",
+            "published_at",
+            "listing_id",
+            postgresql_where=text("published"),
+            sqlite_where=text("published = 1"),
+        ),
     )
 
 

@@ -6,12 +6,14 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import String, and_, cast, false, func, or_, select
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from matchmaker.accounts.models import ORG_KINDS, Field, Organization, User
 from matchmaker.core import paging
 from matchmaker.core.db import utcnow
 from matchmaker.core.exceptions import ServiceError
 from matchmaker.core.extensions import db
+from matchmaker.listings import hits as listing_hits
 from matchmaker.listings.models import (
     LISTING_STATUSES,
     MATURITY_TRL,
@@ -246,12 +248,31 @@ def search(kind_name: str, user: User | None, f: Filters, page: int = 1, per_pag
         stmt = stmt.where(model.title.contains(f.q, autoescape=True))
     if f.mine and not terms:
         order = [model.updated_at.desc(), model.id.desc()]
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    ids = db.session.scalars(
-        stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    rows = {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)))}
-    result = Page([rows[i] for i in ids], total or 0, page, per_page, terms)
+    from_index = bool(terms) and listing_hits.answers(f)
+    if from_index:  # the term index alone, no join to every hit
+        total, ids = listing_hits.page(kind.terms, terms, f, page, per_page)
+    else:
+        total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        ids = db.session.scalars(
+            stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page)
+        ).all()
+    # Every page shows each row's fields and organization: two queries, not two per row. The
+    # engine's cached tokens (hundreds per listing once matched) are never shown.
+    rows = {
+        row.id: row
+        for row in db.session.scalars(
+            select(model)
+            .where(model.id.in_(ids))
+            .options(
+                selectinload(model.field_links),
+                joinedload(model.organization),
+                defer(model.tokens),
+            )
+        )
+    }
+    if from_index:  # a term row whose copy of the status went stale never shows a listing
+        rows = {i: row for i, row in rows.items() if row.status == "published"}
+    result = Page([rows[i] for i in ids if i in rows], total or 0, page, per_page, terms)
     if not total and f.q:
         from matchmaker.listings.suggest import did_you_mean
 

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from matchmaker.accounts.models import User
 from matchmaker.core.db import utcnow
@@ -139,6 +140,7 @@ def candidates_for_need(need_id: int, exclude_id: int, limit: int = 5) -> list[S
             .where(Suggestion.state.notin_(("dismissed",)))
             .order_by(Suggestion.score.desc())
             .limit(limit)
+            .options(selectinload(Suggestion.achievement))  # the page names each one
         )
     )
 

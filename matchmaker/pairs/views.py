@@ -171,8 +171,8 @@ def propose():
 # --- one pair --------------------------------------------------------------------------------
 
 
-def _render_pair(pair_id: int, errors: dict | None = None, form=None, status: int = 200):
-    pair = service.get_pair(pair_id, current_user.id)
+def _render_pair(pair_id: int, errors: dict | None = None, form=None, status: int = 200, pair=None):
+    pair = pair or service.get_pair(pair_id, current_user.id)
     terms = [t for t, _ in (pair.terms or [])]
     is_broker = current_user.role in pair_access.BROKER_ROLES
     return render_template(
@@ -204,9 +204,10 @@ def _render_pair(pair_id: int, errors: dict | None = None, form=None, status: in
 @bp.get("/pairs/<int:pair_id>")
 @roles_required()
 def pair(pair_id: int):
-    service.get_pair(pair_id, current_user.id)  # 404/403 before anything is marked
+    found = service.get_pair(pair_id, current_user.id)  # 404/403 before anything is marked
     notifications.mark_read_link(current_user.id, notices.pair_link(pair_id))
-    return _render_pair(pair_id)
+    # Passed on: the session holds rows weakly, so a dropped pair would be loaded again.
+    return _render_pair(pair_id, pair=found)
 
 
 def _act(pair_id: int, action, success: str):

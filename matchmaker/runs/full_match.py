@@ -22,7 +22,7 @@ from matchmaker.core.exceptions import Conflict, NotFound, ServiceError
 from matchmaker.core.extensions import db
 from matchmaker.runs import heartbeat as run_heartbeat
 from matchmaker.runs import inputs as inputs_service
-from matchmaker.runs import model_store, vocabulary
+from matchmaker.runs import model_refit, model_store, vocabulary
 from matchmaker.runs import suggestions as store
 from matchmaker.runs.models import RUN_ACTIVE, MatchChunk, MatchRun
 
@@ -278,7 +278,7 @@ def run_chunk(chunk_id: int) -> str:
     )
     db.session.commit()
     try:
-        matches = _rank(version, direction, ids)
+        matches = _rank(version, direction, ids, run_id)
     except Exception as exc:
         db.session.rollback()
         _record_chunk_error(chunk_id, exc)
@@ -286,8 +286,11 @@ def run_chunk(chunk_id: int) -> str:
     return "written" if write_chunk(chunk_id, run_id, direction, matches, version) else "skipped"
 
 
-def _rank(version: str, direction: str, ids: list[int]) -> list:
-    matcher = model_store.load(version)
+def _rank(version: str, direction: str, ids: list[int], run_id: int) -> list:
+    try:
+        matcher = model_store.load(version)
+    except model_store.ModelMissing:  # in no store: refit from the run's listings, not retry
+        matcher = model_refit.refit(run_id, version)
     top_k = _cfg("MATCH_TOP_K")
     if direction == "need":
         return matcher.rank_needs(need_ids=ids, top_k=top_k)

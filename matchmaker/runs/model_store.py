@@ -212,6 +212,12 @@ def load(version: str):
     return matcher
 
 
+def hold(version: str, matcher) -> None:
+    """Hold a matcher in this process's memory under a version, without storing it."""
+    matcher.n_jobs = 1
+    _remember(version, matcher)
+
+
 def prune(keep: int | None = None) -> int:
     """Drop stored models but the `keep` newest, the current one and those of active runs."""
     keep = KEEP_STORED if keep is None else keep

@@ -106,8 +106,8 @@ def build(app, rows: int) -> None:
 
     placeholder = "%s" if db.engine.dialect.name == "postgresql" else "?"
     insert_terms = (
-        f"INSERT INTO achievement_terms (listing_id, term, weight) "
-        f"VALUES ({placeholder}, {placeholder}, {placeholder})"
+        f"INSERT INTO achievement_terms (listing_id, term, weight, published, published_at) "
+        f"VALUES ({placeholder}, {placeholder}, {placeholder}, {placeholder}, {placeholder})"
     )
 
     def flush():
@@ -117,7 +117,8 @@ def build(app, rows: int) -> None:
         cursor = raw.cursor()
         if db.engine.dialect.name == "postgresql":
             with cursor.copy(
-                "COPY achievement_terms (listing_id, term, weight) FROM STDIN"
+                "COPY achievement_terms (listing_id, term, weight, published, published_at) "
+                "FROM STDIN"
             ) as copy:
                 for row in terms:
                     copy.write_row(row)
@@ -129,6 +130,7 @@ def build(app, rows: int) -> None:
     for i in range(rows):
         t, a, k = i % len(titles), (i * 7) % len(abstracts), i % len(keywords)
         low = Decimal(rng.randrange(0, 500))
+        published = bool(i % 10)
         batch.append(
             {
                 "id": i + 1,
@@ -137,7 +139,7 @@ def build(app, rows: int) -> None:
                 "keywords": keywords[k],
                 "contact_name": "",
                 "contact_phone": "",
-                "status": "published" if i % 10 else "draft",
+                "status": "published" if published else "draft",
                 "review_note": "",
                 "revision": 1,
                 "created_at": now,
@@ -161,7 +163,9 @@ def build(app, rows: int) -> None:
         ):
             for w in words:
                 weights[w] = max(weights.get(w, 0), weight)
-        terms += [(i + 1, w, v) for w, v in weights.items()]
+        # The terms copy the listing's publication, as services/listing_index writes them.
+        listed = (published, batch[-1]["published_at"] if published else None)
+        terms += [(i + 1, w, v, *listed) for w, v in weights.items()]
         if len(batch) == 2000:
             flush()
     if batch:

@@ -1,12 +1,14 @@
 """Load benchmark: gunicorn (gunicorn.conf.py) beside the development server, same run, same data.
 
 Run from the project root:
-    python -m tests.bench.bench_web [--rows 100000] [--clients 50] [--seconds 60]
-                                    [--database-url postgresql://.../db]
+    python -m tests.bench.bench_web [--rows 100000] [--clients 50] [--seconds 60] [--warmup 5]
+                                    [--database-url postgresql://.../db [--in-place]]
 
 It builds 100,000 achievements with bench_search's corpus loader (a scratch database next to
 --database-url, dropped afterwards; a SQLite file without it), adds one broker, one need and a
-pair, and starts each server on loopback in turn. CLIENTS threads, each with its own keep-alive
+pair, and starts each server on loopback in turn. With --in-place it uses --database-url itself
+and builds only when it has no achievements table yet (the build takes minutes; keep the database to
+measure again). CLIENTS threads, each with its own keep-alive
 connection, then loop for SECONDS over a logged-in listing search, the pair page and the API list
 of achievements (bearer token). It prints requests/s, p50/p95/p99 and errors for each server.
 The client threads share the machine's cores with the server: figures are for this machine.
@@ -29,6 +31,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+import psutil  # noqa: E402
 import requests  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
@@ -47,13 +50,17 @@ def free_port() -> int:
 
 def add_broker_and_pair(app) -> tuple[str, int]:
     """A broker covering every field, a need, a pair with the 2nd achievement; its API token."""
-    from matchmaker.accounts.models import Organization
+    from matchmaker.accounts.models import Organization, User
     from matchmaker.accounts.users import create_user, issue_token
     from matchmaker.core.extensions import db
     from matchmaker.listings.models import Achievement, Need
     from matchmaker.listings.taxonomy import all_fields
     from matchmaker.pairs.models import Suggestion
 
+    broker = db.session.scalar(sa.select(User).where(User.login == "bench-broker"))
+    if broker is not None:  # --in-place, measured before: the same broker and pair again
+        pair = db.session.scalar(sa.select(Suggestion).where(Suggestion.broker_id == broker.id))
+        return issue_token("bench-broker"), pair.id
     fields = all_fields()
     broker = create_user("bench-broker", PASSWORD, "broker", None, display_name="压测经纪人")
     broker.fields = list(fields)
@@ -103,6 +110,17 @@ class Server:
                 time.sleep(0.3)
         self.log.seek(0)
         sys.exit(f"{self.name} did not start:\n{self.log.read()[-3000:]}")
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server has used: its processes, and its workers that have exited."""
+        main = psutil.Process(self.proc.pid)
+        total = sum(main.cpu_times()[:4])  # user, system, and of children it reaped
+        for child in main.children(recursive=True):
+            try:
+                total += sum(child.cpu_times()[:2])
+            except psutil.NoSuchProcess:
+                pass
+        return total
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -202,6 +220,8 @@ def report(name: str, result: dict) -> None:
         f"{percentile(everything, 95):>9.0f}{percentile(everything, 99):>9.0f}"
         f"{len(result['errors']):>8}"
     )
+    # The server's own CPU per request, whatever else the machine runs (PostgreSQL not included).
+    print(f"  server CPU {result['cpu'] * 1000 / max(1, len(everything)):.1f} ms per request")
     for target, values in result["latencies"].items():
         print(
             f"  {target:<26}{len(values):>8}{len(values) / result['seconds']:>9.1f}"
@@ -218,17 +238,33 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument(
+        "--warmup", type=float, default=5, help="seconds of load before measuring (not counted)"
+    )
     parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--in-place",
+        action="store_true",
+        help="use --database-url itself (no scratch database); build only if it is empty",
+    )
+    parser.add_argument(
+        "--gunicorn-only",
+        action="store_true",
+        help="skip the development server (comparing gunicorn settings)",
+    )
     args = parser.parse_args()
-    if not 1 <= args.clients <= 200 or not 0 < args.seconds <= 600:
-        sys.exit("--clients must be 1..200 and --seconds at most 600")
+    if not 1 <= args.clients <= 200 or not 0 < args.seconds <= 600 or not 0 <= args.warmup <= 60:
+        sys.exit("--clients must be 1..200, --seconds at most 600 and --warmup at most 60")
     from config import TestConfig
     from matchmaker.app import create_app
     from matchmaker.core.extensions import db
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        url, drop = scratch_database(args.database_url, folder)
+        if args.in_place and args.database_url:
+            url, drop = args.database_url, None
+        else:
+            url, drop = scratch_database(args.database_url, folder)
         config = TestConfig()
         config.SQLALCHEMY_DATABASE_URI = url
         config.INSTANCE_DIR = folder
@@ -236,7 +272,8 @@ def main() -> int:
         try:
             with app.app_context():
                 print(f"database: {db.engine.dialect.name}, rows: {args.rows}")
-                build(app, args.rows)
+                if not (drop is None and sa.inspect(db.engine).has_table("achievements")):
+                    build(app, args.rows)
                 token, pair_id = add_broker_and_pair(app)
                 db.session.remove()
                 db.engine.dispose()
@@ -248,6 +285,10 @@ def main() -> int:
                 "DATABASE_URL": url,
                 "REDIS_URL": TestConfig.REDIS_URL,
             }
+            # gunicorn.conf.py reads these: WEB_CONCURRENCY=2 WEB_THREADS=8 python -m ...
+            env.update(
+                {k: os.environ[k] for k in ("WEB_CONCURRENCY", "WEB_THREADS") if k in os.environ}
+            )
             cores = os.cpu_count()
             load_before = os.getloadavg()[0]
             print(
@@ -259,7 +300,8 @@ def main() -> int:
                 f"{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}"
             )
             results = {}
-            for start in (gunicorn, development_server):
+            servers = (gunicorn,) if args.gunicorn_only else (gunicorn, development_server)
+            for start in servers:
                 server = start(env, folder)
                 try:
                     server.wait()
@@ -277,12 +319,17 @@ def main() -> int:
                         response = requests.get(server.base + path, headers=headers, timeout=60)
                         if response.status_code != 200:
                             sys.exit(f"{server.name} {name}: {response.status_code}")
+                    # Every worker has started, loaded jieba and compiled its templates.
+                    load(server.base, targets, args.clients, args.warmup)
+                    cpu = server.cpu_seconds()
                     results[server.name] = load(server.base, targets, args.clients, args.seconds)
+                    results[server.name]["cpu"] = server.cpu_seconds() - cpu
                 finally:
                     server.stop()
                 label = server.name
                 if server.name == "gunicorn":
-                    label += f" ({os.environ.get('WEB_CONCURRENCY') or 2 * cores}w × 4t)"
+                    workers = os.environ.get("WEB_CONCURRENCY") or 2 * cores
+                    label += f" ({workers}w × {os.environ.get('WEB_THREADS') or 4}t)"
                 report(label, results[server.name])
             print(f"load average after: {os.getloadavg()[0]:.2f}")
             g = results["gunicorn"]

@@ -151,3 +151,67 @@ def test_old_stored_models_are_dropped_but_the_current_one_and_those_of_active_r
     assert not db.session.scalar(
         select(func.count()).select_from(StoredModelPart).where(StoredModelPart.version == "v2")
     )
+
+
+def _drop_stored_models() -> None:
+    db.session.execute(StoredModelPart.__table__.delete())
+    db.session.execute(StoredModel.__table__.delete())
+    db.session.commit()
+
+
+def _planned_run(make_achievement, make_need, make_org):
+    seed_listings(make_achievement, make_need, make_org)
+    queue = RecordingQueue()
+    original = matching_runs.send
+    matching_runs.send = queue
+    run = matching_runs.start_rematch()
+    queue.sent.clear()
+    matching_runs.plan_run(run.id)  # machine A fits and stores the model, then loses it
+    return run.id, queue, original
+
+
+def _ranking(matcher) -> list:
+    return [(m.need_id, m.achievement_id, round(m.score, 9)) for m in matcher.rank(3)]
+
+
+def test_a_chunk_whose_model_is_in_no_store_refits_it_from_the_runs_listings(
+    app, tmp_path, make_achievement, make_need, make_org
+):
+    run_id, queue, original = _planned_run(make_achievement, make_need, make_org)
+    try:
+        version = db.session.get(MatchRun, run_id).model_version
+        planned = _ranking(model_store.load(version))
+        _drop_stored_models()
+        another_machine(app, tmp_path, "machine-b")
+        queue.drain()  # machine B: no file, no stored copy
+    finally:
+        matching_runs.send = original
+    info = matching_runs.status(run_id)
+    assert info["status"] == "succeeded" and info["error"] == ""
+    attempts = db.session.scalars(select(MatchChunk.attempts).where(MatchChunk.run_id == run_id))
+    assert set(attempts) == {1}  # no chunk failed or was retried
+    # Same listings, same tokens: the same version again, stored for the other workers.
+    assert model_store.shared_store().has(version)
+    another_machine(app, tmp_path, "machine-c")
+    assert _ranking(model_store.load(version)) == planned
+    assert list(matching_export.current_rows())
+
+
+def test_a_refit_after_the_listings_changed_finishes_the_run_but_stores_nothing_under_its_name(
+    app, tmp_path, make_achievement, make_need, make_org
+):
+    from matchmaker.listings.models import Achievement
+
+    run_id, queue, original = _planned_run(make_achievement, make_need, make_org)
+    try:
+        version = db.session.get(MatchRun, run_id).model_version
+        _drop_stored_models()
+        first = db.session.scalars(select(Achievement).order_by(Achievement.id)).first()
+        first.title, first.revision = "海水淡化反渗透膜", first.revision + 1
+        db.session.commit()
+        another_machine(app, tmp_path, "machine-b")
+        queue.drain()
+    finally:
+        matching_runs.send = original
+    assert matching_runs.status(run_id)["status"] == "succeeded"
+    assert not model_store.shared_store().has(version)

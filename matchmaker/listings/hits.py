@@ -1,0 +1,60 @@
+"""Catalogue search answered from the term index alone: one page of published hits and their count.
+
+The common search, published listings found by words with no other filter, needs nothing of the
+listing rows but their status and publication time, which the term rows copy (see
+models.listings._terms_table, kept in step by services/listing_index). Counting and paging the
+hits then reads one index range instead of joining every hit (thousands for a common word) to its
+listing. The order is the general search's: score, then newest, then id.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import Table, func, select
+
+from matchmaker.core.extensions import db
+
+
+def answers(f) -> bool:
+    """Whether the filters ask only for published listings matching words (and a start date)."""
+    if f.mine or (f.status or "published") != "published":
+        return False
+    return (
+        not (f.region or f.org_kind or f.maturity or f.mode)
+        and f.field_id is None
+        and f.low is None
+        and f.high is None
+        and f.bottleneck is None
+    )
+
+
+def page(terms_table: Table, terms: list[str], f, page: int, per_page: int):
+    """(total, ids of this page) of the published listings holding every one of the terms."""
+    t = terms_table
+    where = [t.c.published]
+    if f.since is not None:
+        where.append(t.c.published_at >= datetime.combine(f.since, datetime.min.time()))
+    if len(terms) == 1:
+        hits = select(
+            t.c.listing_id, t.c.weight.label("score"), t.c.published_at.label("at")
+        ).where(t.c.term == terms[0], *where)
+    else:
+        # All term rows of a listing carry the same publication time: max() is that time.
+        hits = (
+            select(
+                t.c.listing_id,
+                func.sum(t.c.weight).label("score"),
+                func.max(t.c.published_at).label("at"),
+            )
+            .where(t.c.term.in_(terms), *where)
+            .group_by(t.c.listing_id)
+            .having(func.count() == len(terms))
+        )
+    hits = hits.subquery()
+    total = db.session.scalar(select(func.count()).select_from(hits)) or 0
+    order = [hits.c.at.desc(), hits.c.listing_id.desc()]
+    if f.sort == "relevance":
+        order.insert(0, hits.c.score.desc())
+    ids = db.session.scalars(
+        select(hits.c.listing_id).order_by(*order).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return total, list(ids)
