@@ -537,3 +537,15 @@ def test_incremental_cross_field_winner_scores_like_a_refit():
     assert [m.achievement_id for m in incremental][:3] == [a for _, a in list(refit)][:3]
     for m in incremental:
         assert m.score == pytest.approx(refit[(m.need_id, m.achievement_id)], abs=0.02)
+
+
+def test_searchable_words_hold_each_token_and_the_dictionary_words_inside_it():
+    from matchmaker.matching import searchable_words
+
+    words = searchable_words("本项目研制协作机器人，提高3D打印精度")
+    # Each token comes before the words found inside it.
+    assert words.index("协作机器人") < words.index("机器人")
+    assert {"协作机器人", "机器人", "3d打印", "打印", "精度"} <= set(words)
+    # Stop words and single characters are not search words.
+    assert "本项目" not in words and all(len(w) > 1 for w in words)
+    assert searchable_words("") == []
