@@ -21,6 +21,7 @@ from . import prior
 from .extend import explain_pairs, vectorize_new, widen_columns
 from .feedback import with_centroid
 from .fields import crossing, field_bits, field_index, widen
+from .pairs import make_match
 from .ranking import Scoring, Side, top_k_both
 
 
@@ -280,8 +281,6 @@ def _subset(side: Side, rows: np.ndarray) -> Side:
 
 
 def _to_matches(matcher, kind, listing, query: Side, parts, best, extended) -> list:
-    from .matcher import make_match
-
     if not best:
         return []
     right = sp.vstack([parts[p].raw[r] for _, p, r in best], format="csr")

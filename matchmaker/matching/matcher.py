@@ -9,13 +9,14 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from . import feedback, incremental, persist, prior
-from .explain import explain_products, gram_containment
+from . import feedback, incremental, pairs, persist, prior
+from .explain import gram_containment
 from .features import listing_tokens
-from .fields import field_bits, field_index, shared_fields
+from .fields import field_bits, field_index
 from .gc_pause import gc_paused
 from .latent import fit_latent, project
 from .listing import Listing, Match, MatchConfig
+from .pairs import make_match
 from .persist import MODEL_VERSION, ModelVersionError
 from .ranking import Scoring, Side, TopK
 from .search import allowed, merged_pairs, other, search
@@ -23,7 +24,7 @@ from .sparse_ops import normalize_rows, top_per_row
 from .synonyms import fold, synonym_map
 from .tokenizer import dictionary_version, extra_version
 
-__all__ = ["KINDS", "MODEL_VERSION", "Matcher", "ModelVersionError"]
+__all__ = ["KINDS", "MODEL_VERSION", "Matcher", "ModelVersionError", "make_match"]
 KINDS = ("need", "achievement")
 _NO_MASKS = {"need": None, "achievement": None}
 
@@ -52,32 +53,7 @@ class Matcher:
         cfg = self.config
         self._synonyms = synonym_map(tuple(tuple(g) for g in cfg.synonyms))
         docs = [self._tokens(x) for x in achievements] + [self._tokens(x) for x in needs]
-        options = dict(
-            token_pattern=None,
-            lowercase=False,
-            sublinear_tf=cfg.sublinear_tf,
-            min_df=cfg.min_df,
-            max_df=cfg.max_df,
-            dtype=np.float32,
-        )
-        from .vectorize import fit_vectorizers
-
-        (self.word_vectorizer_, words), (self.char_vectorizer_, chars) = fit_vectorizers(
-            docs, options, with_chars=cfg.char_weight > 0
-        )
-        matrix = self._combine(words, chars)
-        lengths = np.diff(matrix.indptr)
-        self.mean_features_ = float(lengths.mean()) if len(lengths) else 1.0
-        matrix = self.pivot(matrix)
-        # Word features only: as good a latent space as words + grams, at a third of the cost.
-        self.latent_ = fit_latent(matrix[:, : words.shape[1]], cfg)
-        self.n_word_features_ = words.shape[1]
-        self.terms_ = np.concatenate(
-            [
-                self.word_vectorizer_.get_feature_names_out(),
-                self.char_vectorizer_.get_feature_names_out() if chars is not None else [],
-            ]
-        ).astype(object)
+        matrix = self._fit_features(docs)
         n = len(achievements)
         self.achievement_ids_ = [x.id for x in achievements]
         self.need_ids_ = [x.id for x in needs]
@@ -107,6 +83,37 @@ class Matcher:
             "need": {x: i for i, x in enumerate(self.need_ids_)},
         }
         return self
+
+    def _fit_features(self, docs: list[list[str]]) -> sp.csr_matrix:
+        """Fit the vectorizers and the latent space; return every listing's scored vector."""
+        cfg = self.config
+        options = dict(
+            token_pattern=None,
+            lowercase=False,
+            sublinear_tf=cfg.sublinear_tf,
+            min_df=cfg.min_df,
+            max_df=cfg.max_df,
+            dtype=np.float32,
+        )
+        from .vectorize import fit_vectorizers
+
+        (self.word_vectorizer_, words), (self.char_vectorizer_, chars) = fit_vectorizers(
+            docs, options, with_chars=cfg.char_weight > 0
+        )
+        matrix = self._combine(words, chars)
+        lengths = np.diff(matrix.indptr)
+        self.mean_features_ = float(lengths.mean()) if len(lengths) else 1.0
+        matrix = self.pivot(matrix)
+        # Word features only: as good a latent space as words + grams, at a third of the cost.
+        self.latent_ = fit_latent(matrix[:, : words.shape[1]], cfg)
+        self.n_word_features_ = words.shape[1]
+        self.terms_ = np.concatenate(
+            [
+                self.word_vectorizer_.get_feature_names_out(),
+                self.char_vectorizer_.get_feature_names_out() if chars is not None else [],
+            ]
+        ).astype(object)
+        return matrix
 
     def _tokens(self, listing: Listing) -> list[str]:
         tokens = listing.tokens
@@ -261,34 +268,10 @@ class Matcher:
         return {k: prior.reference(*b, factor) for k, b in self.row_bests().items()}
 
     def _matches(self, kind, rows, top: TopK) -> list[Match]:
-        """Turn the top-k arrays of the given query rows into explained matches, best first."""
-        index, scores = top.index[rows], top.score[rows]
-        q, rank = np.nonzero(index >= 0)
-        c, s = index[q, rank], scores[q, rank]
-        q_rows = rows[q]
-        queries, candidates = self.sides_[kind], self.sides_[other(kind)]
-        terms = self._explain(queries.vectors, q_rows, candidates.vectors, c)
-        matches = []
-        for i in range(len(q)):
-            place, score = int(rank[i]) + 1, min(float(s[i]), 1.0)
-            if kind == "need":
-                matches.append(self._pair(q_rows[i], c[i], score, place, None, terms[i]))
-            else:
-                matches.append(self._pair(c[i], q_rows[i], score, None, place, terms[i]))
-        return matches
+        return pairs.matches(self, kind, rows, top)
 
-    def _pair(self, need, achievement, score, need_rank, achievement_rank, terms) -> Match:
-        """A Match between fitted positions, with the fields the two listings share."""
-        return make_match(
-            self.need_ids_[need],
-            self.achievement_ids_[achievement],
-            self.listing_fields_["need"][need],
-            self.listing_fields_["achievement"][achievement],
-            score,
-            need_rank,
-            achievement_rank,
-            terms,
-        )
+    def _pair(self, need, achievement, *rest) -> Match:
+        return pairs.fitted_match(self, need, achievement, *rest)
 
     def _scoring_side(self, kind: str) -> Side:
         """The side as scored: the feedback side's vectors are expanded once, on first use."""
@@ -326,20 +309,9 @@ class Matcher:
         return incremental.match_listing(self, listing, kind, top_k, min_score, extra_candidates)
 
     # -- explanation -----------------------------------------------------------------------
-    def _explain(
-        self, left: sp.csr_matrix, left_rows, right: sp.csr_matrix, right_rows
-    ) -> list[list[tuple[str, float]]]:
+    def _explain(self, left, left_rows, right, right_rows) -> list[list[tuple[str, float]]]:
         """Return per pair the top terms with their share of the (unboosted) cosine."""
-        if len(left_rows) == 0:
-            return []
-        products = left[left_rows].multiply(right[right_rows]).tocsr()
-        return explain_products(
-            products,
-            self.n_word_features_,
-            self.terms_,
-            self._gram_owners(),
-            self.config.explain_terms,
-        )
+        return pairs.explain_rows(self, left, left_rows, right, right_rows)
 
     def __getstate__(self) -> dict:
         # The gram-ownership table is derived from terms_; it is rebuilt on first use after load.
@@ -366,13 +338,6 @@ class Matcher:
     def load(cls, path: str | Path) -> Matcher:
         """Load a saved matcher, refusing one built by other versions."""
         return persist.load(path)
-
-
-def make_match(need_id, achievement_id, need_fields, achievement_fields, *rest) -> Match:
-    """A Match with shared_fields, same_field and cross_field filled from both field lists."""
-    shared = shared_fields(need_fields, achievement_fields)
-    cross = bool(need_fields) and bool(achievement_fields) and not shared
-    return Match(need_id, achievement_id, *rest, bool(shared), shared, cross)
 
 
 def _id_key(value) -> tuple:
