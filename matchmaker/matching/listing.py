@@ -58,7 +58,7 @@ class MatchConfig:
     cross_field_factor: float = 1.0
     cross_field_power: float = 5.0
     winner_power: float = 8.0
-    clear_factor: float = 1.5
+    clear_factor: float = 2.0
     # Feedback picks its documents with a milder prior (cross-field cosine x this factor):
     # a need filed under the wrong field still draws its feedback from its real partners.
     feedback_cross_field_factor: float = 0.5
