@@ -537,3 +537,41 @@ def test_incremental_cross_field_winner_scores_like_a_refit():
     assert [m.achievement_id for m in incremental][:3] == [a for _, a in list(refit)][:3]
     for m in incremental:
         assert m.score == pytest.approx(refit[(m.need_id, m.achievement_id)], abs=0.02)
+
+
+def test_searchable_words_hold_each_token_and_the_dictionary_words_inside_it():
+    from matchmaker.matching import searchable_words
+
+    words = searchable_words("本项目研制协作机器人，提高3D打印精度")
+    # Each token comes before the words found inside it.
+    assert words.index("协作机器人") < words.index("机器人")
+    assert {"协作机器人", "机器人", "3d打印", "打印", "精度"} <= set(words)
+    # Stop words and single characters are not search words.
+    assert "本项目" not in words and all(len(w) > 1 for w in words)
+    assert searchable_words("") == []
+
+
+def test_a_cross_field_partner_twice_as_close_as_the_own_fields_keeps_its_score():
+    import numpy as np
+
+    from matchmaker.matching.prior import Scoring, reference
+
+    rule = Scoring(1.0, 5.0, 0.0, 8.0)
+    best, same = np.float32([0.8, 0.8]), np.float32([0.3, 0.6])
+    refs = reference(best, same, clear_factor=2.0)
+    # Row 0: nothing in its own fields comes near 0.6, so 0.6 across fields is clearly closer.
+    # Row 1: a same-field listing scores 0.6 too, so the cross-field 0.6 falls steeply.
+    kept, fallen = rule.cross(np.float32([0.6, 0.6]), refs)
+    assert kept == pytest.approx(0.6)
+    assert fallen < 0.1
+    # The listing's own closest partner always keeps its score.
+    assert rule.cross(np.float32([0.8]), refs[1:])[0] == pytest.approx(0.8)
+
+
+def test_length_normalised_scores_above_one_are_never_raised_by_the_field_prior():
+    import numpy as np
+
+    from matchmaker.matching.prior import Scoring
+
+    values = np.float32([1.1, 0.5])
+    assert (Scoring(1.0, 5.0).cross(values) <= values).all()

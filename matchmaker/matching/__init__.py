@@ -1,7 +1,8 @@
 """The matching engine: tokenize, vectorize, rank, explain. Pure library: no Flask, Celery or ORM.
 
 Names are imported on first use, so ``python -m matchmaker.matching`` can start tokenizing before
-numpy, scipy and scikit-learn are loaded.
+numpy, scipy and scikit-learn are loaded. ``searchable_words(text)`` gives the words a listing
+search indexes (tokens plus the dictionary words inside them).
 """
 
 from importlib import import_module
@@ -15,8 +16,10 @@ _EXPORTS = {
     "MatchConfig": "listing",
     "Matcher": "matcher",
     "ModelVersionError": "matcher",
+    "dictionary_subwords": "words",
     "dictionary_version": "tokenizer",
     "listing_tokens": "features",
+    "searchable_words": "words",
     "tokenize": "tokenizer",
 }
 
@@ -28,8 +31,10 @@ __all__ = [
     "MatchConfig",
     "Matcher",
     "ModelVersionError",
+    "dictionary_subwords",
     "dictionary_version",
     "listing_tokens",
+    "searchable_words",
     "tokenize",
 ]
 
@@ -38,6 +43,7 @@ if TYPE_CHECKING:
     from .listing import Listing, Match, MatchConfig
     from .matcher import MODEL_VERSION, Matcher, ModelVersionError
     from .tokenizer import DictionaryError, dictionary_version, tokenize
+    from .words import dictionary_subwords, searchable_words
 
 
 def __getattr__(name: str):

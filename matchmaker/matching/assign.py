@@ -111,6 +111,8 @@ def greedy_assign(
     fixed: Iterable[int] = (),
 ) -> Assignment:
     """Take pairs best score first (must-meet pairs before all others) while quotas allow."""
+    # One function on purpose (~60 lines): the LP, its integer fallback and the greedy guard
+    # share the same weights, matrix and bounds, and each exit reports how it was solved.
     start = time.perf_counter()
     fixed_ids = set(fixed)
     pool = _eligible(candidates, set(excluded))
@@ -184,6 +186,19 @@ def _weight(pair_ids, free, weight) -> float:
     return float(sum(w for c, w in zip(free, weight, strict=True) if c.pair_id in ids))
 
 
+def _quota_rows(free: list, quotas: Quotas) -> tuple[dict, list[int], list[int]]:
+    """One constraint row per limited resource: (row of each resource, row and column indices)."""
+    rows: dict = {}
+    row_idx, col_idx = [], []
+    for j, c in enumerate(free):
+        for r in set(_resources(c)):
+            if _limit(quotas, r) is None:
+                continue
+            row_idx.append(rows.setdefault(r, len(rows)))
+            col_idx.append(j)
+    return rows, row_idx, col_idx
+
+
 def assign(
     candidates: Iterable[Candidate],
     quotas: Quotas,
@@ -199,23 +214,15 @@ def assign(
     allow are taken first and the score is maximised among those choices. Among plans of equal
     score, `prefer`red pairs (meetings already announced) win, so a re-run does not reshuffle.
     """
+    # One function on purpose (~60 lines): the LP, its integer fallback and the greedy guard
+    # share the same weights, matrix and bounds, and each exit reports how it was solved.
     start = time.perf_counter()
     fixed_ids = set(fixed)
     pool = _eligible(candidates, set(excluded))
     pinned = [c for c in pool if c.pair_id in fixed_ids]
     free = [c for c in pool if c.pair_id not in fixed_ids]
     used, total = _remaining(quotas, pinned)
-
-    rows: dict = {}
-    row_idx, col_idx = [], []
-    for j, c in enumerate(free):
-        for r in set(_resources(c)):
-            lim = _limit(quotas, r)
-            if lim is None:
-                continue
-            i = rows.setdefault(r, len(rows))
-            row_idx.append(i)
-            col_idx.append(j)
+    rows, row_idx, col_idx = _quota_rows(free, quotas)
     upper = np.array([max(0, _limit(quotas, r) - used.get(r, 0)) for r in rows], dtype=float)
     n = len(free)
     chosen = list(pinned)

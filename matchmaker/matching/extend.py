@@ -61,7 +61,7 @@ def vectorize_new(matcher, listings: Sequence, replaced: sp.csr_matrix | None = 
         w, c = math.sqrt(1 - weight), math.sqrt(weight)
         pieces = [words[:, :n_words] * w, chars[:, :n_grams] * c, words[:, n_words:] * w]
         pieces.append(chars[:, n_grams:] * c)
-    matrix = matcher._cap(sp.hstack(pieces, format="csr").astype(np.float32))
+    matrix = matcher.pivot(matcher._cap(sp.hstack(pieces, format="csr").astype(np.float32)))
     return Extended(matrix, new_words, new_grams or [])
 
 

@@ -17,10 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from . import prior
 from .extend import explain_pairs, vectorize_new, widen_columns
+from .feedback import with_centroid
 from .fields import crossing, field_bits, field_index, widen
+from .pairs import make_match
 from .ranking import Scoring, Side, top_k_both
-from .sparse_ops import normalize_rows, top_per_row
 
 
 @dataclass
@@ -153,7 +155,6 @@ def _expanded(matcher, queries: Side, pool: list[_Part]) -> Side:
 
 def _with_feedback(matcher, queries: Side, chosen) -> Side:
     """Add to each query the score-weighted centroid of its chosen feedback vectors."""
-    cfg = matcher.config
     n, width = queries.vectors.shape
     rows = []
     for picks in chosen:
@@ -161,10 +162,7 @@ def _with_feedback(matcher, queries: Side, chosen) -> Side:
         for score, vector in picks:
             row = row + np.float32(score) * vector
         rows.append(row)
-    centroid = normalize_rows(top_per_row(sp.vstack(rows, format="csr"), cfg.feedback_terms))
-    expanded = normalize_rows(queries.vectors + cfg.feedback_weight * centroid).astype(np.float32)
-    latent = matcher._latent(expanded)
-    return Side(expanded.tocsr(), queries.fields, queries.orgs, queries.order, latent)
+    return with_centroid(matcher, queries, sp.vstack(rows, format="csr"))
 
 
 def _raw_side(part: _Part) -> Side:
@@ -210,29 +208,42 @@ def _refreshed_feedback_side(matcher, kind, fitted: _Part, query: Side, listing,
 
 
 def _with_bests(matcher, kind, listing, query: Side, parts: list, width, columns) -> Side:
-    """Give the query and every part each row's best score before the field prior, as a refit
-    would: fitted rows keep their fitted best unless the query beats it, new listings take
-    theirs over the query's fitted side and the query, the query its best over all parts."""
+    """Give the query and every part each row's reference score (prior.py), as a refit would:
+    fitted rows keep their fitted bests unless the query beats them, new listings take theirs
+    over the query's fitted side and the query, the query its bests over all parts."""
     other = "achievement" if kind == "need" else "need"
-    fitted_bests = matcher.row_bests()[other]
-    query_best = np.float32(0)
+    fitted_best, fitted_same = matcher.row_bests()[other]
+    factor = matcher.config.clear_factor
+    query_best = query_same = np.float32(0)
     for part in parts:
         scores = _neutral_scores(matcher, part.side, query)
         if part.mask is not None:
             scores = np.where(part.mask, scores, 0)
+        cross = crossing(part.side.fields, np.repeat(query.fields, len(scores), axis=0))
+        same = np.where(cross, 0, scores).astype(np.float32)
         if len(scores):
-            query_best = max(query_best, scores.max())
+            query_best, query_same = max(query_best, scores.max()), max(query_same, same.max())
         if part.positions is not None:
-            base = fitted_bests[part.positions]
+            base_best, base_same = fitted_best[part.positions], fitted_same[part.positions]
         else:
             own = _fitted_part(matcher, kind, width, columns, exclude={listing.id})
-            neutral = Scoring(1.0, 1.0, matcher.scoring().latent_weight)
-            top, _ = top_k_both(
-                part.side, own.side, 1, 0, matcher.config.min_score, neutral, col_mask=own.mask
-            )
-            base = top.score[:, 0] if top.score.shape[1] else np.zeros(len(scores), np.float32)
-        part.side = dataclasses.replace(part.side, best=np.maximum(base, scores))
-    return dataclasses.replace(query, best=np.array([query_best], dtype=np.float32))
+            base_best, base_same = _bests_against(matcher, part.side, own)
+        best, same = np.maximum(base_best, scores), np.maximum(base_same, same)
+        part.side = dataclasses.replace(part.side, best=prior.reference(best, same, factor))
+    reference = prior.reference(np.float32([query_best]), np.float32([query_same]), factor)
+    return dataclasses.replace(query, best=reference)
+
+
+def _bests_against(matcher, rows: Side, own: _Part) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's best score before the prior, and best same-field score, over a fitted side."""
+    out = []
+    for factor in (1.0, 0.0):
+        scoring = Scoring(factor, 1.0, matcher.scoring().latent_weight)
+        top, _ = top_k_both(
+            rows, own.side, 1, 0, matcher.config.min_score, scoring, col_mask=own.mask
+        )
+        out.append(prior.first_column(top.score, rows.vectors.shape[0]))
+    return out[0], out[1]
 
 
 def _neutral_scores(matcher, candidates: Side, query: Side) -> np.ndarray:
@@ -270,8 +281,6 @@ def _subset(side: Side, rows: np.ndarray) -> Side:
 
 
 def _to_matches(matcher, kind, listing, query: Side, parts, best, extended) -> list:
-    from .matcher import make_match
-
     if not best:
         return []
     right = sp.vstack([parts[p].raw[r] for _, p, r in best], format="csr")

@@ -20,56 +20,14 @@ import scipy.sparse as sp
 
 from .fields import crossing
 from .parallel import fork_calls
+from .prior import Scoring
+
+__all__ = ["PARALLEL_MIN_CELLS", "Scoring", "Side", "TopK", "top_k_both"]
 
 # Ids in sorted order are packed reversed, so the smaller id wins a tie.
 _LOW = 2**31 - 1
 # Smaller products finish before a forked worker would have started.
 PARALLEL_MIN_CELLS = 20_000_000
-
-
-@dataclass(frozen=True)
-class Scoring:
-    """How a pair's score is made from its vectors and fields.
-
-    score = (1 - latent_weight) * cosine + latent_weight * max(latent cosine, 0); a pair whose
-    listings both declare fields but share none then scores factor * score ** power (the field
-    prior: a weak text match across fields drops far). With ``winner_power`` > 0 the prior never
-    hides a clear winner: a cross-field pair scores at least score * (score / reference) **
-    winner_power, the reference being the larger of both listings' best scores before the prior
-    (Side.best), so the closest partner of either listing keeps its full score while weaker
-    cross-field candidates still fall. A factor of 0 is a wall: such pairs are never scored.
-    """
-
-    factor: float = 1.0
-    power: float = 1.0
-    latent_weight: float = 0.0
-    winner_power: float = 0.0
-
-    @property
-    def relative(self) -> bool:
-        """Whether cross-field scores need each row's best score (Side.best)."""
-        return self.winner_power > 0 and self.factor != 0 and not self.neutral
-
-    @classmethod
-    def of(cls, value) -> Scoring:
-        """A Scoring from itself or from a bare cross-field factor."""
-        return value if isinstance(value, Scoring) else cls(factor=float(value))
-
-    @property
-    def neutral(self) -> bool:
-        return self.factor == 1 and self.power == 1
-
-    def cross(self, values: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
-        """The scores of cross-field pairs (reference: the larger best score of both rows)."""
-        prior = values
-        if self.power != 1:
-            prior = np.power(values, np.float32(self.power))
-        prior = (prior * np.float32(self.factor)).astype(np.float32, copy=False)
-        if reference is not None and self.winner_power > 0:
-            ratio = np.minimum(values / np.maximum(reference, np.float32(1e-9)), 1)
-            kept = values * np.power(ratio, np.float32(self.winner_power))
-            prior = np.maximum(prior, kept).astype(np.float32, copy=False)
-        return prior
 
 
 @dataclass
@@ -81,7 +39,7 @@ class Side:
     orgs: np.ndarray  # int codes, -1 when unknown
     order: np.ndarray  # position of each id in sorted id order, for deterministic ties
     latent: np.ndarray | None = None  # (n, components) unit rows of the LSA space, or None
-    best: np.ndarray | None = None  # each row's best score before the field prior, or None
+    best: np.ndarray | None = None  # each row's reference score for the field prior (prior.py)
 
     def transposed(self, key, positions: np.ndarray) -> sp.csr_matrix:
         """The given rows' vectors transposed, kept per key when they are a whole field group.

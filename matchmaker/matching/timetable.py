@@ -150,6 +150,19 @@ def _place_one(col: _Colouring, key: int, palette: list[int], hint: int | None =
     return False
 
 
+def _keep_fixed(col: _Colouring, bookings: list, slots: int, tables: int) -> list[str]:
+    """Confirmed meetings keep their slot when it is still valid; notes name those that clash."""
+    notes = []
+    for bk in bookings:
+        if bk.slot is not None and 0 <= bk.slot < slots:
+            if col.free(bk.a, bk.slot) and col.free(bk.b, bk.slot) and col.count[bk.slot] < tables:
+                col.put(bk.key, bk.slot)
+                col.fixed.add(bk.key)
+            else:
+                notes.append(f"fixed meeting {bk.key} clashes in slot {bk.slot}")
+    return notes
+
+
 def timetable(
     bookings: Iterable[Booking],
     slots: int,
@@ -170,15 +183,7 @@ def timetable(
     max_degree = max(degree.values(), default=0)
     lower = max(max_degree, math.ceil(len(bookings) / tables) if tables else 0)
     unplaced: list[int] = []
-    notes: list[str] = []
-
-    for bk in bookings:  # confirmed meetings keep their slot when it is still valid
-        if bk.slot is not None and 0 <= bk.slot < slots:
-            if col.free(bk.a, bk.slot) and col.free(bk.b, bk.slot) and col.count[bk.slot] < tables:
-                col.put(bk.key, bk.slot)
-                col.fixed.add(bk.key)
-            else:
-                notes.append(f"fixed meeting {bk.key} clashes in slot {bk.slot}")
+    notes = _keep_fixed(col, bookings, slots, tables)
 
     # Palette: the first `lower` slots (skipping slots nobody can use is not needed: slot
     # availability is per party), widened one slot at a time when a meeting cannot be placed.

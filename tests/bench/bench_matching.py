@@ -21,7 +21,7 @@ if __package__ in (None, ""):
 from tests.bench.baseline_bm25 import bm25_rank  # noqa: E402
 from tests.bench.common import ROOT, fair_listings, read_jsonl, shared_data, write_jsonl  # noqa: E402
 
-TASKS = ("csl-title-dev", "csl-keywords-dev")
+TASKS = ("csl-title-dev", "csl-keywords-dev", "csl-title-fieldnoise-dev", "csl-short-titles-dev")
 
 
 def quality() -> None:
