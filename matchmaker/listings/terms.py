@@ -6,41 +6,16 @@ token also contributes the dictionary words inside it (what jieba's search mode 
 a listing when it equals one of the listing's tokens or sub-words.
 """
 
-from matchmaker.matching import tokenize
+from matchmaker.matching import searchable_words, tokenize
 
 MAX_TERM = 64
 MAX_QUERY_TERMS = 8
 TITLE, KEYWORD, BODY = 3, 2, 1
 
 
-def _dictionary() -> dict:
-    # The engine's private jieba instance holds the domain dictionary the matcher segments with.
-    from matchmaker.matching.tokenizer import get_tokenizer, load_stopwords
-
-    return get_tokenizer().FREQ, load_stopwords()[1]
-
-
-def subwords(token: str) -> list[str]:
-    """Dictionary words of two or more characters inside a Chinese token (itself excluded)."""
-    if len(token) < 3 or token.isascii():
-        return []
-    freq, stop = _dictionary()
-    found = []
-    for size in range(2, len(token)):
-        for start in range(len(token) - size + 1):
-            piece = token[start : start + size]
-            if freq.get(piece) and piece not in stop and piece not in found:
-                found.append(piece)
-    return found
-
-
 def text_terms(text: str) -> list[str]:
     """Tokens of a text plus their sub-words, in order of appearance."""
-    out = []
-    for token in tokenize(text or ""):
-        out.append(token)
-        out.extend(subwords(token))
-    return [t for t in out if len(t) <= MAX_TERM]
+    return [t for t in searchable_words(text) if len(t) <= MAX_TERM]
 
 
 def listing_terms(title: str, keywords, body: str) -> dict[str, int]:
