@@ -24,6 +24,7 @@ from matchmaker.core.extensions import db
 from matchmaker.listings.models import Achievement
 from matchmaker.notifications import notify as notifications
 from matchmaker.pairs.models import Suggestion
+from matchmaker.pairs.states import PairState
 from matchmaker.pairs.transitions import after_commit, record_event
 
 APPLICANT_KINDS = ("university", "institute")
@@ -314,18 +315,20 @@ def choose(application_id: int, actor_id: int, note: str = "") -> ChallengeAppli
             score=linked_scores(need, [achievement.id]).get(achievement.id) or 0.0,
             terms=[],
             same_field=bool({f.id for f in need.fields} & {f.id for f in achievement.fields}),
-            state="suggested",
+            state=PairState.SUGGESTED,
         )
         db.session.add(pair)
-        record_event(pair, actor, "propose", "suggested", note=f"揭榜挂帅：第{entry.number}号问题")
-    if pair.state not in ("suggested", "recommended"):
+        record_event(
+            pair, actor, "propose", PairState.SUGGESTED, note=f"揭榜挂帅：第{entry.number}号问题"
+        )
+    if pair.state not in (PairState.SUGGESTED, PairState.RECOMMENDED):
         db.session.rollback()
         raise Conflict("该成果与需求的配对已在推进中，不能再次推荐")
-    if pair.state == "suggested":
+    if pair.state == PairState.SUGGESTED:
         record_event(
-            pair, actor, "transition", "recommended", note=note.strip()[:500] or "揭榜选定"
+            pair, actor, "transition", PairState.RECOMMENDED, note=note.strip()[:500] or "揭榜选定"
         )
-        pair.state = "recommended"
+        pair.state = PairState.RECOMMENDED
         pair.state_changed_at = utcnow()
     db.session.flush()
     now = utcnow()

@@ -26,18 +26,12 @@ from matchmaker.core.extensions import db
 from matchmaker.fairs.models import Fair, FairRegistration
 from matchmaker.listings.models import Achievement, Need, achievement_fields, need_fields
 from matchmaker.pairs.models import Contract, Meeting, PairEvent, Suggestion
+from matchmaker.pairs.states import PairState, reached
 
-RECOMMENDED_ON = (
-    "recommended",
-    "accepted",
-    "declined",
-    "meeting_scheduled",
-    "met",
-    "intention",
-    "contract",
-)
-MET_ON = ("met", "intention", "contract")
-INTENTION_ON = ("intention", "contract")
+# A declined pair was recommended too: the funnel counts it at the broker's step.
+RECOMMENDED_ON = (*reached(PairState.RECOMMENDED), PairState.DECLINED)
+MET_ON = reached(PairState.MET)
+INTENTION_ON = reached(PairState.INTENTION)
 KIND_LABELS = {
     "university": "高校",
     "institute": "科研院所",
@@ -60,7 +54,7 @@ def _scope(fair_id: int | None):
         ach_ids = select(Achievement.id).where(Achievement.status == "published")
         need_ids = select(Need.id).where(Need.status == "published")
         pair_ids = select(Suggestion.id).where(
-            or_(Suggestion.active.is_(True), Suggestion.state != "suggested")
+            or_(Suggestion.active.is_(True), Suggestion.state != PairState.SUGGESTED)
         )
         worked = pair_ids
     else:
@@ -73,7 +67,7 @@ def _scope(fair_id: int | None):
         pair_ids = select(Suggestion.id).where(
             Suggestion.need_id.in_(need_ids),
             Suggestion.achievement_id.in_(ach_ids),
-            or_(Suggestion.active.is_(True), Suggestion.state != "suggested"),
+            or_(Suggestion.active.is_(True), Suggestion.state != PairState.SUGGESTED),
         )
         worked = select(Meeting.suggestion_id).where(Meeting.fair_id == fair_id)
     return ach_ids, need_ids, pair_ids, worked
@@ -263,7 +257,9 @@ def by_month(fair_id: int | None = None, today: date | None = None) -> list[dict
         select(func.coalesce(Need.published_at, Need.created_at)).where(Need.id.in_(need_ids))
     )
     met = tally(
-        select(PairEvent.at).where(PairEvent.to_state == "met", PairEvent.suggestion_id.in_(worked))
+        select(PairEvent.at).where(
+            PairEvent.to_state == PairState.MET, PairEvent.suggestion_id.in_(worked)
+        )
     )
     signed = tally(select(Contract.signed_on).where(Contract.suggestion_id.in_(worked)))
     return [

@@ -15,8 +15,9 @@ from matchmaker.listings.models import Achievement, Need
 from matchmaker.matching.assign import Candidate, Quotas, assign, greedy_assign
 from matchmaker.matching.timetable import Booking, clashes, timetable
 from matchmaker.pairs.models import Meeting, Suggestion
+from matchmaker.pairs.states import ENDED_STATES, ENGAGED_STATES, PairState
 
-CLOSED_PAIR_STATES = ("dismissed", "declined", "closed")
+CLOSED_PAIR_STATES = ENDED_STATES
 FIXED_MEETINGS = ("confirmed", "held", "no_show")
 
 
@@ -27,7 +28,7 @@ FIXED_MEETINGS = ("confirmed", "held", "no_show")
 FLOOR = 0.10
 QUANTILE = 0.25
 # Pairs both sides said yes to meet whatever their score.
-WANTED_STATES = ("accepted", "meeting_scheduled", "met", "intention", "contract")
+WANTED_STATES = ENGAGED_STATES
 
 
 def min_score(fair: Fair, scores: list[float]) -> tuple[float, str]:
@@ -93,7 +94,7 @@ def _problem(fair: Fair):
         .where(
             Suggestion.need_id.in_(reg_needs),
             Suggestion.achievement_id.in_(reg_achs),
-            or_(Suggestion.active.is_(True), Suggestion.state != "suggested"),
+            or_(Suggestion.active.is_(True), Suggestion.state != PairState.SUGGESTED),
         )
     ).all()
     candidates, excluded = [], set()
@@ -134,7 +135,8 @@ def _problem(fair: Fair):
                 Meeting.fair_id == fair.id,
                 or_(
                     Meeting.status.in_(FIXED_MEETINGS),
-                    (Meeting.status == "planned") & (Suggestion.state == "meeting_scheduled"),
+                    (Meeting.status == "planned")
+                    & (Suggestion.state == PairState.MEETING_SCHEDULED),
                 ),
             )
         )
@@ -355,7 +357,9 @@ def publish(fair_id: int, actor_id: int | None) -> dict:
         select(Meeting.id)
         .join(Suggestion, Suggestion.id == Meeting.suggestion_id)
         .where(
-            Meeting.fair_id == fair.id, Meeting.status == "planned", Suggestion.state == "accepted"
+            Meeting.fair_id == fair.id,
+            Meeting.status == "planned",
+            Suggestion.state == PairState.ACCEPTED,
         )
     ).all()
     for meeting_id in ready:

@@ -13,6 +13,7 @@ from matchmaker.notifications.models import Notification
 from matchmaker.notifications.notify import notify, org_members
 from matchmaker.pairs.access import was_recommended
 from matchmaker.pairs.models import PairEvent, Suggestion
+from matchmaker.pairs.states import BROKER_WAITING, PairState, reached
 from matchmaker.pairs.transitions import SIDE_LABELS, reason_label, state_label
 
 
@@ -27,7 +28,7 @@ def _pair_title(pair: Suggestion) -> str:
 def recommendation_note(pair: Suggestion) -> str:
     """What the broker wrote to both parties when recommending the pair (the latest one)."""
     for event in reversed(pair.events):
-        if event.to_state == "recommended" and event.kind in ("transition", "propose"):
+        if event.to_state == PairState.RECOMMENDED and event.kind in ("transition", "propose"):
             return event.note or ""
     return ""
 
@@ -42,7 +43,7 @@ def on_pair_event(pair: Suggestion, event: PairEvent, actor: User) -> None:
     to = event.to_state
     if event.kind == "reassign":
         notify([broker], "pair_assigned", f"工作人员将配对{title}分配给您", link, actor.id)
-    elif event.kind == "transition" and to == "recommended":
+    elif event.kind == "transition" and to == PairState.RECOMMENDED:
         note = f"。推荐说明：{event.note}" if event.note else ""
         notify(
             need_side + achievement_side,
@@ -53,14 +54,14 @@ def on_pair_event(pair: Suggestion, event: PairEvent, actor: User) -> None:
         )
     elif event.kind == "answer":
         side = SIDE_LABELS[event.side]
-        if to == "declined":
+        if to == PairState.DECLINED:
             other = achievement_side if event.side == "need" else need_side
             reason = reason_label(event.reason)
             message = f"{side}婉拒了对接{title}，原因：{reason}" + (
                 f"（{event.note}）" if event.note else ""
             )
             notify([broker] + other, "pair_declined", message, link, actor.id)
-        elif to == "accepted":
+        elif to == PairState.ACCEPTED:
             notify(
                 need_side + achievement_side,
                 "pair_accepted",
@@ -73,7 +74,7 @@ def on_pair_event(pair: Suggestion, event: PairEvent, actor: User) -> None:
             )
         else:
             notify([broker], "pair_answer", f"{side}对{title}表示有意向", link, actor.id)
-    elif event.kind == "transition" and to in ("meeting_scheduled", "met", "intention", "contract"):
+    elif event.kind == "transition" and to in reached(PairState.MEETING_SCHEDULED):
         notify(
             need_side + achievement_side + [broker],
             f"pair_{to}",
@@ -81,7 +82,7 @@ def on_pair_event(pair: Suggestion, event: PairEvent, actor: User) -> None:
             link,
             actor.id,
         )
-    elif event.kind == "transition" and to == "closed":
+    elif event.kind == "transition" and to == PairState.CLOSED:
         parties = need_side + achievement_side if was_recommended(pair) else []
         notify(
             parties + [broker],
@@ -94,7 +95,7 @@ def on_pair_event(pair: Suggestion, event: PairEvent, actor: User) -> None:
 
 # --- reminders ------------------------------------------------------------------------------------
 
-WAITING_STATES = ("recommended", "accepted", "meeting_scheduled", "met", "intention")
+WAITING_STATES = (PairState.RECOMMENDED, *BROKER_WAITING)
 
 
 def send_reminders(days: int | None = None, now=None) -> dict:
@@ -133,7 +134,7 @@ def send_reminders(days: int | None = None, now=None) -> dict:
 
 def _waiting_on(pair: Suggestion, days: int):
     title = _pair_title(pair)
-    if pair.state == "recommended":
+    if pair.state == PairState.RECOMMENDED:
         users = []
         if pair.need_answer is None:
             users += org_members(pair.need.organization_id)

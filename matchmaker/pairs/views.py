@@ -38,6 +38,7 @@ from matchmaker.pairs import (
 )
 from matchmaker.pairs import transitions as service
 from matchmaker.pairs.models import CONTRACT_TYPES
+from matchmaker.pairs.states import PairState
 
 bp = Blueprint("workbench", __name__, template_folder="templates")
 
@@ -246,14 +247,14 @@ def move(pair_id: int):
                 "amount": form.get("amount", ""),
                 "signed_on": form.get("signed_on", ""),
             }
-            if to == "contract"
+            if to == PairState.CONTRACT
             else None,
             meeting={
                 "starts_at": form.get("starts_at", ""),
                 "place": form.get("place", ""),
                 "online_url": form.get("online_url", ""),
             }
-            if to == "meeting_scheduled"
+            if to == PairState.MEETING_SCHEDULED
             else None,
             expected_version=paging.positive_int(version),
         )

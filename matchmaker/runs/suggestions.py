@@ -40,6 +40,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from matchmaker.core.db import utcnow
 from matchmaker.core.extensions import db
 from matchmaker.pairs.models import PairEvent, Suggestion
+from matchmaker.pairs.states import PairState
 
 _BATCH = 1000
 S = Suggestion.__table__
@@ -48,7 +49,7 @@ S = Suggestion.__table__
 def untouched():
     """SQL condition: the matcher may still rewrite or retire this pair."""
     return and_(
-        S.c.state == "suggested",
+        S.c.state == PairState.SUGGESTED,
         S.c.source == "matcher",
         not_(exists().where(PairEvent.__table__.c.suggestion_id == S.c.id)),
     )
@@ -82,7 +83,7 @@ def upsert_matches(
             "run_id": run_id,
             "active": True,
             "source": "matcher",
-            "state": "suggested",
+            "state": PairState.SUGGESTED,
             "created_at": now,
             "updated_at": now,
             "state_changed_at": now,
@@ -156,7 +157,7 @@ def _upsert_postgres(rows, direction, run_id, model_version, incremental, now) -
             literal(run_id),
             true(),
             literal("matcher"),
-            literal("suggested"),
+            literal(PairState.SUGGESTED.value),
             literal(now),
             literal(now),
             literal(now),
