@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from matchmaker.core import worker_health
@@ -75,7 +74,7 @@ def start_rematch(kind: str = "full", user_id: int | None = None) -> MatchRun:
     try:
         send("plan_run", run.id)
     except Exception as exc:  # noqa: BLE001 - the broker being down is reported on the run
-        _fail(run.id, f"无法把任务发送到队列（Redis）：{exc}")
+        mark_failed(run.id, f"无法把任务发送到队列（Redis）：{exc}")
         db.session.commit()
         raise ServiceError("任务队列（Redis）暂时不可用，匹配未能启动，请稍后重试") from None
     return run
@@ -162,7 +161,7 @@ def plan_run(run_id: int) -> None:
         return
     run.attempts += 1  # deliveries of the plan plus the reconciler's re-queues
     if run.attempts > 2 * _cfg("MATCH_MAX_ATTEMPTS"):
-        _fail(run_id, f"模型准备已尝试 {run.attempts - 1} 次仍未完成，任务终止")
+        mark_failed(run_id, f"模型准备已尝试 {run.attempts - 1} 次仍未完成，任务终止")
         db.session.commit()
         return
     now = utcnow()
@@ -261,9 +260,9 @@ def run_chunk(chunk_id: int) -> str:
     chunk.attempts += 1
     if chunk.attempts > _cfg("MATCH_MAX_ATTEMPTS"):
         chunk.status = "failed"
-        _fail(
+        mark_failed(
             run.id,
-            f"第 {chunk.position + 1} 块（{_direction(chunk)}）重试 "
+            f"第 {chunk.position + 1} 块（{direction_label(chunk)}）重试 "
             f"{chunk.attempts - 1} 次仍失败：{chunk.error or '工作进程中断'}",
         )
         db.session.commit()
@@ -338,7 +337,7 @@ def _record_chunk_error(chunk_id: int, exc: Exception) -> None:
         db.session.rollback()
 
 
-def _direction(chunk: MatchChunk) -> str:
+def direction_label(chunk: MatchChunk) -> str:
     return "需求" if chunk.direction == "need" else "成果"
 
 
@@ -353,7 +352,7 @@ def _finish(run_id: int) -> None:
     run.error = ""
 
 
-def _fail(run_id: int, message: str) -> None:
+def mark_failed(run_id: int, message: str) -> None:
     """Mark a run failed with a message in words; the caller commits."""
     db.session.execute(
         update(MatchRun)
@@ -365,65 +364,14 @@ def _fail(run_id: int, message: str) -> None:
 
 def fail_run(run_id: int, message: str) -> None:
     """Fail a run from outside (a task that gave up); commits."""
-    _fail(run_id, message)
+    mark_failed(run_id, message)
     db.session.commit()
 
 
-# -- reconciling ---------------------------------------------------------------------------
+# -- reconciling (runs/reconcile.py) -------------------------------------------------------
 def reconcile() -> list[tuple[str, int]]:
     """Re-queue the work of runs whose heartbeat went stale, or fail them past the retry cap."""
-    now = utcnow()
-    stale_before = now - timedelta(seconds=_cfg("MATCH_STALE_SECONDS"))
-    cap = _cfg("MATCH_MAX_ATTEMPTS")
-    # Stale: no heartbeat from a worker, and no re-queue of ours, for MATCH_STALE_SECONDS. The
-    # reconciler never writes the heartbeat, so a run whose worker died keeps looking dead.
-    query = (
-        select(MatchRun)
-        .where(
-            MatchRun.status.in_(ACTIVE),
-            func.coalesce(MatchRun.heartbeat_at, MatchRun.created_at) < stale_before,
-            (MatchRun.requeued_at.is_(None)) | (MatchRun.requeued_at < stale_before),
-        )
-        .with_for_update(skip_locked=True)
-    )
-    sends: list[tuple[str, int]] = []
-    for run in db.session.scalars(query).all():
-        run.requeued_at = now
-        sends.extend(_recover(run, cap))
-    db.session.commit()
-    for task, ident in sends:
-        try:
-            send(task, ident)
-        except Exception as exc:  # noqa: BLE001 - tried again at the next poll
-            log.warning("reconcile could not queue %s(%s): %s", task, ident, exc)
-    return sends
+    # Imported here: reconcile.py builds on this module's send and mark_failed.
+    from matchmaker.runs.reconcile import reconcile as reconcile_stale
 
-
-def _recover(run: MatchRun, cap: int) -> list[tuple[str, int]]:
-    chunks = list(
-        db.session.scalars(
-            select(MatchChunk).where(MatchChunk.run_id == run.id, MatchChunk.status != "done")
-        )
-    )
-    # Every re-queue counts, so a run that no worker ever picks up ends too, with a reason.
-    run.attempts += 1
-    if run.attempts > 2 * cap:
-        _fail(run.id, f"已重新排队 {run.attempts - 1} 次仍无进展，请检查 Celery worker 是否在运行")
-        return []
-    if run.kind == "incremental":
-        if not chunks:
-            _fail(run.id, "增量匹配的任务记录缺失，已放弃")
-            return []
-        return [("match_listing", chunks[0].id)]
-    if run.chunks_total == 0:
-        return [("plan_run", run.id)]
-    worn = [c for c in chunks if c.attempts >= cap]
-    if worn:
-        c = worn[0]
-        _fail(
-            run.id,
-            f"第 {c.position + 1} 块（{_direction(c)}）已尝试 {c.attempts} 次仍未完成："
-            f"{c.error or '工作进程中断'}",
-        )
-        return []
-    return [("run_chunk", c.id) for c in chunks]
+    return reconcile_stale()
