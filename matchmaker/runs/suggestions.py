@@ -111,29 +111,52 @@ def upsert_matches(
     return len(rows)
 
 
+# The suggestion columns that travel as one array each to PostgreSQL, with their element types.
+_ARRAYS = {
+    "need_id": Integer,
+    "achievement_id": Integer,
+    "score": Float,
+    "need_rank": Integer,
+    "achievement_rank": Integer,
+    "terms": Text,
+    "same_field": Boolean,
+    "cross_field": Boolean,
+}
+
+
 def _upsert_postgres(rows, direction, run_id, model_version, incremental, now) -> int:
     """One statement per batch: the pairs travel as arrays and are unnested server-side."""
-    arrays = {
-        "need_id": Integer,
-        "achievement_id": Integer,
-        "score": Float,
-        "need_rank": Integer,
-        "achievement_rank": Integer,
-        "terms": Text,
-        "same_field": Boolean,
-        "cross_field": Boolean,
-    }
+    stmt = _insert_unnested(run_id, model_version, now)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[S.c.need_id, S.c.achievement_id],
+        set_=_update_set(stmt.excluded, direction, run_id, incremental, now),
+        where=untouched(),
+    )
+    connection = db.session.connection()
+    for start in range(0, len(rows), 5000):
+        batch = rows[start : start + 5000]
+        params = {f"p_{name}": [r[name] for r in batch] for name in _ARRAYS}
+        params["p_terms"] = [json.dumps(r["terms"], ensure_ascii=False) for r in batch]
+        connection.execute(stmt, params)
+    return len(rows)
+
+
+def _insert_unnested(run_id, model_version, now):
+    """INSERT ... SELECT FROM unnest(the arrays), with the values every new pair starts with."""
     source = (
         func.unnest(
-            *[bindparam(f"p_{name}", type_=postgresql.ARRAY(kind)) for name, kind in arrays.items()]
+            *[
+                bindparam(f"p_{name}", type_=postgresql.ARRAY(kind))
+                for name, kind in _ARRAYS.items()
+            ]
         )
-        .table_valued(*arrays)
+        .table_valued(*_ARRAYS)
         .render_derived()
     )
     c = source.c
-    stmt = postgresql.insert(S).from_select(
+    return postgresql.insert(S).from_select(
         [
-            *arrays,
+            *_ARRAYS,
             "model_version",
             "run_id",
             "active",
@@ -164,18 +187,6 @@ def _upsert_postgres(rows, direction, run_id, model_version, incremental, now) -
             literal(1),
         ),
     )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[S.c.need_id, S.c.achievement_id],
-        set_=_update_set(stmt.excluded, direction, run_id, incremental, now),
-        where=untouched(),
-    )
-    connection = db.session.connection()
-    for start in range(0, len(rows), 5000):
-        batch = rows[start : start + 5000]
-        params = {f"p_{name}": [r[name] for r in batch] for name in arrays}
-        params["p_terms"] = [json.dumps(r["terms"], ensure_ascii=False) for r in batch]
-        connection.execute(stmt, params)
-    return len(rows)
 
 
 def _update_set(new, direction: str, run_id: int, incremental: bool, now: datetime) -> dict:
