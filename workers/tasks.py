@@ -64,6 +64,12 @@ def match_listing(chunk_id: int) -> str:
 SKIPPED = {"skipped": "another process is running this task"}
 
 
+def _alone(lock: str, ttl: int, work) -> dict:
+    """Run `work` while holding the task's Redis lock, or skip it when another process holds it."""
+    with held_once(lock, ttl=ttl) as mine:
+        return work() if mine else SKIPPED
+
+
 @shared_task
 def reconcile() -> None:
     """Re-queue or fail runs whose heartbeat went stale."""
@@ -75,8 +81,7 @@ def deliver_outbox() -> dict:
     """Send pending outbox e-mail."""
     from matchmaker.notifications import notify as notifications
 
-    with held_once("deliver_outbox", ttl=600) as mine:
-        return notifications.deliver_outbox() if mine else SKIPPED
+    return _alone("deliver_outbox", 600, notifications.deliver_outbox)
 
 
 @shared_task
@@ -84,8 +89,7 @@ def send_reminders() -> dict:
     """Remind people that pairs wait on them (daily, from celery beat)."""
     from matchmaker.pairs import notices
 
-    with held_once("send_reminders", ttl=1800) as mine:
-        return notices.send_reminders() if mine else SKIPPED
+    return _alone("send_reminders", 1800, notices.send_reminders)
 
 
 @shared_task
@@ -93,8 +97,7 @@ def catch_up_incremental() -> dict:
     """Match published or edited listings that no incremental run has seen (nightly)."""
     from matchmaker.runs import catch_up as matching_catch_up
 
-    with held_once("catch_up_incremental", ttl=1800) as mine:
-        return matching_catch_up.catch_up() if mine else SKIPPED
+    return _alone("catch_up_incremental", 1800, matching_catch_up.catch_up)
 
 
 @shared_task
@@ -102,5 +105,4 @@ def send_digests() -> dict:
     """Queue this period's digest e-mail for brokers and organizations (weekly)."""
     from matchmaker.pairs import digests
 
-    with held_once("send_digests", ttl=1800) as mine:
-        return digests.send_digests() if mine else SKIPPED
+    return _alone("send_digests", 1800, digests.send_digests)
