@@ -17,26 +17,29 @@ from sqlalchemy.exc import IntegrityError
 
 from matchmaker.core import worker_health
 from matchmaker.core.db import utcnow
-from matchmaker.core.exceptions import Conflict, NotFound, ServiceError
+from matchmaker.core.exceptions import Conflict, ServiceError
 from matchmaker.core.extensions import db
 from matchmaker.runs import heartbeat as run_heartbeat
 from matchmaker.runs import inputs as inputs_service
 from matchmaker.runs import model_store, vocabulary
 from matchmaker.runs import suggestions as store
 from matchmaker.runs.models import RUN_ACTIVE, MatchChunk, MatchRun
+from matchmaker.runs.run_rows import (  # noqa: F401  (read through this module by callers)
+    KIND_LABELS,
+    STATUS_LABELS,
+    describe,
+    direction_label,
+    fail_run,
+    finish_run,
+    get_run,
+    list_runs,
+    mark_failed,
+)
 
 log = logging.getLogger(__name__)
 
 ACTIVE = RUN_ACTIVE
 SLOT = "rematch"
-STATUS_LABELS = {
-    "queued": "排队中",
-    "running": "运行中",
-    "succeeded": "已完成",
-    "failed": "失败",
-    "cancelled": "已取消",
-}
-KIND_LABELS = {"full": "全量匹配", "rebuild": "重建模型并匹配", "incremental": "增量匹配"}
 
 
 def send(task: str, *args) -> None:
@@ -96,46 +99,6 @@ def cancel_run(run_id: int) -> MatchRun:
         raise Conflict(f"任务 #{run_id} 已{STATUS_LABELS[run.status]}，无法取消")
     db.session.refresh(run)
     return run
-
-
-def get_run(run_id: int) -> MatchRun:
-    run = db.session.get(MatchRun, run_id)
-    if run is None:
-        raise NotFound(f"匹配任务 #{run_id} 不存在")
-    return run
-
-
-def list_runs(limit: int = 50, kinds=("full", "rebuild", "incremental")) -> list[MatchRun]:
-    return list(
-        db.session.scalars(
-            select(MatchRun)
-            .where(MatchRun.kind.in_(kinds))
-            .order_by(MatchRun.id.desc())
-            .limit(limit)
-        )
-    )
-
-
-def describe(run: MatchRun) -> dict:
-    """Plain data for the API, the CLI and the progress poll."""
-    end = run.finished_at or (utcnow() if run.status in ACTIVE else None)
-    return {
-        "run_id": run.id,
-        "kind": run.kind,
-        "status": run.status,
-        "status_label": STATUS_LABELS[run.status],
-        "progress": round(run.progress, 4),
-        "needs": run.needs,
-        "achievements": run.achievements,
-        "suggestions": run.suggestions,
-        "chunks_done": run.chunks_done,
-        "chunks_total": run.chunks_total,
-        "model_version": run.model_version,
-        "error": run.error,
-        "created_at": run.created_at.isoformat() if run.created_at else None,
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-        "seconds": round((end - run.created_at).total_seconds(), 3) if end else None,
-    }
 
 
 def status(run_id: int) -> dict:
@@ -231,7 +194,7 @@ def _plan_chunks(run_id: int) -> list[int]:
     run.needs, run.achievements = len(data.needs), len(data.achievements)
     run.chunks_total, run.chunks_done = len(chunks), 0
     if not chunks:
-        _finish(run_id)
+        finish_run(run_id)
     db.session.commit()
     return [c.id for c in chunks]
 
@@ -319,7 +282,7 @@ def write_chunk(chunk_id: int, run_id: int, direction: str, matches: list, versi
         select(MatchRun.chunks_done, MatchRun.chunks_total).where(MatchRun.id == run_id)
     ).one()
     if progress.chunks_done >= progress.chunks_total:
-        _finish(run_id)
+        finish_run(run_id)
     db.session.commit()
     return True
 
@@ -337,41 +300,10 @@ def _record_chunk_error(chunk_id: int, exc: Exception) -> None:
         db.session.rollback()
 
 
-def direction_label(chunk: MatchChunk) -> str:
-    return "需求" if chunk.direction == "need" else "成果"
-
-
-# -- finishing -----------------------------------------------------------------------------
-def _finish(run_id: int) -> None:
-    run = db.session.get(MatchRun, run_id)
-    db.session.refresh(run)
-    store.retire_unranked(run_id, run.started_at or run.created_at)
-    now = utcnow()
-    run.suggestions = store.count_for_run(run_id)
-    run.status, run.finished_at, run.heartbeat_at, run.exclusive_slot = "succeeded", now, now, None
-    run.error = ""
-
-
-def mark_failed(run_id: int, message: str) -> None:
-    """Mark a run failed with a message in words; the caller commits."""
-    db.session.execute(
-        update(MatchRun)
-        .where(MatchRun.id == run_id, MatchRun.status.in_(ACTIVE))
-        .values(status="failed", error=message[:2000], finished_at=utcnow(), exclusive_slot=None)
-        .execution_options(synchronize_session=False)
-    )
-
-
-def fail_run(run_id: int, message: str) -> None:
-    """Fail a run from outside (a task that gave up); commits."""
-    mark_failed(run_id, message)
-    db.session.commit()
-
-
 # -- reconciling (runs/reconcile.py) -------------------------------------------------------
 def reconcile() -> list[tuple[str, int]]:
     """Re-queue the work of runs whose heartbeat went stale, or fail them past the retry cap."""
-    # Imported here: reconcile.py builds on this module's send and mark_failed.
+    # Imported here: reconcile.py queues its tasks through this module's send.
     from matchmaker.runs.reconcile import reconcile as reconcile_stale
 
     return reconcile_stale()

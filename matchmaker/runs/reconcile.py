@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 
 from matchmaker.core.db import utcnow
 from matchmaker.core.extensions import db
-from matchmaker.runs import full_match as runs
+from matchmaker.runs import full_match as runs  # runs.send: the one place that queues tasks
 from matchmaker.runs.models import RUN_ACTIVE, MatchChunk, MatchRun
+from matchmaker.runs.run_rows import direction_label, mark_failed
 
 log = logging.getLogger(__name__)
 
@@ -56,13 +57,13 @@ def _recover(run: MatchRun, cap: int) -> list[tuple[str, int]]:
     # Every re-queue counts, so a run that no worker ever picks up ends too, with a reason.
     run.attempts += 1
     if run.attempts > 2 * cap:
-        runs.mark_failed(
+        mark_failed(
             run.id, f"已重新排队 {run.attempts - 1} 次仍无进展，请检查 Celery worker 是否在运行"
         )
         return []
     if run.kind == "incremental":
         if not chunks:
-            runs.mark_failed(run.id, "增量匹配的任务记录缺失，已放弃")
+            mark_failed(run.id, "增量匹配的任务记录缺失，已放弃")
             return []
         return [("match_listing", chunks[0].id)]
     if run.chunks_total == 0:
@@ -70,9 +71,9 @@ def _recover(run: MatchRun, cap: int) -> list[tuple[str, int]]:
     worn = [c for c in chunks if c.attempts >= cap]
     if worn:
         c = worn[0]
-        runs.mark_failed(
+        mark_failed(
             run.id,
-            f"第 {c.position + 1} 块（{runs.direction_label(c)}）已尝试 {c.attempts} 次仍未完成："
+            f"第 {c.position + 1} 块（{direction_label(c)}）已尝试 {c.attempts} 次仍未完成："
             f"{c.error or '工作进程中断'}",
         )
         return []
