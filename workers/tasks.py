@@ -2,24 +2,36 @@
 
 Every task here is safe to repeat (acks_late, reject_on_worker_lost): chunks write idempotently
 and the run rows in the database say what is done. A task that hits a database or broker error
-is retried with a short back-off; the attempt counters in the database cap the retries.
+is retried with a short back-off (MatchJob); the attempt counters in the database cap the retries.
 """
 
 from celery import shared_task
 
-from matchmaker.core.extensions import db
+from matchmaker.core.extensions import FlaskTask, db
 from matchmaker.runs import full_match as matching_runs
 from matchmaker.runs import incremental as matching_incremental
 from workers.locks import held_once
 
-# Any failure is retried: the database's attempt counters, not Celery's, end a hopeless chunk
-# with its run marked failed and the error in words.
-RETRYABLE = (Exception,)
-RETRY = {"max_retries": 8}
 
+class MatchJob(FlaskTask):
+    """A matching job that is retried on any failure, with exponential back-off and jitter.
 
-def _backoff(retries: int) -> float:
-    return min(1.0 * 2**retries, 10.0)
+    Any failure, not only a lost connection: the database's attempt counters, not Celery's, end
+    a hopeless chunk with its run marked failed and the error in words, so the job must come
+    back to count. Jitter spreads the retries of a whole run's chunks after a database blip.
+    """
+
+    autoretry_for = (Exception,)
+    max_retries = 8
+    retry_backoff = 1  # seconds before the first retry, doubling
+    retry_backoff_max = 10
+    retry_jitter = True
+
+    def retry(self, *args, **kwargs):
+        # Before the retry is queued: the failed transaction must not keep its row locks while
+        # the next attempt (on any worker) waits for them, nor poison a shared test session.
+        db.session.rollback()
+        return super().retry(*args, **kwargs)
 
 
 @shared_task(ignore_result=False)
@@ -28,40 +40,34 @@ def ping(token: str) -> str:
     return token
 
 
-@shared_task(bind=True, **RETRY)
-def plan_run(self, run_id: int) -> None:
+@shared_task(base=MatchJob)
+def plan_run(run_id: int) -> None:
     """Fit or load the model for a full run, write its chunks and queue them."""
-    try:
-        matching_runs.plan_run(run_id)
-    except RETRYABLE as exc:
-        db.session.rollback()
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from None
+    matching_runs.plan_run(run_id)
 
 
-@shared_task(bind=True, **RETRY)
-def run_chunk(self, chunk_id: int) -> str:
+@shared_task(base=MatchJob)
+def run_chunk(chunk_id: int) -> str:
     """Rank one chunk of a full run and write its suggestions."""
-    try:
-        return matching_runs.run_chunk(chunk_id)
-    except RETRYABLE as exc:
-        db.session.rollback()
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from None
+    return matching_runs.run_chunk(chunk_id)
 
 
-@shared_task(bind=True, **RETRY)
-def match_listing(self, chunk_id: int) -> str:
+@shared_task(base=MatchJob)
+def match_listing(chunk_id: int) -> str:
     """Score one published or edited listing against the current model."""
-    try:
-        return matching_incremental.match_listing(chunk_id)
-    except RETRYABLE as exc:
-        db.session.rollback()
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from None
+    return matching_incremental.match_listing(chunk_id)
 
 
 # Scheduled by celery beat (config.beat_schedule). Each holds a Redis lock while it works, so
 # two beat processes, or a run overlapping the next, do the work once; digests also keep a
 # unique row per recipient and period.
 SKIPPED = {"skipped": "another process is running this task"}
+
+
+def _alone(lock: str, ttl: int, work) -> dict:
+    """Run `work` while holding the task's Redis lock, or skip it when another process holds it."""
+    with held_once(lock, ttl=ttl) as mine:
+        return work() if mine else SKIPPED
 
 
 @shared_task
@@ -75,8 +81,7 @@ def deliver_outbox() -> dict:
     """Send pending outbox e-mail."""
     from matchmaker.notifications import notify as notifications
 
-    with held_once("deliver_outbox", ttl=600) as mine:
-        return notifications.deliver_outbox() if mine else SKIPPED
+    return _alone("deliver_outbox", 600, notifications.deliver_outbox)
 
 
 @shared_task
@@ -84,8 +89,7 @@ def send_reminders() -> dict:
     """Remind people that pairs wait on them (daily, from celery beat)."""
     from matchmaker.pairs import notices
 
-    with held_once("send_reminders", ttl=1800) as mine:
-        return notices.send_reminders() if mine else SKIPPED
+    return _alone("send_reminders", 1800, notices.send_reminders)
 
 
 @shared_task
@@ -93,8 +97,7 @@ def catch_up_incremental() -> dict:
     """Match published or edited listings that no incremental run has seen (nightly)."""
     from matchmaker.runs import catch_up as matching_catch_up
 
-    with held_once("catch_up_incremental", ttl=1800) as mine:
-        return matching_catch_up.catch_up() if mine else SKIPPED
+    return _alone("catch_up_incremental", 1800, matching_catch_up.catch_up)
 
 
 @shared_task
@@ -102,5 +105,4 @@ def send_digests() -> dict:
     """Queue this period's digest e-mail for brokers and organizations (weekly)."""
     from matchmaker.pairs import digests
 
-    with held_once("send_digests", ttl=1800) as mine:
-        return digests.send_digests() if mine else SKIPPED
+    return _alone("send_digests", 1800, digests.send_digests)

@@ -12,7 +12,14 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the pages' blueprint, the API routes and the signal receivers."""
-    from matchmaker.challenges import api, receivers, views  # noqa: F401  (api: routes)
+    # api, agency_views and registration_views add their routes to blueprints when imported.
+    from matchmaker.challenges import (  # noqa: F401
+        agency_views,
+        api,
+        receivers,
+        registration_views,
+        views,
+    )
 
     app.register_blueprint(views.bp)
     receivers.connect()

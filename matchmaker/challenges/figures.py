@@ -30,6 +30,7 @@ from matchmaker.challenges.models import (
 )
 from matchmaker.core.extensions import db
 from matchmaker.pairs.models import CONTRACT_TYPES, Contract, Suggestion
+from matchmaker.pairs.states import PairState
 
 
 def _count(query) -> int:
@@ -41,7 +42,7 @@ def list_figures() -> dict:
         select(func.count(Contract.id), func.coalesce(func.sum(Contract.amount), 0))
         .join(Suggestion, Suggestion.id == Contract.suggestion_id)
         .join(ChallengeApplication, ChallengeApplication.suggestion_id == Suggestion.id)
-        .where(ChallengeApplication.status == "chosen", Suggestion.state == "contract")
+        .where(ChallengeApplication.status == "chosen", Suggestion.state == PairState.CONTRACT)
     )
     contracts, value = db.session.execute(chosen_contracts).one()
     return {
@@ -117,7 +118,7 @@ def per_agency() -> list[dict]:
             )
             .join(Suggestion, Suggestion.broker_id == BrokerProfile.user_id)
             .join(Contract, Contract.suggestion_id == Suggestion.id)
-            .where(BrokerProfile.agency_id.is_not(None), Suggestion.state == "contract")
+            .where(BrokerProfile.agency_id.is_not(None), Suggestion.state == PairState.CONTRACT)
             .group_by(BrokerProfile.agency_id)
         ).all()
     }

@@ -1,20 +1,15 @@
-"""Pages of the bottleneck list, applications, agencies and contract registration."""
+"""Pages of the bottleneck list and of applications to solve a listed problem.
 
-from datetime import date
+The agency and broker pages (agency_views.py) and contract registration (registration_views.py)
+add their routes to this blueprint.
+"""
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from matchmaker.accounts.auth import roles_required
 from matchmaker.accounts.models import Organization
-from matchmaker.challenges import (
-    agencies,
-    applications,
-    bottlenecks,
-    exports,
-    figures,
-    registration,
-)
+from matchmaker.challenges import applications, bottlenecks, exports, support
 from matchmaker.challenges.models import (
     AGENCY_LEVELS,
     APPLICATION_STATUS_LABELS,
@@ -29,7 +24,6 @@ from matchmaker.core.exceptions import ServiceError
 from matchmaker.core.extensions import db
 from matchmaker.listings.models import Achievement
 from matchmaker.listings.taxonomy import all_fields
-from matchmaker.pairs.models import Contract
 
 bp = Blueprint("challenges", __name__, url_prefix="/challenges", template_folder="templates")
 
@@ -256,7 +250,7 @@ def application(application_id: int):
             row.entry.need, [a.achievement_id for a in row.achievements]
         ),
         average=applications.average_total(row),
-        support=applications.support_totals(row),
+        support=support.support_totals(row),
         criteria=REVIEW_CRITERIA,
         is_staff=current_user.role == "staff",
     )
@@ -313,7 +307,7 @@ def add_stage(application_id: int):
     return _act(
         url_for("challenges.application", application_id=application_id),
         "支持资金已登记",
-        lambda: applications.add_stage(application_id, current_user.id, request.form),
+        lambda: support.add_stage(application_id, current_user.id, request.form),
     )
 
 
@@ -321,180 +315,8 @@ def add_stage(application_id: int):
 @roles_required("staff")
 def release_stage(stage_id: int):
     try:
-        stage = applications.release_stage(
-            stage_id, current_user.id, request.form.get("released_on")
-        )
+        stage = support.release_stage(stage_id, current_user.id, request.form.get("released_on"))
     except ServiceError as e:
         return _fail(e, url_for("challenges.index"))
     flash("已登记拨付", "success")
     return redirect(url_for("challenges.application", application_id=stage.application_id))
-
-
-# --- agencies and brokers ----------------------------------------------------------------------
-
-
-@bp.get("/agencies")
-@roles_required("staff", "broker")
-def agencies_page():
-    return render_template(
-        "challenges/agencies.html",
-        rows=list(zip(agencies.agencies(), figures.per_agency(), strict=True)),
-        brokers=agencies.brokers(),
-        certification=figures.certification(),
-        is_staff=current_user.role == "staff",
-    )
-
-
-@bp.post("/agencies/<int:org_id>")
-@roles_required("staff")
-def set_agency(org_id: int):
-    form = request.form
-    return _act(
-        url_for("challenges.agencies_page"),
-        "机构信息已保存",
-        lambda: agencies.set_agency(
-            org_id, current_user.id, form.get("level", ""), form.get("recognized_on")
-        ),
-    )
-
-
-@bp.post("/targets")
-@roles_required("staff")
-def set_target():
-    form = request.form
-    return _act(
-        url_for("challenges.agencies_page"),
-        "年度认证目标已保存",
-        lambda: agencies.set_target(current_user.id, form.get("year"), form.get("target")),
-    )
-
-
-@bp.route("/brokers/<int:user_id>", methods=["GET", "POST"])
-@roles_required("staff")
-def broker(user_id: int):
-    try:
-        user, profile, trainings = agencies.broker(user_id)
-    except ServiceError as e:
-        abort(e.status, e.message)
-    errors = {}
-    if request.method == "POST":
-        try:
-            agencies.set_broker(user_id, current_user.id, request.form)
-        except ServiceError as e:
-            db.session.rollback()
-            errors = e.errors
-        else:
-            flash("经纪人信息已保存", "success")
-            return redirect(url_for("challenges.broker", user_id=user_id))
-    return render_template(
-        "challenges/broker.html",
-        user=user,
-        profile=profile,
-        trainings=trainings,
-        agencies=agencies.agencies(),
-        errors=errors,
-        form=request.form,
-    ), (400 if errors else 200)
-
-
-@bp.post("/brokers/<int:user_id>/trainings")
-@roles_required("staff")
-def add_training(user_id: int):
-    return _act(
-        url_for("challenges.broker", user_id=user_id),
-        "培训记录已添加",
-        lambda: agencies.add_training(user_id, current_user.id, request.form),
-    )
-
-
-# --- contract registration ---------------------------------------------------------------------
-
-
-@bp.route("/contracts/<int:contract_id>/registration", methods=["GET", "POST"])
-@roles_required("staff", "broker")
-def register_contract(contract_id: int):
-    contract = db.get_or_404(Contract, contract_id)
-    errors, form = {}, request.form
-    if request.method == "POST":
-        try:
-            registration.register(contract.id, current_user.id, form.to_dict())
-        except ServiceError as e:
-            db.session.rollback()
-            if e.status in (403, 404):
-                abort(e.status, e.message)
-            errors = e.errors or {"registration_no": e.message}
-        else:
-            flash("技术合同登记已保存", "success")
-            return redirect(url_for("workbench.pair", pair_id=contract.suggestion_id))
-    else:
-        try:
-            registration._contract_for(contract.id, current_user.id)
-        except ServiceError as e:
-            abort(e.status, e.message)
-    existing = registration.for_contract(contract.id)
-    values = form if errors else _registration_values(existing, contract)
-    return render_template(
-        "challenges/registration.html",
-        contract=contract,
-        existing=existing,
-        values=values,
-        errors=errors,
-        transfer=contract.contract_type in registration.TRANSFER_TYPES,
-    ), (400 if errors else 200)
-
-
-def _registration_values(existing, contract) -> dict:
-    if existing is None:
-        return registration.defaults(contract)
-    values = {
-        key: getattr(existing, key)
-        for key in (
-            "registration_no", "seller_name", "seller_credit_code", "seller_region", "buyer_name",
-            "buyer_credit_code", "buyer_region", "term_start", "term_end", "total_amount",
-            "expected_investment", "expected_output", "registered_on",
-        )
-    }  # fmt: skip
-    values["non_technical"] = "\n".join(
-        f"{i['item']} {i['amount']}" for i in existing.non_technical
-    )
-    return {k: ("" if v is None else str(v)) for k, v in values.items()}
-
-
-def _period():
-    errors = {}
-    from matchmaker.challenges import inputs
-
-    start = inputs.day(request.args.get("from"), "from", errors, required=False)
-    end = inputs.day(request.args.get("to"), "to", errors, required=False)
-    return start, end, errors
-
-
-@bp.get("/registrations")
-@roles_required("staff")
-def registrations():
-    start, end, errors = _period()
-    rows = [] if errors else registration.in_period(start, end)
-    return render_template(
-        "challenges/registrations.html",
-        rows=rows,
-        sheet=[registration.sheet_row(r) for r in rows],
-        columns=registration.SHEET_COLUMNS,
-        by_type=figures.registrations_by_type(start, end) if not errors else [],
-        errors=errors,
-        start=start,
-        end=end,
-    ), (400 if errors else 200)
-
-
-@bp.get("/registrations.xlsx")
-@roles_required("staff")
-def export_registrations():
-    start, end, errors = _period()
-    if errors:
-        abort(400, "；".join(errors.values()))
-    name = f"contract-registrations-{start or 'all'}-{end or date.today()}.xlsx"
-    return Response(
-        exports.registrations_xlsx(registration.in_period(start, end)),
-        mimetype=exports.XLSX,
-        headers={"Content-Disposition": f"attachment; filename={name}"},
-    )

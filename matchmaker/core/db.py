@@ -25,5 +25,13 @@ def utcnow() -> datetime:
 
 def in_list(column: str, values) -> str:
     """SQL for a check constraint that keeps a column inside a fixed set of values."""
-    quoted = ", ".join(f"'{v}'" for v in values)
-    return f"{column} IN ({quoted})"
+    return f"{column} IN ({_quoted(values)})"
+
+
+def not_in_list(column: str, values) -> str:
+    """SQL for a check constraint's condition that a column is outside a fixed set of values."""
+    return f"{column} NOT IN ({_quoted(values)})"
+
+
+def _quoted(values) -> str:
+    return ", ".join(f"'{v}'" for v in values)

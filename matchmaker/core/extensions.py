@@ -19,18 +19,21 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 
 
+class FlaskTask(Task):
+    """A Celery task that runs inside the Flask app its Celery app was made for."""
+
+    def __call__(self, *args, **kwargs):
+        # A task called inside a test's app context shares that context's session.
+        if has_app_context():
+            return self.run(*args, **kwargs)
+        with self.app.flask_app.app_context():
+            return self.run(*args, **kwargs)
+
+
 def celery_init_app(app: Flask) -> Celery:
     """Create the Celery app whose tasks run inside this Flask app's context."""
-
-    class FlaskTask(Task):
-        def __call__(self, *args, **kwargs):
-            # A task called inside a test's app context shares that context's session.
-            if has_app_context():
-                return self.run(*args, **kwargs)
-            with app.app_context():
-                return self.run(*args, **kwargs)
-
     celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app.flask_app = app
     celery_app.config_from_object(app.config["CELERY"])
     celery_app.set_default()
     app.extensions["celery"] = celery_app

@@ -20,6 +20,42 @@ TOTAL_LABELS = (
     ("brokers_active", "活跃技术经纪人（人）"),
 )
 
+# The sheets after the totals: (title, key in the dashboard data, (column header, row key)).
+BREAKDOWNS = (
+    (
+        "按领域",
+        "by_field",
+        (
+            ("技术领域", "field"),
+            ("科技成果", "achievements"),
+            ("技术需求", "needs"),
+            ("卡脖子需求", "bottleneck_needs"),
+            ("签约", "contracts"),
+        ),
+    ),
+    (
+        "按单位类型",
+        "by_kind",
+        (
+            ("单位类型", "kind"),
+            ("参与单位", "organizations"),
+            ("科技成果", "achievements"),
+            ("技术需求", "needs"),
+        ),
+    ),
+    (
+        "按月份",
+        "by_month",
+        (
+            ("月份", "month"),
+            ("新增成果", "achievements"),
+            ("新增需求", "needs"),
+            ("洽谈", "met"),
+            ("签约", "contracts"),
+        ),
+    ),
+)
+
 
 def dashboard_xlsx(fair_id: int | None = None) -> bytes:
     """Totals, by field, by organization kind and by month, one sheet each."""
@@ -38,32 +74,13 @@ def dashboard_xlsx(fair_id: int | None = None) -> bytes:
             ],
             widths=wide,
         ),
+    ] + [
         Sheet(
-            "按领域",
-            ["技术领域", "科技成果", "技术需求", "卡脖子需求", "签约"],
-            [
-                [r["field"], r["achievements"], r["needs"], r["bottleneck_needs"], r["contracts"]]
-                for r in data["by_field"]
-            ],
+            title,
+            [h for h, _ in columns],
+            [[r[k] for _, k in columns] for r in data[key]],
             widths=wide,
-        ),
-        Sheet(
-            "按单位类型",
-            ["单位类型", "参与单位", "科技成果", "技术需求"],
-            [
-                [r["kind"], r["organizations"], r["achievements"], r["needs"]]
-                for r in data["by_kind"]
-            ],
-            widths=wide,
-        ),
-        Sheet(
-            "按月份",
-            ["月份", "新增成果", "新增需求", "洽谈", "签约"],
-            [
-                [r["month"], r["achievements"], r["needs"], r["met"], r["contracts"]]
-                for r in data["by_month"]
-            ],
-            widths=wide,
-        ),
+        )
+        for title, key, columns in BREAKDOWNS
     ]
     return write_sheets(sheets, "xlsx")

@@ -26,18 +26,12 @@ from matchmaker.core.extensions import db
 from matchmaker.fairs.models import Fair, FairRegistration
 from matchmaker.listings.models import Achievement, Need, achievement_fields, need_fields
 from matchmaker.pairs.models import Contract, Meeting, PairEvent, Suggestion
+from matchmaker.pairs.states import PairState, reached
 
-RECOMMENDED_ON = (
-    "recommended",
-    "accepted",
-    "declined",
-    "meeting_scheduled",
-    "met",
-    "intention",
-    "contract",
-)
-MET_ON = ("met", "intention", "contract")
-INTENTION_ON = ("intention", "contract")
+# A declined pair was recommended too: the funnel counts it at the broker's step.
+RECOMMENDED_ON = (*reached(PairState.RECOMMENDED), PairState.DECLINED)
+MET_ON = reached(PairState.MET)
+INTENTION_ON = reached(PairState.INTENTION)
 KIND_LABELS = {
     "university": "高校",
     "institute": "科研院所",
@@ -60,7 +54,7 @@ def _scope(fair_id: int | None):
         ach_ids = select(Achievement.id).where(Achievement.status == "published")
         need_ids = select(Need.id).where(Need.status == "published")
         pair_ids = select(Suggestion.id).where(
-            or_(Suggestion.active.is_(True), Suggestion.state != "suggested")
+            or_(Suggestion.active.is_(True), Suggestion.state != PairState.SUGGESTED)
         )
         worked = pair_ids
     else:
@@ -73,7 +67,7 @@ def _scope(fair_id: int | None):
         pair_ids = select(Suggestion.id).where(
             Suggestion.need_id.in_(need_ids),
             Suggestion.achievement_id.in_(ach_ids),
-            or_(Suggestion.active.is_(True), Suggestion.state != "suggested"),
+            or_(Suggestion.active.is_(True), Suggestion.state != PairState.SUGGESTED),
         )
         worked = select(Meeting.suggestion_id).where(Meeting.fair_id == fair_id)
     return ach_ids, need_ids, pair_ids, worked
@@ -92,23 +86,21 @@ def _states(worked, states) -> int:
 def totals(fair_id: int | None = None) -> dict:
     """The headline figures for the platform or one fair."""
     ach_ids, need_ids, pair_ids, worked = _scope(fair_id)
-    contracts = select(Contract).where(Contract.suggestion_id.in_(worked))
-    value = (
-        db.session.scalar(
-            select(func.coalesce(func.sum(Contract.amount), 0)).where(
-                Contract.suggestion_id.in_(worked)
-            )
+    figures = (
+        _listing_totals(ach_ids, need_ids) | _pair_totals(pair_ids, worked) | _people_totals(worked)
+    )
+    if fair_id is not None:
+        figures["meetings_planned"] = _count(
+            select(Meeting.id).where(Meeting.fair_id == fair_id, Meeting.status != "cancelled")
         )
-        or 0
-    )
-    brokers = select(User.id).where(
-        User.role == "broker",
-        or_(
-            User.id.in_(select(PairEvent.actor_id).where(PairEvent.suggestion_id.in_(worked))),
-            User.id.in_(select(Suggestion.broker_id).where(Suggestion.id.in_(worked))),
-        ),
-    )
-    figures = {
+        figures["meetings_held"] = _count(
+            select(Meeting.id).where(Meeting.fair_id == fair_id, Meeting.status == "held")
+        )
+    return figures
+
+
+def _listing_totals(ach_ids, need_ids) -> dict:
+    return {
         "achievements": _count(ach_ids),
         "needs": _count(need_ids),
         "bottleneck_needs": _count(
@@ -128,13 +120,39 @@ def totals(fair_id: int | None = None) -> dict:
                 Organization.id.in_(select(Need.organization_id).where(Need.id.in_(need_ids))),
             )
         ),
+    }
+
+
+def _pair_totals(pair_ids, worked) -> dict:
+    value = (
+        db.session.scalar(
+            select(func.coalesce(func.sum(Contract.amount), 0)).where(
+                Contract.suggestion_id.in_(worked)
+            )
+        )
+        or 0
+    )
+    return {
         "suggested": _count(pair_ids),
         "recommended": _states(worked, RECOMMENDED_ON),
         "met": _states(worked, MET_ON),
         "intentions": _states(worked, INTENTION_ON),
-        "contracts": _count(contracts),
+        "contracts": _count(select(Contract).where(Contract.suggestion_id.in_(worked))),
         "contract_value": Decimal(value),
         "contract_value_label": money(value),
+    }
+
+
+def _people_totals(worked) -> dict:
+    """Brokers who worked a pair in scope, and the agencies they belong to."""
+    brokers = select(User.id).where(
+        User.role == "broker",
+        or_(
+            User.id.in_(select(PairEvent.actor_id).where(PairEvent.suggestion_id.in_(worked))),
+            User.id.in_(select(Suggestion.broker_id).where(Suggestion.id.in_(worked))),
+        ),
+    )
+    return {
         "brokers_active": _count(brokers),
         "agencies_active": _count(
             select(Organization.id).where(
@@ -143,14 +161,6 @@ def totals(fair_id: int | None = None) -> dict:
             )
         ),
     }
-    if fair_id is not None:
-        figures["meetings_planned"] = _count(
-            select(Meeting.id).where(Meeting.fair_id == fair_id, Meeting.status != "cancelled")
-        )
-        figures["meetings_held"] = _count(
-            select(Meeting.id).where(Meeting.fair_id == fair_id, Meeting.status == "held")
-        )
-    return figures
 
 
 def by_field(fair_id: int | None = None) -> list[dict]:
@@ -263,7 +273,9 @@ def by_month(fair_id: int | None = None, today: date | None = None) -> list[dict
         select(func.coalesce(Need.published_at, Need.created_at)).where(Need.id.in_(need_ids))
     )
     met = tally(
-        select(PairEvent.at).where(PairEvent.to_state == "met", PairEvent.suggestion_id.in_(worked))
+        select(PairEvent.at).where(
+            PairEvent.to_state == PairState.MET, PairEvent.suggestion_id.in_(worked)
+        )
     )
     signed = tally(select(Contract.signed_on).where(Contract.suggestion_id.in_(worked)))
     return [

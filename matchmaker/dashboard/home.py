@@ -12,11 +12,10 @@ from matchmaker.listings.kinds import kind_of
 from matchmaker.listings.search import pending_count
 from matchmaker.pairs.access import visible_clause
 from matchmaker.pairs.models import Suggestion
+from matchmaker.pairs.states import BROKER_WAITING, ENGAGED_STATES, PairState
 from matchmaker.runs.models import RUN_ACTIVE, MatchRun
 
 LIMIT = 5
-# States in which a pair waits on its broker (the parties answered, the broker moves it on).
-BROKER_WAITING = ("accepted", "meeting_scheduled", "met", "intention")
 
 
 def _count(stmt) -> int:
@@ -43,11 +42,15 @@ def party_home(user: User) -> dict:
     own = Suggestion.need_id if kind.name == "need" else Suggestion.achievement_id
     waiting = (
         select(Suggestion)
-        .where(visible_clause(user), Suggestion.state == "recommended", side_answer.is_(None))
+        .where(
+            visible_clause(user), Suggestion.state == PairState.RECOMMENDED, side_answer.is_(None)
+        )
         .where(own.in_(select(model.id).where(model.organization_id == org)))
     )
     since = user.previous_seen_at
-    fresh = select(Suggestion).where(visible_clause(user), Suggestion.state == "recommended")
+    fresh = select(Suggestion).where(
+        visible_clause(user), Suggestion.state == PairState.RECOMMENDED
+    )
     if since is not None:
         fresh = fresh.where(Suggestion.state_changed_at >= since)
     return {
@@ -63,9 +66,7 @@ def party_home(user: User) -> dict:
         },
         "new_recommendations": _count(fresh),
         "active_pairs": _count(
-            select(Suggestion.id).where(
-                visible_clause(user), Suggestion.state.in_(BROKER_WAITING + ("contract",))
-            )
+            select(Suggestion.id).where(visible_clause(user), Suggestion.state.in_(ENGAGED_STATES))
         ),
     }
 
@@ -80,7 +81,7 @@ def broker_home(user: User) -> dict:
         or_(Suggestion.snoozed_until.is_(None), Suggestion.snoozed_until < utcnow()),
     )
     fresh = select(Suggestion.id).where(
-        visible_clause(user), Suggestion.state == "suggested", Suggestion.active.is_(True)
+        visible_clause(user), Suggestion.state == PairState.SUGGESTED, Suggestion.active.is_(True)
     )
     since = user.previous_seen_at
     new_count = _count(fresh.where(Suggestion.created_at >= since)) if since else _count(fresh)

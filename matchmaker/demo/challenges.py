@@ -7,8 +7,9 @@ from sqlalchemy import select
 
 from matchmaker.accounts import users as accounts
 from matchmaker.accounts.models import Organization, User
-from matchmaker.challenges import applications, bottlenecks
+from matchmaker.challenges import bottlenecks
 from matchmaker.challenges.models import (
+    REVIEW_CRITERIA,
     AgencyProfile,
     ApplicationAchievement,
     ApplicationPartner,
@@ -249,7 +250,7 @@ def _applications(today: date) -> int:
             ExpertReview(
                 application_id=application.id,
                 expert_name="刘教授（评审专家）",
-                scores={c: 8.0 for c in applications.REVIEW_CRITERIA},
+                scores={c: 8.0 for c in REVIEW_CRITERIA},
                 total=32.0,
                 comment="方案可行，团队有相关成果积累",
             )

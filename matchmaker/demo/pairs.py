@@ -21,6 +21,7 @@ from matchmaker.listings.models import Achievement, Need
 from matchmaker.pairs import actions as pair_actions
 from matchmaker.pairs import transitions as pairs
 from matchmaker.pairs.models import Contract, Meeting, PairEvent, Suggestion
+from matchmaker.pairs.states import PATH, PairState
 
 # (need ref, achievement ref, the state to walk to, contract amount in 万元)
 WALKS = (
@@ -73,7 +74,6 @@ NEXT_FAIR = "2027年新春科技成果转化对接会"
 # The upcoming fair: registered listings of these pairs (two accepted ones get scheduled).
 NEXT_FAIR_PAIRS = (("N27", "A27"), ("N33", "A35"), ("N32", "A33"), ("N25", "A26"), ("N14", "A15"))
 RECOMMEND_NOTE = "双方技术方向高度契合，建议尽快安排技术交流。"
-PATH = ("recommended", "accepted", "meeting_scheduled", "met", "intention", "contract")
 
 
 def _by_ref(model, ref: str):
@@ -119,38 +119,44 @@ def _contract(amount, signed_on: date) -> dict:
 
 def _walk(pair: Suggestion, target: str, amount, broker: User, staff: User, today: date) -> None:
     actor = _actor(pair, broker, staff)
-    if target == "suggested":
+    if target == PairState.SUGGESTED:
         return
-    if target == "dismissed":
-        pairs.transition(pair.id, actor.id, "dismissed", reason="off_topic", note="方向不一致")
+    if target == PairState.DISMISSED:
+        pairs.transition(
+            pair.id, actor.id, PairState.DISMISSED, reason="off_topic", note="方向不一致"
+        )
         return
-    pairs.transition(pair.id, actor.id, "recommended", note=RECOMMEND_NOTE)
-    if target == "recommended":
+    pairs.transition(pair.id, actor.id, PairState.RECOMMENDED, note=RECOMMEND_NOTE)
+    if target == PairState.RECOMMENDED:
         return
     need_user, ach_user = (
         _member(pair.need.organization_id),
         _member(pair.achievement.organization_id),
     )
-    if target == "declined":
-        pairs.transition(pair.id, need_user.id, "declined", side="need", reason="no_plan")
+    if target == PairState.DECLINED:
+        pairs.transition(pair.id, need_user.id, PairState.DECLINED, side="need", reason="no_plan")
         return
-    pairs.transition(pair.id, need_user.id, "accepted", side="need", note="有兴趣进一步了解")
+    pairs.transition(
+        pair.id, need_user.id, PairState.ACCEPTED, side="need", note="有兴趣进一步了解"
+    )
     if target == "half_answered":
         return
-    pairs.transition(pair.id, ach_user.id, "accepted", side="achievement")
-    if target == "closed":
-        pairs.transition(pair.id, actor.id, "closed", reason="negotiation_failed")
+    pairs.transition(pair.id, ach_user.id, PairState.ACCEPTED, side="achievement")
+    if target == PairState.CLOSED:
+        pairs.transition(pair.id, actor.id, PairState.CLOSED, reason="negotiation_failed")
         return
-    steps = PATH[PATH.index("accepted") + 1 : PATH.index(target) + 1]
+    steps = PATH[PATH.index(PairState.ACCEPTED) + 1 : PATH.index(target) + 1]
     for step in steps:
         meeting = None
-        if step == "meeting_scheduled":
+        if step == PairState.MEETING_SCHEDULED:
             when = today + timedelta(days=10)
             meeting = {
                 "starts_at": f"{when.isoformat()} 14:00",
                 "place": "沈阳市科技成果转化服务中心",
             }
-        contract = _contract(amount, today - timedelta(days=3)) if step == "contract" else None
+        contract = (
+            _contract(amount, today - timedelta(days=3)) if step == PairState.CONTRACT else None
+        )
         pairs.transition(pair.id, actor.id, step, meeting=meeting, contract=contract)
 
 

@@ -9,7 +9,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the fair pages, API routes and CLI."""
-    from matchmaker.fairs import api, cli, views  # noqa: F401  (api: routes)
+    # api and agenda_views add their routes to blueprints when imported.
+    from matchmaker.fairs import agenda_views, api, cli, views  # noqa: F401
 
     app.register_blueprint(views.bp)
     app.cli.add_command(cli.fairs)

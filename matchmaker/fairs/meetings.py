@@ -15,6 +15,7 @@ from matchmaker.fairs.models import Fair, FairParticipant
 from matchmaker.fairs.organize import get_fair, slot_times
 from matchmaker.fairs.plan import require_role
 from matchmaker.pairs.models import CONTRACT_TYPES, Meeting
+from matchmaker.pairs.states import PairState
 
 OUTCOMES = ("held", "no_show", "intention", "contract")
 
@@ -136,7 +137,7 @@ def record_outcome(
         # The pair keeps its state: its broker reschedules or closes it on the workbench.
         meeting.status = "no_show"
     else:
-        target = {"held": "met"}.get(outcome, outcome)
+        target = {"held": PairState.MET}.get(outcome, outcome)
         if terms is not None:
             terms = {
                 "type": terms["contract_type"],

@@ -15,8 +15,7 @@ from matchmaker.core.exceptions import ServiceError
 from matchmaker.core.extensions import db
 from matchmaker.pairs import transitions as pairs
 from matchmaker.pairs.models import Meeting, Suggestion
-
-AFTER_MEETING = ("met", "intention", "contract")
+from matchmaker.pairs.states import PairState, reached
 
 
 def _drop_workbench_meeting(pair_id: int, keep_id: int | None) -> None:
@@ -42,12 +41,12 @@ def _meeting_values(meeting: Meeting) -> dict:
 def schedule(meeting_id: int, actor_id: int | None, note: str = "") -> bool:
     """Move an accepted pair to meeting_scheduled for its fair meeting; False when it stays."""
     meeting = db.session.get(Meeting, meeting_id)
-    if actor_id is None or meeting is None or meeting.suggestion.state != "accepted":
+    if actor_id is None or meeting is None or meeting.suggestion.state != PairState.ACCEPTED:
         return False
     pairs.transition(
         meeting.suggestion_id,
         actor_id,
-        "meeting_scheduled",
+        PairState.MEETING_SCHEDULED,
         note=note,
         meeting=_meeting_values(meeting),
     )
@@ -67,32 +66,36 @@ def follow_up(
     meeting = db.session.get(Meeting, meeting_id)
     pair = db.session.get(Suggestion, meeting.suggestion_id)
     actor = db.session.get(User, actor_id)
-    if pair.state in ("suggested", "recommended") and target == "met":
+    if pair.state in (PairState.SUGGESTED, PairState.RECOMMENDED) and target == PairState.MET:
         return pair.state
-    if pair.state == "suggested":
-        pairs.transition(pair.id, actor_id, "recommended", note=note or "对接会洽谈")
-    if pair.state == "recommended":
+    if pair.state == PairState.SUGGESTED:
+        pairs.transition(pair.id, actor_id, PairState.RECOMMENDED, note=note or "对接会洽谈")
+    if pair.state == PairState.RECOMMENDED:
         for side in ("need", "achievement"):
             if getattr(pair, f"{side}_answer") is None:
                 pairs.transition(
-                    pair.id, actor_id, "accepted", side=side, note="对接会洽谈后表示有意向"
+                    pair.id, actor_id, PairState.ACCEPTED, side=side, note="对接会洽谈后表示有意向"
                 )
-    if pair.state == "accepted":
+    if pair.state == PairState.ACCEPTED:
         pairs.transition(
             pair.id,
             actor_id,
-            "meeting_scheduled",
+            PairState.MEETING_SCHEDULED,
             note=meeting.fair.name,
             meeting=_meeting_values(meeting),
         )
         _drop_workbench_meeting(pair.id, None)
-    if pair.state not in ("meeting_scheduled",) + AFTER_MEETING:
+    if pair.state not in reached(PairState.MEETING_SCHEDULED):
         raise ServiceError(
             f"该配对当前状态不能登记洽谈结果（{pairs.state_label(pair.state)}）", field="outcome"
         )
-    path = ("meeting_scheduled",) + AFTER_MEETING
+    path = reached(PairState.MEETING_SCHEDULED)
     for step in path[path.index(pair.state) + 1 : path.index(target) + 1]:
         pairs.transition(
-            pair.id, actor.id, step, note=note, contract=contract if step == "contract" else None
+            pair.id,
+            actor.id,
+            step,
+            note=note,
+            contract=contract if step == PairState.CONTRACT else None,
         )
     return pair.state

@@ -1,159 +1,37 @@
 """Plan a fair (which pairs meet, when, at which table), publish it, and follow its meetings up."""
 
 import time
+from collections import Counter
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from matchmaker.accounts.models import Organization, User
 from matchmaker.core.db import utcnow
 from matchmaker.core.exceptions import Conflict, Forbidden, ServiceError
 from matchmaker.core.extensions import db
 from matchmaker.fairs import pairs as fair_pairs
-from matchmaker.fairs.models import Fair, FairParticipant, FairRegistration, MustMeet
+from matchmaker.fairs import plan_input
+from matchmaker.fairs.models import Fair, FairRegistration
 from matchmaker.fairs.organize import get_fair, slot_times
 from matchmaker.listings.models import Achievement, Need
-from matchmaker.matching.assign import Candidate, Quotas, assign, greedy_assign
+from matchmaker.matching.assign import assign, greedy_assign
 from matchmaker.matching.timetable import Booking, clashes, timetable
 from matchmaker.pairs.models import Meeting, Suggestion
+from matchmaker.pairs.states import PairState
 
-CLOSED_PAIR_STATES = ("dismissed", "declined", "closed")
-FIXED_MEETINGS = ("confirmed", "held", "no_show")
-
-
-# The default minimum score: the fair's own bottom quartile of candidate scores, never below
-# FLOOR. Under 0.1 a TF-IDF cosine means one or two shared common words (铸件清理打磨 ↔
-# 脊柱手术机器人 scored 0.06); the quartile adapts to fairs whose candidates all score higher,
-# so the weakest quarter of what the matcher found is not given a table. Staff may set their own.
-FLOOR = 0.10
-QUANTILE = 0.25
-# Pairs both sides said yes to meet whatever their score.
-WANTED_STATES = ("accepted", "meeting_scheduled", "met", "intention", "contract")
-
-
-def min_score(fair: Fair, scores: list[float]) -> tuple[float, str]:
-    """The minimum meeting score and where it comes from ("staff" or "auto")."""
-    if fair.min_score is not None:
-        return float(fair.min_score), "staff"
-    if not scores:
-        return FLOOR, "auto"
-    ordered = sorted(scores)
-    quartile = ordered[int(QUANTILE * (len(ordered) - 1))]
-    return round(max(FLOOR, quartile), 2), "auto"
-
-
-def default_org_quota(fair: Fair) -> int:
-    """Meetings an organization may have unless staff set its own quota: the fair's setting, or
-    half the slots (at least one listing's quota) — one representative cannot sit at a table in
-    every slot, and a big organization must not take the tables of everyone else."""
-    if fair.org_quota is not None:
-        return fair.org_quota
-    return max(fair.default_quota, -(-fair.slots_count // 2))
-
-
-def _problem(fair: Fair):
-    """Candidates, quotas, excluded/fixed ids and party availability from the database."""
-    regs = db.session.execute(
-        select(
-            FairRegistration.need_id, FairRegistration.achievement_id, FairRegistration.quota
-        ).where(FairRegistration.fair_id == fair.id)
-    ).all()
-    slots = fair.slots_count
-    listing_quota = {}
-    for need_id, ach_id, quota in regs:
-        key = ("need", need_id) if need_id is not None else ("achievement", ach_id)
-        listing_quota[key] = min(slots, fair.default_quota if quota is None else quota)
-    parts = db.session.execute(
-        select(
-            FairParticipant.organization_id,
-            FairParticipant.quota,
-            FairParticipant.unavailable_slots,
-        ).where(FairParticipant.fair_id == fair.id)
-    ).all()
-    unavailable = {org: set(s or ()) for org, _, s in parts}
-    org_quota = {org: q for org, q, _ in parts if q is not None}
-    must = set(
-        db.session.scalars(select(MustMeet.suggestion_id).where(MustMeet.fair_id == fair.id))
-    )
-    reg_needs = select(FairRegistration.need_id).where(FairRegistration.fair_id == fair.id)
-    reg_achs = select(FairRegistration.achievement_id).where(FairRegistration.fair_id == fair.id)
-    rows = db.session.execute(
-        select(
-            Suggestion.id,
-            Suggestion.need_id,
-            Suggestion.achievement_id,
-            Suggestion.score,
-            Suggestion.state,
-            Suggestion.need_answer,
-            Suggestion.achievement_answer,
-            Need.organization_id,
-            Achievement.organization_id,
-        )
-        .join(Need, Need.id == Suggestion.need_id)
-        .join(Achievement, Achievement.id == Suggestion.achievement_id)
-        .where(
-            Suggestion.need_id.in_(reg_needs),
-            Suggestion.achievement_id.in_(reg_achs),
-            or_(Suggestion.active.is_(True), Suggestion.state != "suggested"),
-        )
-    ).all()
-    candidates, excluded = [], set()
-    called_off = set(
-        db.session.scalars(
-            select(Meeting.suggestion_id).where(
-                Meeting.fair_id == fair.id, Meeting.status == "cancelled"
-            )
-        )
-    )
-    open_scores = []
-    for pid, nid, aid, score, state, n_ans, a_ans, norg, aorg in rows:
-        if state in CLOSED_PAIR_STATES or "declined" in (n_ans, a_ans) or pid in called_off:
-            excluded.add(pid)
-        else:
-            open_scores.append(float(score))
-        candidates.append(Candidate(pid, nid, aid, norg, aorg, float(score), pid in must))
-    floor, source = min_score(fair, open_scores)
-    # Below the floor only pairs someone asked for meet: a must-meet, or both sides interested.
-    excluded |= {
-        c.pair_id
-        for c, row in zip(candidates, rows, strict=True)
-        if c.score < floor and not c.must_meet and row.state not in WANTED_STATES
-    }
-    orgs = {c.need_org for c in candidates} | {c.achievement_org for c in candidates}
-    default_org = default_org_quota(fair)
-    for org in orgs:  # one representative: never more meetings than slots they can attend
-        cap = slots - len(unavailable.get(org, ()))
-        wanted = org_quota.get(org, default_org)
-        org_quota[org] = cap if wanted is None else min(wanted, cap)
-    # Kept by a re-plan: confirmed or past meetings, and those whose pair is already scheduled.
-    fixed = {
-        m.suggestion_id: m
-        for m in db.session.scalars(
-            select(Meeting)
-            .join(Suggestion, Suggestion.id == Meeting.suggestion_id)
-            .where(
-                Meeting.fair_id == fair.id,
-                or_(
-                    Meeting.status.in_(FIXED_MEETINGS),
-                    (Meeting.status == "planned") & (Suggestion.state == "meeting_scheduled"),
-                ),
-            )
-        )
-    }
-    quotas = Quotas(
-        default_listing=min(slots, fair.default_quota),
-        listing=listing_quota,
-        default_org=None,
-        org=org_quota,
-        total=slots * fair.tables_count,
-    )
-    return candidates, quotas, excluded, fixed, unavailable, must, (floor, source)
+# The plan input's constants and rules stay importable from here (views, CLI, tests).
+CLOSED_PAIR_STATES = plan_input.CLOSED_PAIR_STATES
+FLOOR = plan_input.FLOOR
+WANTED_STATES = plan_input.WANTED_STATES
+default_org_quota = plan_input.default_org_quota
+min_score = plan_input.min_score
 
 
 def compute_plan(fair_id: int) -> dict:
     """Assign and timetable a fair without saving anything (the dry run behind preview and CLI)."""
     fair = get_fair(fair_id)
     start = time.perf_counter()
-    candidates, quotas, excluded, fixed, unavailable, must, floor = _problem(fair)
+    given = plan_input.load(fair)
     announced = dict(
         db.session.execute(
             select(Meeting.suggestion_id, Meeting.slot).where(
@@ -161,41 +39,19 @@ def compute_plan(fair_id: int) -> dict:
             )
         ).all()
     )
-    best = assign(candidates, quotas, excluded=excluded, fixed=fixed, prefer=announced)
-    greedy = greedy_assign(candidates, quotas, excluded=excluded, fixed=fixed)
-    by_id = {c.pair_id: c for c in candidates}
-    chosen = [by_id[i] for i in best.pair_ids]
-    plan = timetable(
-        [
-            Booking(
-                c.pair_id,
-                c.need_org,
-                c.achievement_org,
-                fixed[c.pair_id].slot if c.pair_id in fixed else None,
-                fixed[c.pair_id].table_no if c.pair_id in fixed else None,
-                hint=announced.get(c.pair_id),
-            )
-            for c in chosen
-        ],
-        fair.slots_count,
-        fair.tables_count,
-        unavailable,
+    best = assign(
+        given.candidates, given.quotas, excluded=given.excluded, fixed=given.fixed, prefer=announced
     )
-    parties = {
-        c.pair_id: [
-            ("need", c.need_id),
-            ("achievement", c.achievement_id),
-            ("org", c.need_org),
-            ("org", c.achievement_org),
-        ]
-        for c in chosen
-    }
-    degree: dict = {}
-    for p in parties.values():
-        for party in p:
-            degree[party] = degree.get(party, 0) + 1
+    greedy = greedy_assign(
+        given.candidates, given.quotas, excluded=given.excluded, fixed=given.fixed
+    )
+    by_id = {c.pair_id: c for c in given.candidates}
+    chosen = [by_id[i] for i in best.pair_ids]
+    plan = _timetable(fair, given, chosen, announced)
+    parties = {c.pair_id: _parties(c) for c in chosen}
+    degree = Counter(party for p in parties.values() for party in p)
     placed = [by_id[k] for k in plan.placement]
-    report = _report(fair, candidates, floor, placed, quotas)
+    report = _report(fair, given, placed)
     return report | {
         "meetings": len(plan.placement),
         "objective": round(sum(c.score for c in placed), 4),
@@ -206,9 +62,9 @@ def compute_plan(fair_id: int) -> dict:
         "seconds": round(time.perf_counter() - start, 3),
         "lower_bound": plan.lower_bound,
         "unplaced": len(plan.unplaced),
-        "candidates": len(candidates),
-        "excluded": len(excluded),
-        "must_meet": len(must),
+        "candidates": len(given.candidates),
+        "excluded": len(given.excluded),
+        "must_meet": len(given.must),
         "must_meet_missed": len(best.must_meet_missed),
         "optimal": best.optimal,
         "slots": fair.slots_count,
@@ -217,12 +73,44 @@ def compute_plan(fair_id: int) -> dict:
     }
 
 
+def _timetable(fair: Fair, given: plan_input.PlanInput, chosen: list, announced: dict):
+    """Slots and tables for the chosen pairs; fixed meetings stay, announced slots are hints."""
+    fixed = given.fixed
+    bookings = [
+        Booking(
+            c.pair_id,
+            c.need_org,
+            c.achievement_org,
+            fixed[c.pair_id].slot if c.pair_id in fixed else None,
+            fixed[c.pair_id].table_no if c.pair_id in fixed else None,
+            hint=announced.get(c.pair_id),
+        )
+        for c in chosen
+    ]
+    return timetable(bookings, fair.slots_count, fair.tables_count, given.unavailable)
+
+
+def _parties(c) -> list[tuple[str, int]]:
+    """Who must sit at a meeting: both listings and both organizations' representatives."""
+    return [
+        ("need", c.need_id),
+        ("achievement", c.achievement_id),
+        ("org", c.need_org),
+        ("org", c.achievement_org),
+    ]
+
+
 BINS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
 
 
-def _report(fair: Fair, candidates, floor_source, placed, quotas) -> dict:
+def _report(fair: Fair, given: plan_input.PlanInput, placed) -> dict:
     """The plan report: score distribution, the minimum score and who meets most."""
-    floor, source = floor_source
+    floor, source, candidates, quotas = (
+        given.min_score,
+        given.min_score_source,
+        given.candidates,
+        given.quotas,
+    )
     chosen_scores = [c.score for c in placed]
 
     def histogram(values):
@@ -355,7 +243,9 @@ def publish(fair_id: int, actor_id: int | None) -> dict:
         select(Meeting.id)
         .join(Suggestion, Suggestion.id == Meeting.suggestion_id)
         .where(
-            Meeting.fair_id == fair.id, Meeting.status == "planned", Suggestion.state == "accepted"
+            Meeting.fair_id == fair.id,
+            Meeting.status == "planned",
+            Suggestion.state == PairState.ACCEPTED,
         )
     ).all()
     for meeting_id in ready:

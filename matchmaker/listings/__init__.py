@@ -3,8 +3,7 @@ suggestions of words, confidential parts, spreadsheet/JSONL import and export, b
 field taxonomy (administration).
 
 May use: notifications, accounts, core. Sends listing_published / listing_withdrawn.
-Known exception (phase 2): listing pages show the listing's pairs (confidential.py,
-posting.top_suggestions, importing's suggestion export) and import pairs.
+Listing pages and exports read a listing's pairs through core.listing_pairs (pairs registers it).
 """
 
 from flask import Flask

@@ -8,12 +8,9 @@ that a broker recommended; contacts reach a pair's party only once both sides ar
 the same rule the pair page follows.
 """
 
-from sqlalchemy import or_, select
-
 from matchmaker.accounts.models import User
-from matchmaker.core.extensions import db
+from matchmaker.core.listing_pairs import listing_pairs
 from matchmaker.listings.forms import CONFIDENTIAL_PARTS
-from matchmaker.pairs.models import PairEvent, Suggestion
 
 ALWAYS = ("contact",)
 # The listing attributes each part covers.
@@ -46,31 +43,7 @@ def pair_access(user, kind_name: str) -> dict[int, bool]:
         return {}
     if user.organization_id is None:
         return {}
-    from matchmaker.listings.models import Achievement, Need
-
-    if kind_name == "need":
-        own, other, other_model = Suggestion.need_id, Suggestion.achievement_id, Achievement
-    else:
-        own, other, other_model = Suggestion.achievement_id, Suggestion.need_id, Need
-    recommended = or_(
-        Suggestion.state.notin_(("suggested", "dismissed", "closed")),
-        Suggestion.id.in_(
-            select(PairEvent.suggestion_id).where(PairEvent.to_state == "recommended")
-        ),
-    )
-    rows = db.session.execute(
-        select(own, Suggestion.need_answer, Suggestion.achievement_answer).where(
-            other.in_(
-                select(other_model.id).where(other_model.organization_id == user.organization_id)
-            ),
-            recommended,
-        )
-    )
-    found: dict[int, bool] = {}
-    for listing_id, need_answer, achievement_answer in rows:
-        both = need_answer == "interested" and achievement_answer == "interested"
-        found[listing_id] = found.get(listing_id, False) or both
-    return found
+    return listing_pairs().party_access(user, kind_name)
 
 
 class Viewer:

@@ -19,7 +19,6 @@ from matchmaker.listings.files import read_rows, write_table
 from matchmaker.listings.forms import check_listing
 from matchmaker.listings.models import MATURITY_TRL
 from matchmaker.listings.posting import STATUS_LABELS, Kind, _record, kind_of, poster_organization
-from matchmaker.pairs.models import Suggestion
 
 COLUMNS = {
     "achievement": (
@@ -317,23 +316,18 @@ def export_listings(kind_name: str, rows, fmt: str, viewer=None) -> bytes:
 
 def suggestions_for_export(user: User, kind_name: str | None = None, listing_id=None, limit=5000):
     """Active suggestions the user may export: staff all, brokers their fields', owners theirs."""
+    from matchmaker.core.listing_pairs import listing_pairs
     from matchmaker.listings.posting import can_see_suggestions, get_visible
 
-    stmt = select(Suggestion).where(Suggestion.active.is_(True))
     if kind_name and listing_id:
         kind = kind_of(kind_name)
         listing = get_visible(kind.name, listing_id, user)
         if not can_see_suggestions(user, kind, listing):
             raise Forbidden("无权导出该信息的匹配建议")
-        own = Suggestion.need_id if kind.name == "need" else Suggestion.achievement_id
-        stmt = stmt.where(own == listing.id)
-    elif user.role not in ("staff", "broker"):
+        return listing_pairs().exportable(user, kind.name, listing.id, limit)
+    if user.role not in ("staff", "broker"):
         raise Forbidden("只有工作人员和技术经纪人可以导出全部匹配建议")
-    else:
-        from matchmaker.pairs.access import visible_clause
-
-        stmt = stmt.where(visible_clause(user))  # a broker: only pairs in their fields
-    return db.session.scalars(stmt.order_by(Suggestion.score.desc()).limit(limit)).all()
+    return listing_pairs().exportable(user, None, None, limit)
 
 
 def export_suggestions(rows, fmt: str) -> bytes:

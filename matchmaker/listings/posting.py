@@ -383,18 +383,12 @@ def history(kind_name: str, listing_id: int) -> list[ListingEvent]:
 
 def top_suggestions(kind_name: str, listing, user: User | None, limit: int = 10) -> list:
     """The listing's best active suggestions, with the counterpart the user may see."""
-    from matchmaker.pairs.models import Suggestion
+    from matchmaker.core.listing_pairs import listing_pairs
 
     kind = kind_of(kind_name)
     if not can_see_suggestions(user, kind, listing):
         return []
-    own = Suggestion.need_id if kind.name == "need" else Suggestion.achievement_id
-    rows = db.session.scalars(
-        select(Suggestion)
-        .where(own == listing.id, Suggestion.active.is_(True))
-        .order_by(Suggestion.score.desc(), Suggestion.id)
-        .limit(limit * 3)
-    ).all()
+    rows = listing_pairs().ranked(kind.name, listing.id, limit * 3)
     out = []
     for row in rows:
         other = row.achievement if kind.name == "need" else row.need

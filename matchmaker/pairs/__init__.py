@@ -9,8 +9,12 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the workbench pages, the pair API routes and the pairs CLI."""
-    from matchmaker.pairs import api, cli, views  # noqa: F401  (api: routes)
+    """Register the workbench pages, pair API routes, pairs CLI and readers of a listing's pairs."""
+    from matchmaker.core.listing_pairs import register
+
+    # api and figure_views add their routes to blueprints when imported.
+    from matchmaker.pairs import api, cli, figure_views, listing_pairs, views  # noqa: F401
 
     app.register_blueprint(views.bp)
+    register(app, listing_pairs.READERS)
     app.cli.add_command(cli.pairs)

@@ -6,6 +6,7 @@ from matchmaker.accounts.models import User
 from matchmaker.core.exceptions import Forbidden
 from matchmaker.listings.models import Achievement, Need, achievement_fields, need_fields
 from matchmaker.pairs.models import PairEvent, Suggestion
+from matchmaker.pairs.states import MAYBE_UNSEEN, PairState
 
 BROKER_ROLES = ("broker", "staff")
 
@@ -38,9 +39,9 @@ def sides_of(user: User, pair: Suggestion) -> list[str]:
 
 
 def was_recommended(pair: Suggestion) -> bool:
-    if pair.state not in ("suggested", "dismissed", "closed"):
+    if pair.state not in MAYBE_UNSEEN:
         return True
-    return any(e.to_state == "recommended" for e in pair.events)
+    return any(e.to_state == PairState.RECOMMENDED for e in pair.events)
 
 
 def can_view(user: User, pair: Suggestion) -> bool:
@@ -85,9 +86,9 @@ def visible_clause(user: User):
         )
     org_id = user.organization_id or -1
     recommended_once = or_(
-        Suggestion.state.notin_(("suggested", "dismissed", "closed")),
+        Suggestion.state.notin_(MAYBE_UNSEEN),
         exists().where(
-            PairEvent.suggestion_id == Suggestion.id, PairEvent.to_state == "recommended"
+            PairEvent.suggestion_id == Suggestion.id, PairEvent.to_state == PairState.RECOMMENDED
         ),
     )
     own = or_(

@@ -16,6 +16,7 @@ from matchmaker.core.paging import positive_int
 from matchmaker.listings.models import Achievement, Need
 from matchmaker.pairs.access import BROKER_ROLES, check_broker
 from matchmaker.pairs.models import Suggestion
+from matchmaker.pairs.states import PairState
 from matchmaker.pairs.transitions import (
     FINAL_STATES,
     active_user,
@@ -156,18 +157,18 @@ def propose(actor_id: int, need_id: int | str, achievement_id: int | str, note: 
         score=0.0,
         terms=[],
         same_field=bool({f.id for f in need.fields} & {f.id for f in achievement.fields}),
-        state="suggested",
+        state=PairState.SUGGESTED,
         broker_id=actor.id if actor.role == "broker" else None,
         claimed_by_id=actor.id if actor.role == "broker" else None,
     )
     db.session.add(pair)
-    record_event(pair, actor, "propose", "suggested", note=note.strip())
+    record_event(pair, actor, "propose", PairState.SUGGESTED, note=note.strip())
     try:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         raise Conflict("该配对已存在") from None
-    after_commit(pair.id, None, "suggested", actor.id)
+    after_commit(pair.id, None, PairState.SUGGESTED, actor.id)
     return pair
 
 
@@ -179,7 +180,7 @@ def _published(model, listing_id):
     return row if row is not None and row.status == "published" else None
 
 
-BULK_ACTIONS = ("recommended", "dismissed", "claim", "snooze")
+BULK_ACTIONS = (PairState.RECOMMENDED, PairState.DISMISSED, "claim", "snooze")
 
 
 def bulk(pair_ids, actor_id: int, action: str, reason: str = "", note: str = "", days=7) -> dict:

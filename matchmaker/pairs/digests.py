@@ -24,11 +24,11 @@ from matchmaker.listings.models import Achievement, Need
 from matchmaker.notifications.models import Digest, OutboxEmail
 from matchmaker.pairs.access import visible_clause
 from matchmaker.pairs.models import PairEvent, Suggestion
+from matchmaker.pairs.states import BROKER_WAITING, PairState
 
 log = logging.getLogger(__name__)
 PERIODS = {"week": timedelta(days=7), "day": timedelta(days=1)}
 # States in which a pair waits on its broker (both sides answered; the broker moves it on).
-BROKER_WAITING = ("accepted", "meeting_scheduled", "met", "intention")
 LISTED = 5  # pairs named in an e-mail; the rest are counted
 
 
@@ -152,7 +152,7 @@ def broker_letter(broker: User, since: datetime, period: str) -> Letter | None:
     in_fields = visible_clause(broker)
     new = select(Suggestion).where(
         in_fields,
-        Suggestion.state == "suggested",
+        Suggestion.state == PairState.SUGGESTED,
         Suggestion.active.is_(True),
         Suggestion.created_at >= since,
     )
@@ -191,7 +191,7 @@ def organization_letter(org: Organization, since: datetime, period: str) -> Lett
     )
     recommended = exists().where(
         PairEvent.suggestion_id == Suggestion.id,
-        PairEvent.to_state == "recommended",
+        PairEvent.to_state == PairState.RECOMMENDED,
         PairEvent.at >= since,
     )
     count, top = _count_and_top(select(Suggestion).where(own, recommended))

@@ -1,6 +1,7 @@
 """The funnel per broker and per field: how many pairs reached each stage, and how fast."""
 
 from collections import defaultdict
+from itertools import pairwise
 from statistics import median
 
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from matchmaker.core.exceptions import ServiceError
 from matchmaker.core.exports import Sheet, write_sheets
 from matchmaker.core.extensions import db
 from matchmaker.pairs.models import Contract, PairEvent, Suggestion
+from matchmaker.pairs.states import PATH, PairState
 
 GROUPINGS = {"broker": "技术经纪人", "field": "技术领域"}
 COUNTS = (
@@ -21,19 +23,12 @@ COUNTS = (
     ("contracts", "签约"),
 )
 # Consecutive stages whose median gap in days is reported.
-GAPS = (
-    ("suggested", "recommended"),
-    ("recommended", "accepted"),
-    ("accepted", "meeting_scheduled"),
-    ("meeting_scheduled", "met"),
-    ("met", "intention"),
-    ("intention", "contract"),
-)
+GAPS = tuple(pairwise(PATH))
 STAGE_REACHED = {
-    "recommended": "recommended",
-    "meetings": "meeting_scheduled",
-    "intentions": "intention",
-    "contracts": "contract",
+    PairState.RECOMMENDED: PairState.RECOMMENDED,
+    "meetings": PairState.MEETING_SCHEDULED,
+    "intentions": PairState.INTENTION,
+    "contracts": PairState.CONTRACT,
 }
 
 
@@ -79,10 +74,10 @@ def _empty(name: str) -> dict:
 
 
 def _add(row: dict, pair: Suggestion, events: list, contract) -> None:
-    reached = {"suggested": pair.created_at}
+    reached = {PairState.SUGGESTED: pair.created_at}
     for event in events:
         reached.setdefault(event.to_state, event.at)
-    if any(e.from_state == "suggested" and e.kind == "transition" for e in events):
+    if any(e.from_state == PairState.SUGGESTED and e.kind == "transition" for e in events):
         row["reviewed"] += 1
     if "interested" in (pair.need_answer, pair.achievement_answer):
         row["interested"] += 1

@@ -16,6 +16,7 @@ from matchmaker.core.extensions import db
 from matchmaker.core.local_time import LOCAL_TIME, to_local
 from matchmaker.pairs.access import check_broker
 from matchmaker.pairs.models import Meeting, Suggestion
+from matchmaker.pairs.states import PairState
 
 OPEN = ("planned", "confirmed")
 DURATION = timedelta(hours=1)
@@ -85,7 +86,7 @@ def _reason(reason: str) -> str:
 
 
 def _open_meeting(pair: Suggestion) -> Meeting:
-    if pair.state != "meeting_scheduled":
+    if pair.state != PairState.MEETING_SCHEDULED:
         raise Conflict("该配对当前没有待进行的约见")
     meeting = current(pair.id)
     if meeting is None or meeting.status not in OPEN:
@@ -139,14 +140,14 @@ def cancel(pair_id: int, actor_id: int, reason: str) -> Suggestion:
         meeting.status, meeting.change_reason = "cancelled", reason
         meeting.sequence += 1
         note = f"约见已取消：{reason}"
-        pairs.record_event(pair, actor, "transition", "accepted", note=note)
-        pair.state, pair.state_changed_at = "accepted", utcnow()
+        pairs.record_event(pair, actor, "transition", PairState.ACCEPTED, note=note)
+        pair.state, pair.state_changed_at = PairState.ACCEPTED, utcnow()
         _tell(pair, actor, "meeting_cancelled", f"对接{notices._pair_title(pair)}的{note}")
     except ServiceError:
         db.session.rollback()
         raise
     pairs.commit_pair(pair)
-    pairs.after_commit(pair.id, "meeting_scheduled", "accepted", actor.id)
+    pairs.after_commit(pair.id, PairState.MEETING_SCHEDULED, PairState.ACCEPTED, actor.id)
     return pair
 
 

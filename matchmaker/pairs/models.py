@@ -19,31 +19,17 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matchmaker.accounts.models import User
-from matchmaker.core.db import Base, in_list, utcnow
+from matchmaker.core.db import Base, in_list, not_in_list, utcnow
 from matchmaker.listings.models import Achievement, Need
 
-PAIR_STATES = (
-    "suggested",
-    "recommended",
-    "accepted",
-    "declined",
-    "meeting_scheduled",
-    "met",
-    "intention",
-    "contract",
-    "dismissed",
-    "closed",
-)
+# PAIR_STATES stays importable from here: the API and its schemas check a target state with it.
+from matchmaker.pairs.states import ENGAGED_STATES, PAIR_STATES, PairState
+
 SIDE_ANSWERS = ("interested", "declined")
-# States in which both sides have said they are interested.
-# States in which both sides have said they are interested.
-ENGAGED_STATES = ("accepted", "meeting_scheduled", "met", "intention", "contract")
-# What a pair event records: a move of the state machine, or work on the pair that keeps its state.
 # What a pair event records: a move of the state machine, or work on the pair that keeps its state.
 EVENT_KINDS = ("transition", "answer", "note", "claim", "unclaim", "snooze", "reassign", "propose")
 PAIR_SOURCES = ("matcher", "broker")
 MEETING_STATUSES = ("planned", "confirmed", "held", "no_show", "cancelled")
-# National technology-contract categories.
 # National technology-contract categories.
 CONTRACT_TYPES = ("技术开发", "技术转让", "技术许可", "技术咨询", "技术服务")
 
@@ -65,13 +51,13 @@ class Suggestion(Base):
         ),
         CheckConstraint("score >= 0", name="score"),
         CheckConstraint(
-            "state NOT IN ('accepted', 'meeting_scheduled', 'met', 'intention', 'contract') OR "
+            not_in_list("state", ENGAGED_STATES) + " OR "
             "(COALESCE(need_answer, '') = 'interested' "
             "AND COALESCE(achievement_answer, '') = 'interested')",
             name="engaged_answers",
         ),
         CheckConstraint(
-            "state <> 'declined' OR COALESCE(need_answer, '') = 'declined' "
+            f"state <> '{PairState.DECLINED}' OR COALESCE(need_answer, '') = 'declined' "
             "OR COALESCE(achievement_answer, '') = 'declined'",
             name="declined_answer",
         ),
@@ -99,7 +85,7 @@ class Suggestion(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     source: Mapped[str] = mapped_column(String(12), default="matcher")
 
-    state: Mapped[str] = mapped_column(String(20), default="suggested")
+    state: Mapped[str] = mapped_column(String(20), default=PairState.SUGGESTED)
     need_answer: Mapped[str | None] = mapped_column(String(12))
     achievement_answer: Mapped[str | None] = mapped_column(String(12))
     reason: Mapped[str] = mapped_column(String(40), default="")

@@ -1,6 +1,7 @@
 """What a pair's people are told: who acts next after a pair event, and reminders for pairs
 waiting on someone."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
@@ -13,6 +14,7 @@ from matchmaker.notifications.models import Notification
 from matchmaker.notifications.notify import notify, org_members
 from matchmaker.pairs.access import was_recommended
 from matchmaker.pairs.models import PairEvent, Suggestion
+from matchmaker.pairs.states import BROKER_WAITING, PairState, reached
 from matchmaker.pairs.transitions import SIDE_LABELS, reason_label, state_label
 
 
@@ -27,74 +29,108 @@ def _pair_title(pair: Suggestion) -> str:
 def recommendation_note(pair: Suggestion) -> str:
     """What the broker wrote to both parties when recommending the pair (the latest one)."""
     for event in reversed(pair.events):
-        if event.to_state == "recommended" and event.kind in ("transition", "propose"):
+        if event.to_state == PairState.RECOMMENDED and event.kind in ("transition", "propose"):
             return event.note or ""
     return ""
 
 
+@dataclass(frozen=True)
+class _Told:
+    """Who hears about one pair event, and what every message of it shares."""
+
+    pair: Suggestion
+    event: PairEvent
+    actor_id: int
+    title: str
+    link: str
+    need_side: list
+    achievement_side: list
+    broker: User | None
+
+    @property
+    def parties(self) -> list:
+        return self.need_side + self.achievement_side
+
+    def send(self, users, kind: str, message: str) -> None:
+        notify(users, kind, message, self.link, self.actor_id)
+
+
 def on_pair_event(pair: Suggestion, event: PairEvent, actor: User) -> None:
     """Tell the people who must act next (or who asked to know) about a pair event."""
-    title = _pair_title(pair)
-    link = pair_link(pair.id)
-    need_side = org_members(pair.need.organization_id)
-    achievement_side = org_members(pair.achievement.organization_id)
-    broker = db.session.get(User, pair.broker_id) if pair.broker_id else None
-    to = event.to_state
-    if event.kind == "reassign":
-        notify([broker], "pair_assigned", f"工作人员将配对{title}分配给您", link, actor.id)
-    elif event.kind == "transition" and to == "recommended":
-        note = f"。推荐说明：{event.note}" if event.note else ""
-        notify(
-            need_side + achievement_side,
-            "pair_recommended",
-            f"技术经纪人向贵单位推荐了对接{title}，请答复是否有合作意向{note}",
-            link,
-            actor.id,
+    if event.kind == "transition":
+        react = ON_TRANSITION.get(event.to_state)
+    else:
+        react = ON_KIND.get(event.kind)
+    if react is None:
+        return  # notes, claims, snoozes and proposals tell nobody
+    react(
+        _Told(
+            pair=pair,
+            event=event,
+            actor_id=actor.id,
+            title=_pair_title(pair),
+            link=pair_link(pair.id),
+            need_side=org_members(pair.need.organization_id),
+            achievement_side=org_members(pair.achievement.organization_id),
+            broker=db.session.get(User, pair.broker_id) if pair.broker_id else None,
         )
-    elif event.kind == "answer":
-        side = SIDE_LABELS[event.side]
-        if to == "declined":
-            other = achievement_side if event.side == "need" else need_side
-            reason = reason_label(event.reason)
-            message = f"{side}婉拒了对接{title}，原因：{reason}" + (
-                f"（{event.note}）" if event.note else ""
-            )
-            notify([broker] + other, "pair_declined", message, link, actor.id)
-        elif to == "accepted":
-            notify(
-                need_side + achievement_side,
-                "pair_accepted",
-                f"对接{title}双方均有意向，现可查看对方联系方式",
-                link,
-                actor.id,
-            )
-            notify(
-                [broker], "pair_accepted", f"对接{title}双方均有意向，请安排约见", link, actor.id
-            )
-        else:
-            notify([broker], "pair_answer", f"{side}对{title}表示有意向", link, actor.id)
-    elif event.kind == "transition" and to in ("meeting_scheduled", "met", "intention", "contract"):
-        notify(
-            need_side + achievement_side + [broker],
-            f"pair_{to}",
-            f"对接{title}进展：{state_label(to)}",
-            link,
-            actor.id,
+    )
+
+
+def _reassigned(t: _Told) -> None:
+    t.send([t.broker], "pair_assigned", f"工作人员将配对{t.title}分配给您")
+
+
+def _recommended(t: _Told) -> None:
+    note = f"。推荐说明：{t.event.note}" if t.event.note else ""
+    t.send(
+        t.parties,
+        "pair_recommended",
+        f"技术经纪人向贵单位推荐了对接{t.title}，请答复是否有合作意向{note}",
+    )
+
+
+def _answered(t: _Told) -> None:
+    side = SIDE_LABELS[t.event.side]
+    if t.event.to_state == PairState.DECLINED:
+        other = t.achievement_side if t.event.side == "need" else t.need_side
+        message = f"{side}婉拒了对接{t.title}，原因：{reason_label(t.event.reason)}" + (
+            f"（{t.event.note}）" if t.event.note else ""
         )
-    elif event.kind == "transition" and to == "closed":
-        parties = need_side + achievement_side if was_recommended(pair) else []
-        notify(
-            parties + [broker],
-            "pair_closed",
-            f"对接{title}已关闭，原因：{reason_label(event.reason)}",
-            link,
-            actor.id,
-        )
+        t.send([t.broker] + other, "pair_declined", message)
+    elif t.event.to_state == PairState.ACCEPTED:
+        t.send(t.parties, "pair_accepted", f"对接{t.title}双方均有意向，现可查看对方联系方式")
+        t.send([t.broker], "pair_accepted", f"对接{t.title}双方均有意向，请安排约见")
+    else:
+        t.send([t.broker], "pair_answer", f"{side}对{t.title}表示有意向")
+
+
+def _progressed(t: _Told) -> None:
+    to = t.event.to_state
+    t.send(t.parties + [t.broker], f"pair_{to}", f"对接{t.title}进展：{state_label(to)}")
+
+
+def _closed(t: _Told) -> None:
+    parties = t.parties if was_recommended(t.pair) else []
+    t.send(
+        parties + [t.broker],
+        "pair_closed",
+        f"对接{t.title}已关闭，原因：{reason_label(t.event.reason)}",
+    )
+
+
+# Event kinds other than a state move, and the moves, with who is told what.
+ON_KIND = {"reassign": _reassigned, "answer": _answered}
+ON_TRANSITION = {
+    PairState.RECOMMENDED: _recommended,
+    **dict.fromkeys(reached(PairState.MEETING_SCHEDULED), _progressed),
+    PairState.CLOSED: _closed,
+}
 
 
 # --- reminders ------------------------------------------------------------------------------------
 
-WAITING_STATES = ("recommended", "accepted", "meeting_scheduled", "met", "intention")
+WAITING_STATES = (PairState.RECOMMENDED, *BROKER_WAITING)
 
 
 def send_reminders(days: int | None = None, now=None) -> dict:
@@ -133,7 +169,7 @@ def send_reminders(days: int | None = None, now=None) -> dict:
 
 def _waiting_on(pair: Suggestion, days: int):
     title = _pair_title(pair)
-    if pair.state == "recommended":
+    if pair.state == PairState.RECOMMENDED:
         users = []
         if pair.need_answer is None:
             users += org_members(pair.need.organization_id)

@@ -14,6 +14,7 @@ from matchmaker.core.paging import positive_int
 from matchmaker.listings.models import Need, achievement_fields, need_fields
 from matchmaker.pairs.access import visible_clause
 from matchmaker.pairs.models import Suggestion
+from matchmaker.pairs.states import PairState
 
 CLAIM_FILTERS = ("all", "mine", "unclaimed", "others")
 
@@ -83,7 +84,7 @@ def queue(user: User, filters: QueueFilters, page: int = 1, per_page: int = 20):
     """The broker's review queue: pairs in their fields, best (and optionally bottleneck) first."""
     stmt = select(Suggestion).join(Need, Need.id == Suggestion.need_id).where(visible_clause(user))
     if filters.unreviewed:
-        stmt = stmt.where(Suggestion.state == "suggested", Suggestion.active.is_(True))
+        stmt = stmt.where(Suggestion.state == PairState.SUGGESTED, Suggestion.active.is_(True))
     elif filters.state:
         stmt = stmt.where(Suggestion.state == filters.state)
     if not filters.show_snoozed:
@@ -137,7 +138,7 @@ def candidates_for_need(need_id: int, exclude_id: int, limit: int = 5) -> list[S
         db.session.scalars(
             select(Suggestion)
             .where(Suggestion.need_id == need_id, Suggestion.id != exclude_id)
-            .where(Suggestion.state.notin_(("dismissed",)))
+            .where(Suggestion.state.notin_((PairState.DISMISSED,)))
             .order_by(Suggestion.score.desc())
             .limit(limit)
             .options(selectinload(Suggestion.achievement))  # the page names each one

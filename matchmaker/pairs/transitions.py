@@ -22,34 +22,15 @@ from matchmaker.core.text_limits import NOTE_MAX, check_length
 from matchmaker.listings.models import Achievement, Need
 from matchmaker.pairs.access import BROKER_ROLES, can_view, check_broker, sides_of, was_recommended
 from matchmaker.pairs.models import CONTRACT_TYPES, Contract, Meeting, PairEvent, Suggestion
+from matchmaker.pairs.states import (  # noqa: F401  (TRANSITIONS, FINAL_STATES: used through here)
+    ANSWER_STATES,
+    FINAL_STATES,
+    PAIR_STATES,
+    TRANSITIONS,
+    PairState,
+    state_label,
+)
 
-STATE_LABELS = {
-    "suggested": "系统建议",
-    "recommended": "已推荐",
-    "accepted": "双方有意向",
-    "declined": "已婉拒",
-    "meeting_scheduled": "已约见",
-    "met": "已洽谈",
-    "intention": "合作意向",
-    "contract": "已签约",
-    "dismissed": "已驳回",
-    "closed": "已关闭",
-}
-# Moves a broker makes; party answers (accepted/declined from recommended) are handled apart.
-TRANSITIONS = {
-    "suggested": ("recommended", "dismissed", "closed"),
-    "recommended": ("closed",),
-    "accepted": ("meeting_scheduled", "closed"),
-    "declined": ("closed",),
-    "meeting_scheduled": ("met", "closed"),
-    "met": ("intention", "closed"),
-    "intention": ("contract", "closed"),
-    "contract": (),
-    "dismissed": (),
-    "closed": (),
-}
-ANSWER_STATES = ("accepted", "declined")
-FINAL_STATES = ("contract", "dismissed", "closed")
 DISMISS_REASONS = {
     "off_topic": "内容不相关",
     "maturity_mismatch": "成熟度不匹配",
@@ -76,10 +57,6 @@ MAX_REASON = 40
 MAX_NOTE = NOTE_MAX
 
 
-def state_label(state: str | None) -> str:
-    return STATE_LABELS.get(state or "", state or "")
-
-
 def reason_label(reason: str) -> str:
     for table in (DISMISS_REASONS, DECLINE_REASONS, CLOSE_REASONS):
         if reason in table:
@@ -89,13 +66,13 @@ def reason_label(reason: str) -> str:
 
 def is_worked(pair: Suggestion) -> bool:
     """Whether a broker or party has touched the pair; a rematch must then leave it alone."""
-    return pair.state != "suggested" or pair.source == "broker" or bool(pair.events)
+    return pair.state != PairState.SUGGESTED or pair.source == "broker" or bool(pair.events)
 
 
 def worked_clause():
     """SQL condition true for worked pairs, for reruns that update suggestions in bulk."""
     return or_(
-        Suggestion.state != "suggested",
+        Suggestion.state != PairState.SUGGESTED,
         Suggestion.source == "broker",
         exists().where(PairEvent.suggestion_id == Suggestion.id),
     )
@@ -208,7 +185,7 @@ def transition(
         # Who may act comes first: someone outside the pair learns nothing from its validation.
         if not can_view(actor, pair):
             raise Forbidden("无权操作该配对")
-        if to not in STATE_LABELS:
+        if to not in PAIR_STATES:
             raise ServiceError(f"未知的目标状态：{to}", field="to")
         if side not in (None, "", "need", "achievement"):
             raise ServiceError("side 只能是 need 或 achievement", field="side")
@@ -217,7 +194,9 @@ def transition(
             raise Conflict(
                 f"该配对已被他人修改（当前状态：{state_label(pair.state)}），请刷新后重试"
             )
-        if to in ANSWER_STATES and (from_state == "recommended" or actor.role not in BROKER_ROLES):
+        if to in ANSWER_STATES and (
+            from_state == PairState.RECOMMENDED or actor.role not in BROKER_ROLES
+        ):
             event = _answer(pair, actor, to, side or None, reason, note)
         else:
             event = _move(pair, actor, to, reason, note, contract, meeting)
@@ -242,27 +221,27 @@ def _move(pair, actor, to, reason, note, contract, meeting) -> PairEvent:
     check_broker(actor, pair)
     if to not in TRANSITIONS[pair.state]:
         raise _illegal(pair, to)
-    if to == "dismissed":
+    if to == PairState.DISMISSED:
         if reason not in DISMISS_REASONS:
             raise ServiceError("请选择驳回原因", field="reason")
         if reason == "other" and not note:
             raise ServiceError("原因为“其他”时请填写说明", field="note")
-    if to == "closed" and not reason:
+    if to == PairState.CLOSED and not reason:
         raise ServiceError("关闭配对时请填写原因", field="reason")
     if len(reason) > MAX_REASON:
         raise ServiceError(f"原因不能超过{MAX_REASON}个字符", field="reason")
-    if to == "contract":
+    if to == PairState.CONTRACT:
         db.session.add(Contract(suggestion=pair, recorded_by_id=actor.id, **_contract(contract)))
-    if to == "meeting_scheduled":
+    if to == PairState.MEETING_SCHEDULED:
         db.session.add(Meeting(suggestion=pair, **_meeting(meeting)))
-    if to == "met":
+    if to == PairState.MET:
         for row in db.session.scalars(select(Meeting).where(Meeting.suggestion_id == pair.id)):
             if row.status in ("planned", "confirmed"):
                 row.status = "held"
     event = record_event(pair, actor, "transition", to, reason=reason, note=note)
     if actor.role == "broker" and pair.broker_id is None:
         pair.broker_id = actor.id
-    if to in ("dismissed", "closed"):
+    if to in (PairState.DISMISSED, PairState.CLOSED):
         pair.reason = reason
     _set_state(pair, to)
     return event
@@ -289,24 +268,24 @@ def _answer(pair, actor, to, side, reason, note) -> PairEvent:
             if len(own) > 1:
                 raise ServiceError("请指明代表需求方还是成果方答复", field="side")
             side = own[0]
-    if pair.state != "recommended":
+    if pair.state != PairState.RECOMMENDED:
         raise Conflict(f"该配对当前为「{state_label(pair.state)}」，不能再答复")
     column = f"{side}_answer"
     if getattr(pair, column) is not None:
         raise Conflict(f"{SIDE_LABELS[side]}已经答复过")
-    if to == "declined" and not reason:
+    if to == PairState.DECLINED and not reason:
         raise ServiceError("婉拒时请说明原因", field="reason")
     if len(reason) > MAX_REASON:
         raise ServiceError(f"原因不能超过{MAX_REASON}个字符", field="reason")
-    answer = "interested" if to == "accepted" else "declined"
+    answer = "interested" if to == PairState.ACCEPTED else "declined"
     setattr(pair, column, answer)
     if answer == "declined":
-        new_state = "declined"
+        new_state = PairState.DECLINED
         pair.reason = reason
     elif pair.need_answer == "interested" and pair.achievement_answer == "interested":
-        new_state = "accepted"
+        new_state = PairState.ACCEPTED
     else:
-        new_state = "recommended"
+        new_state = PairState.RECOMMENDED
     event = record_event(pair, actor, "answer", new_state, side=side, reason=reason, note=note)
     _set_state(pair, new_state)
     return event
@@ -362,14 +341,14 @@ def outcome_message(pair_id: int) -> str:
     if event.kind == "answer":
         side = SIDE_LABELS.get(event.side or "", "")
         other = SIDE_LABELS["achievement" if event.side == "need" else "need"]
-        if event.to_state == "declined":
+        if event.to_state == PairState.DECLINED:
             return f"已记录{side}婉拒，{now}"
-        if event.to_state == "accepted":
+        if event.to_state == PairState.ACCEPTED:
             return f"已记录{side}有意向：双方均有意向，{now}，可查看对方联系方式"
         return f"已记录{side}有意向，等待{other}答复；{now}"
-    if pair.state == "recommended":
+    if pair.state == PairState.RECOMMENDED:
         return f"已推荐给双方，等待双方答复；{now}"
-    if pair.state == "meeting_scheduled":
+    if pair.state == PairState.MEETING_SCHEDULED:
         from matchmaker.pairs.meetings import current, describe
 
         meeting = current(pair.id)

@@ -11,12 +11,12 @@ from matchmaker.accounts.auth import roles_required
 from matchmaker.core import form_tokens, paging
 from matchmaker.core.display import money
 from matchmaker.core.exceptions import Forbidden, ServiceError
-from matchmaker.core.exports import MIMETYPES
 from matchmaker.core.extensions import db
 from matchmaker.core.once import once
 from matchmaker.core.safe_redirect import redirect_back
 from matchmaker.listings.taxonomy import all_fields
 from matchmaker.notifications import notify as notifications
+from matchmaker.notifications import views as notification_views
 from matchmaker.pairs import (
     access as pair_access,
 )
@@ -27,9 +27,6 @@ from matchmaker.pairs import (
     data as pair_data,
 )
 from matchmaker.pairs import (
-    figures as broker_figures,
-)
-from matchmaker.pairs import (
     meetings as pair_meetings,
 )
 from matchmaker.pairs import notices
@@ -38,6 +35,7 @@ from matchmaker.pairs import (
 )
 from matchmaker.pairs import transitions as service
 from matchmaker.pairs.models import CONTRACT_TYPES
+from matchmaker.pairs.states import PairState
 
 bp = Blueprint("workbench", __name__, template_folder="templates")
 
@@ -78,11 +76,11 @@ def new_form_token() -> str:
     return form_tokens.new_token()
 
 
-@bp.app_template_global()
-def unread_notifications() -> int:
-    if not current_user.is_authenticated:
-        return 0
-    return notifications.unread_count(current_user.id)
+# The notification pages live with notifications and keep their workbench endpoints; the funnel
+# pages are in figure_views.py, on this blueprint too.
+bp.add_app_template_global(notification_views.unread_notifications, "unread_notifications")
+for _rule, _view, _methods in notification_views.ROUTES:
+    bp.add_url_rule(_rule, view_func=_view, methods=_methods)
 
 
 def _page() -> int:
@@ -247,14 +245,14 @@ def move(pair_id: int):
                 "amount": form.get("amount", ""),
                 "signed_on": form.get("signed_on", ""),
             }
-            if to == "contract"
+            if to == PairState.CONTRACT
             else None,
             meeting={
                 "starts_at": form.get("starts_at", ""),
                 "place": form.get("place", ""),
                 "online_url": form.get("online_url", ""),
             }
-            if to == "meeting_scheduled"
+            if to == PairState.MEETING_SCHEDULED
             else None,
             expected_version=paging.positive_int(version),
         )
@@ -349,61 +347,4 @@ def mine():
         sides_of=pair_access.sides_of,
         revealed=pair_access.contacts_revealed,
         decline_reasons=service.DECLINE_REASONS,
-    )
-
-
-# --- notifications and mail ------------------------------------------------------------------
-
-
-@bp.get("/notifications")
-@roles_required()
-def notification_list():
-    result = notifications.for_user(current_user.id, page=_page())
-    return render_template("pairs/notifications.html", result=result)
-
-
-@bp.post("/notifications/read")
-@roles_required()
-def notifications_read():
-    raw = request.form.get("id", "")
-    notifications.mark_read(current_user.id, paging.positive_int(raw))
-    return redirect_back("next", fallback=url_for("workbench.notification_list"))
-
-
-@bp.get("/outbox")
-@roles_required("staff")
-def outbox():
-    status = request.args.get("status") or None
-    result = notifications.outbox(page=_page(), status=status)
-    return render_template("pairs/outbox.html", result=result, status=status)
-
-
-# --- figures ---------------------------------------------------------------------------------
-
-
-@bp.get("/workbench/figures")
-@roles_required("broker", "staff")
-def figures():
-    by = request.args.get("by", "broker")
-    rows = broker_figures.figures(by, current_user)
-    return render_template(
-        "pairs/figures.html",
-        rows=rows,
-        by=by,
-        groupings=broker_figures.GROUPINGS,
-        counts=broker_figures.COUNTS,
-        gaps=[f"{a}→{b}" for a, b in broker_figures.GAPS],
-    )
-
-
-@bp.get("/workbench/figures.<fmt>")
-@roles_required("broker", "staff")
-def figures_export(fmt: str):
-    by = request.args.get("by", "broker")
-    if fmt not in MIMETYPES:
-        raise ServiceError("导出格式须为 csv 或 xlsx", field="format")
-    return Response(
-        broker_figures.export(by, fmt, current_user),
-        content_type=MIMETYPES[fmt],
-        headers={"Content-Disposition": f"attachment; filename=pair-figures-{by}.{fmt}"},
     )

@@ -10,34 +10,36 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from matchmaker.core import worker_health
 from matchmaker.core.db import utcnow
-from matchmaker.core.exceptions import Conflict, NotFound, ServiceError
+from matchmaker.core.exceptions import Conflict, ServiceError
 from matchmaker.core.extensions import db
 from matchmaker.runs import heartbeat as run_heartbeat
 from matchmaker.runs import inputs as inputs_service
 from matchmaker.runs import model_refit, model_store, vocabulary
 from matchmaker.runs import suggestions as store
 from matchmaker.runs.models import RUN_ACTIVE, MatchChunk, MatchRun
+from matchmaker.runs.run_rows import (  # noqa: F401  (read through this module by callers)
+    KIND_LABELS,
+    STATUS_LABELS,
+    describe,
+    direction_label,
+    fail_run,
+    finish_run,
+    get_run,
+    list_runs,
+    mark_failed,
+)
 
 log = logging.getLogger(__name__)
 
 ACTIVE = RUN_ACTIVE
 SLOT = "rematch"
-STATUS_LABELS = {
-    "queued": "排队中",
-    "running": "运行中",
-    "succeeded": "已完成",
-    "failed": "失败",
-    "cancelled": "已取消",
-}
-KIND_LABELS = {"full": "全量匹配", "rebuild": "重建模型并匹配", "incremental": "增量匹配"}
 
 
 def send(task: str, *args) -> None:
@@ -75,7 +77,7 @@ def start_rematch(kind: str = "full", user_id: int | None = None) -> MatchRun:
     try:
         send("plan_run", run.id)
     except Exception as exc:  # noqa: BLE001 - the broker being down is reported on the run
-        _fail(run.id, f"无法把任务发送到队列（Redis）：{exc}")
+        mark_failed(run.id, f"无法把任务发送到队列（Redis）：{exc}")
         db.session.commit()
         raise ServiceError("任务队列（Redis）暂时不可用，匹配未能启动，请稍后重试") from None
     return run
@@ -97,46 +99,6 @@ def cancel_run(run_id: int) -> MatchRun:
         raise Conflict(f"任务 #{run_id} 已{STATUS_LABELS[run.status]}，无法取消")
     db.session.refresh(run)
     return run
-
-
-def get_run(run_id: int) -> MatchRun:
-    run = db.session.get(MatchRun, run_id)
-    if run is None:
-        raise NotFound(f"匹配任务 #{run_id} 不存在")
-    return run
-
-
-def list_runs(limit: int = 50, kinds=("full", "rebuild", "incremental")) -> list[MatchRun]:
-    return list(
-        db.session.scalars(
-            select(MatchRun)
-            .where(MatchRun.kind.in_(kinds))
-            .order_by(MatchRun.id.desc())
-            .limit(limit)
-        )
-    )
-
-
-def describe(run: MatchRun) -> dict:
-    """Plain data for the API, the CLI and the progress poll."""
-    end = run.finished_at or (utcnow() if run.status in ACTIVE else None)
-    return {
-        "run_id": run.id,
-        "kind": run.kind,
-        "status": run.status,
-        "status_label": STATUS_LABELS[run.status],
-        "progress": round(run.progress, 4),
-        "needs": run.needs,
-        "achievements": run.achievements,
-        "suggestions": run.suggestions,
-        "chunks_done": run.chunks_done,
-        "chunks_total": run.chunks_total,
-        "model_version": run.model_version,
-        "error": run.error,
-        "created_at": run.created_at.isoformat() if run.created_at else None,
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-        "seconds": round((end - run.created_at).total_seconds(), 3) if end else None,
-    }
 
 
 def status(run_id: int) -> dict:
@@ -162,7 +124,7 @@ def plan_run(run_id: int) -> None:
         return
     run.attempts += 1  # deliveries of the plan plus the reconciler's re-queues
     if run.attempts > 2 * _cfg("MATCH_MAX_ATTEMPTS"):
-        _fail(run_id, f"模型准备已尝试 {run.attempts - 1} 次仍未完成，任务终止")
+        mark_failed(run_id, f"模型准备已尝试 {run.attempts - 1} 次仍未完成，任务终止")
         db.session.commit()
         return
     now = utcnow()
@@ -232,7 +194,7 @@ def _plan_chunks(run_id: int) -> list[int]:
     run.needs, run.achievements = len(data.needs), len(data.achievements)
     run.chunks_total, run.chunks_done = len(chunks), 0
     if not chunks:
-        _finish(run_id)
+        finish_run(run_id)
     db.session.commit()
     return [c.id for c in chunks]
 
@@ -261,9 +223,9 @@ def run_chunk(chunk_id: int) -> str:
     chunk.attempts += 1
     if chunk.attempts > _cfg("MATCH_MAX_ATTEMPTS"):
         chunk.status = "failed"
-        _fail(
+        mark_failed(
             run.id,
-            f"第 {chunk.position + 1} 块（{_direction(chunk)}）重试 "
+            f"第 {chunk.position + 1} 块（{direction_label(chunk)}）重试 "
             f"{chunk.attempts - 1} 次仍失败：{chunk.error or '工作进程中断'}",
         )
         db.session.commit()
@@ -323,7 +285,7 @@ def write_chunk(chunk_id: int, run_id: int, direction: str, matches: list, versi
         select(MatchRun.chunks_done, MatchRun.chunks_total).where(MatchRun.id == run_id)
     ).one()
     if progress.chunks_done >= progress.chunks_total:
-        _finish(run_id)
+        finish_run(run_id)
     db.session.commit()
     return True
 
@@ -341,92 +303,10 @@ def _record_chunk_error(chunk_id: int, exc: Exception) -> None:
         db.session.rollback()
 
 
-def _direction(chunk: MatchChunk) -> str:
-    return "需求" if chunk.direction == "need" else "成果"
-
-
-# -- finishing -----------------------------------------------------------------------------
-def _finish(run_id: int) -> None:
-    run = db.session.get(MatchRun, run_id)
-    db.session.refresh(run)
-    store.retire_unranked(run_id, run.started_at or run.created_at)
-    now = utcnow()
-    run.suggestions = store.count_for_run(run_id)
-    run.status, run.finished_at, run.heartbeat_at, run.exclusive_slot = "succeeded", now, now, None
-    run.error = ""
-
-
-def _fail(run_id: int, message: str) -> None:
-    """Mark a run failed with a message in words; the caller commits."""
-    db.session.execute(
-        update(MatchRun)
-        .where(MatchRun.id == run_id, MatchRun.status.in_(ACTIVE))
-        .values(status="failed", error=message[:2000], finished_at=utcnow(), exclusive_slot=None)
-        .execution_options(synchronize_session=False)
-    )
-
-
-def fail_run(run_id: int, message: str) -> None:
-    """Fail a run from outside (a task that gave up); commits."""
-    _fail(run_id, message)
-    db.session.commit()
-
-
-# -- reconciling ---------------------------------------------------------------------------
+# -- reconciling (runs/reconcile.py) -------------------------------------------------------
 def reconcile() -> list[tuple[str, int]]:
     """Re-queue the work of runs whose heartbeat went stale, or fail them past the retry cap."""
-    now = utcnow()
-    stale_before = now - timedelta(seconds=_cfg("MATCH_STALE_SECONDS"))
-    cap = _cfg("MATCH_MAX_ATTEMPTS")
-    # Stale: no heartbeat from a worker, and no re-queue of ours, for MATCH_STALE_SECONDS. The
-    # reconciler never writes the heartbeat, so a run whose worker died keeps looking dead.
-    query = (
-        select(MatchRun)
-        .where(
-            MatchRun.status.in_(ACTIVE),
-            func.coalesce(MatchRun.heartbeat_at, MatchRun.created_at) < stale_before,
-            (MatchRun.requeued_at.is_(None)) | (MatchRun.requeued_at < stale_before),
-        )
-        .with_for_update(skip_locked=True)
-    )
-    sends: list[tuple[str, int]] = []
-    for run in db.session.scalars(query).all():
-        run.requeued_at = now
-        sends.extend(_recover(run, cap))
-    db.session.commit()
-    for task, ident in sends:
-        try:
-            send(task, ident)
-        except Exception as exc:  # noqa: BLE001 - tried again at the next poll
-            log.warning("reconcile could not queue %s(%s): %s", task, ident, exc)
-    return sends
+    # Imported here: reconcile.py queues its tasks through this module's send.
+    from matchmaker.runs.reconcile import reconcile as reconcile_stale
 
-
-def _recover(run: MatchRun, cap: int) -> list[tuple[str, int]]:
-    chunks = list(
-        db.session.scalars(
-            select(MatchChunk).where(MatchChunk.run_id == run.id, MatchChunk.status != "done")
-        )
-    )
-    # Every re-queue counts, so a run that no worker ever picks up ends too, with a reason.
-    run.attempts += 1
-    if run.attempts > 2 * cap:
-        _fail(run.id, f"已重新排队 {run.attempts - 1} 次仍无进展，请检查 Celery worker 是否在运行")
-        return []
-    if run.kind == "incremental":
-        if not chunks:
-            _fail(run.id, "增量匹配的任务记录缺失，已放弃")
-            return []
-        return [("match_listing", chunks[0].id)]
-    if run.chunks_total == 0:
-        return [("plan_run", run.id)]
-    worn = [c for c in chunks if c.attempts >= cap]
-    if worn:
-        c = worn[0]
-        _fail(
-            run.id,
-            f"第 {c.position + 1} 块（{_direction(c)}）已尝试 {c.attempts} 次仍未完成："
-            f"{c.error or '工作进程中断'}",
-        )
-        return []
-    return [("run_chunk", c.id) for c in chunks]
+    return reconcile_stale()

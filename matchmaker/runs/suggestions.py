@@ -40,6 +40,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from matchmaker.core.db import utcnow
 from matchmaker.core.extensions import db
 from matchmaker.pairs.models import PairEvent, Suggestion
+from matchmaker.pairs.states import PairState
 
 _BATCH = 1000
 S = Suggestion.__table__
@@ -48,7 +49,7 @@ S = Suggestion.__table__
 def untouched():
     """SQL condition: the matcher may still rewrite or retire this pair."""
     return and_(
-        S.c.state == "suggested",
+        S.c.state == PairState.SUGGESTED,
         S.c.source == "matcher",
         not_(exists().where(PairEvent.__table__.c.suggestion_id == S.c.id)),
     )
@@ -82,7 +83,7 @@ def upsert_matches(
             "run_id": run_id,
             "active": True,
             "source": "matcher",
-            "state": "suggested",
+            "state": PairState.SUGGESTED,
             "created_at": now,
             "updated_at": now,
             "state_changed_at": now,
@@ -110,29 +111,52 @@ def upsert_matches(
     return len(rows)
 
 
+# The suggestion columns that travel as one array each to PostgreSQL, with their element types.
+_ARRAYS = {
+    "need_id": Integer,
+    "achievement_id": Integer,
+    "score": Float,
+    "need_rank": Integer,
+    "achievement_rank": Integer,
+    "terms": Text,
+    "same_field": Boolean,
+    "cross_field": Boolean,
+}
+
+
 def _upsert_postgres(rows, direction, run_id, model_version, incremental, now) -> int:
     """One statement per batch: the pairs travel as arrays and are unnested server-side."""
-    arrays = {
-        "need_id": Integer,
-        "achievement_id": Integer,
-        "score": Float,
-        "need_rank": Integer,
-        "achievement_rank": Integer,
-        "terms": Text,
-        "same_field": Boolean,
-        "cross_field": Boolean,
-    }
+    stmt = _insert_unnested(run_id, model_version, now)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[S.c.need_id, S.c.achievement_id],
+        set_=_update_set(stmt.excluded, direction, run_id, incremental, now),
+        where=untouched(),
+    )
+    connection = db.session.connection()
+    for start in range(0, len(rows), 5000):
+        batch = rows[start : start + 5000]
+        params = {f"p_{name}": [r[name] for r in batch] for name in _ARRAYS}
+        params["p_terms"] = [json.dumps(r["terms"], ensure_ascii=False) for r in batch]
+        connection.execute(stmt, params)
+    return len(rows)
+
+
+def _insert_unnested(run_id, model_version, now):
+    """INSERT ... SELECT FROM unnest(the arrays), with the values every new pair starts with."""
     source = (
         func.unnest(
-            *[bindparam(f"p_{name}", type_=postgresql.ARRAY(kind)) for name, kind in arrays.items()]
+            *[
+                bindparam(f"p_{name}", type_=postgresql.ARRAY(kind))
+                for name, kind in _ARRAYS.items()
+            ]
         )
-        .table_valued(*arrays)
+        .table_valued(*_ARRAYS)
         .render_derived()
     )
     c = source.c
-    stmt = postgresql.insert(S).from_select(
+    return postgresql.insert(S).from_select(
         [
-            *arrays,
+            *_ARRAYS,
             "model_version",
             "run_id",
             "active",
@@ -156,25 +180,13 @@ def _upsert_postgres(rows, direction, run_id, model_version, incremental, now) -
             literal(run_id),
             true(),
             literal("matcher"),
-            literal("suggested"),
+            literal(PairState.SUGGESTED.value),
             literal(now),
             literal(now),
             literal(now),
             literal(1),
         ),
     )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[S.c.need_id, S.c.achievement_id],
-        set_=_update_set(stmt.excluded, direction, run_id, incremental, now),
-        where=untouched(),
-    )
-    connection = db.session.connection()
-    for start in range(0, len(rows), 5000):
-        batch = rows[start : start + 5000]
-        params = {f"p_{name}": [r[name] for r in batch] for name in arrays}
-        params["p_terms"] = [json.dumps(r["terms"], ensure_ascii=False) for r in batch]
-        connection.execute(stmt, params)
-    return len(rows)
 
 
 def _update_set(new, direction: str, run_id: int, incremental: bool, now: datetime) -> dict:

@@ -99,24 +99,23 @@ def vocabulary_page():
 @bp.post("/runs/vocabulary/<int:entry_id>/delete")
 @roles_required("staff")
 def remove_word(entry_id: int):
-    try:
-        vocabulary.remove(entry_id)
-    except ServiceError as e:
-        flash(e.message, "danger")
-    else:
-        flash("已删除；重建模型后生效", "success")
-    return redirect(url_for("runs.vocabulary_page"))
+    return _removed(vocabulary.remove, entry_id, "已删除；重建模型后生效")
 
 
 @bp.post("/runs/vocabulary/synonyms/<int:group_id>/delete")
 @roles_required("staff")
 def remove_synonyms(group_id: int):
+    return _removed(vocabulary.remove_synonyms, group_id, "已删除同义词组；重建模型后生效")
+
+
+def _removed(remove, row_id: int, done: str):
+    """Delete a vocabulary row, say how it went and go back to the vocabulary page."""
     try:
-        vocabulary.remove_synonyms(group_id)
+        remove(row_id)
     except ServiceError as e:
         flash(e.message, "danger")
     else:
-        flash("已删除同义词组；重建模型后生效", "success")
+        flash(done, "success")
     return redirect(url_for("runs.vocabulary_page"))
 
 

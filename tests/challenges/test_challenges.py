@@ -8,7 +8,14 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from matchmaker.challenges import agencies, applications, bottlenecks, figures, registration
+from matchmaker.challenges import (
+    agencies,
+    applications,
+    bottlenecks,
+    figures,
+    registration,
+    support,
+)
 from matchmaker.challenges.models import (
     BottleneckEvent,
     BrokerProfile,
@@ -335,9 +342,9 @@ def test_reviews_then_choice_make_a_recommended_pair_that_reaches_contract(
     assert numbers["chosen"] == db.session.scalar(
         select(func.count(ChallengeApplication.id)).where(ChallengeApplication.status == "chosen")
     )
-    stage = applications.add_stage(first.id, staff, {"name": "首期", "amount": "50"})
-    applications.release_stage(stage.id, staff)
-    assert applications.support_totals(first) == {
+    stage = support.add_stage(first.id, staff, {"name": "首期", "amount": "50"})
+    support.release_stage(stage.id, staff)
+    assert support.support_totals(first) == {
         "granted": Decimal("50.00"),
         "released": Decimal("50.00"),
     }
