@@ -247,6 +247,10 @@ def component(model: type[BaseModel]) -> dict:
     """The model's JSON schema in OpenAPI 3.0 form, references pointing at components."""
     schema = model.model_json_schema(ref_template=REF_TEMPLATE)
     schema.pop("$defs", None)
+    for prop in schema.get("properties", {}).values():
+        # "missing" defaults (None for a list) are not values of the documented type.
+        if prop.get("default", 0) is None and not prop.get("nullable"):
+            del prop["default"]
     return schema
 
 

@@ -1,8 +1,16 @@
-"""OpenAPI description of the listing endpoints (kept apart so the handlers stay readable)."""
+"""OpenAPI operations of the listing endpoints; their schemas come from listings.schemas."""
 
-from matchmaker.accounts.models import ORG_KINDS
-from matchmaker.core.openapi import SPEC, document
-from matchmaker.listings.models import LISTING_STATUSES, MATURITY_TRL, TRANSFER_MODES
+from matchmaker.core.openapi import SPEC, document, paging_parameters
+from matchmaker.core.schemas import component, query_parameters
+from matchmaker.listings.filter_schema import FILTERS_NOT_FOR, ListingFilters
+from matchmaker.listings.models import LISTING_STATUSES
+from matchmaker.listings.schemas import (
+    AchievementBody,
+    AchievementInput,
+    NeedBody,
+    NeedInput,
+    Review,
+)
 
 ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 
@@ -23,73 +31,36 @@ def _errors(*codes: str) -> dict:
 
 
 STRING_LIST = {"type": "array", "items": {"type": "string"}}
-AMOUNT = {"type": "number", "nullable": True, "minimum": 0, "description": "万元"}
-COMMON_INPUT = {
-    "title": {"type": "string", "minLength": 4, "maxLength": 200},
-    "description": {"type": "string", "maxLength": 10000},
-    "keywords": STRING_LIST,
-    "fields": {
-        "type": "array",
-        "items": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
-        "description": "field names or ids (技术领域)",
-    },
-    "contact_name": {"type": "string", "maxLength": 60},
-    "contact_phone": {"type": "string", "maxLength": 40},
-    "external_ref": {"type": "string", "maxLength": 80, "nullable": True},
-    "organization_id": {"type": "integer", "description": "staff only: the posting organization"},
-}
-ACHIEVEMENT_INPUT = {
-    "summary": {"type": "string", "maxLength": 500},
-    "maturity": {"type": "string", "enum": list(MATURITY_TRL), "nullable": True},
-    "transfer_modes": {"type": "array", "items": {"type": "string", "enum": list(TRANSFER_MODES)}},
-    "patents": STRING_LIST,
-    "price_min": AMOUNT,
-    "price_max": AMOUNT,
-}
-NEED_INPUT = {
-    "budget_min": AMOUNT,
-    "budget_max": AMOUNT,
-    "deadline": {"type": "string", "format": "date", "nullable": True},
-    "cooperation_modes": {
-        "type": "array",
-        "items": {"type": "string", "enum": list(TRANSFER_MODES)},
-    },
-    "is_bottleneck": {"type": "boolean"},
+# What the API shows beyond what it accepts (or shows differently: fields by name).
+OUTPUT_ONLY = {
+    "id": {"type": "integer"},
+    "kind": {"type": "string"},
+    "status": {"type": "string", "enum": list(LISTING_STATUSES)},
+    "organization": {"type": "object"},
+    "revision": {"type": "integer"},
+    "review_note": {"type": "string"},
+    "created_at": {"type": "string"},
+    "updated_at": {"type": "string", "nullable": True},
+    "published_at": {"type": "string", "nullable": True},
+    "fields": STRING_LIST,
+    "hidden": STRING_LIST,
 }
 
 
-def _output(extra: dict) -> dict:
-    props = {key: value for key, value in COMMON_INPUT.items() if key != "organization_id"}
-    props.update(extra)
-    props.update(
-        id={"type": "integer"},
-        kind={"type": "string"},
-        status={"type": "string", "enum": list(LISTING_STATUSES)},
-        organization={"type": "object"},
-        revision={"type": "integer"},
-        review_note={"type": "string"},
-        created_at={"type": "string"},
-        updated_at={"type": "string", "nullable": True},
-        published_at={"type": "string", "nullable": True},
-        fields=STRING_LIST,
-    )
+def _output(model, extra: dict | None = None) -> dict:
+    props = dict(component(model)["properties"])
+    props.update(OUTPUT_ONLY, **(extra or {}))
     return {"type": "object", "properties": props, "required": ["id", "title", "status"]}
 
 
 def _schemas() -> None:
     schemas = SPEC["components"]["schemas"]
-    schemas["AchievementInput"] = {
-        "type": "object",
-        "properties": {**COMMON_INPUT, **ACHIEVEMENT_INPUT, "submit": {"type": "boolean"}},
-    }
-    schemas["NeedInput"] = {
-        "type": "object",
-        "properties": {**COMMON_INPUT, **NEED_INPUT, "submit": {"type": "boolean"}},
-    }
+    schemas["AchievementInput"] = component(AchievementBody)
+    schemas["NeedInput"] = component(NeedBody)
     schemas["Achievement"] = _output(
-        {**ACHIEVEMENT_INPUT, "trl": {"type": "integer", "nullable": True}}
+        AchievementInput, {"trl": {"type": "integer", "nullable": True}}
     )
-    schemas["Need"] = _output(NEED_INPUT)
+    schemas["Need"] = _output(NeedInput)
     for name in ("Achievement", "Need"):
         schemas[f"{name}Page"] = {
             "type": "object",
@@ -102,65 +73,11 @@ def _schemas() -> None:
                 "terms": STRING_LIST,
             },
         }
-    schemas["Review"] = {
-        "type": "object",
-        "properties": {
-            "decision": {"type": "string", "enum": ["publish", "return", "reject"]},
-            "reason": {"type": "string", "maxLength": 1000},
-        },
-        "required": ["decision"],
-    }
-
-
-def _query(name: str, description: str, schema: dict | None = None) -> dict:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "description": description,
-        "schema": schema or {"type": "string"},
-    }
+    schemas["Review"] = component(Review)
 
 
 def _filters(kind: str) -> list[dict]:
-    params = [
-        _query("q", "full-text search over title, keywords and description (jieba tokens)"),
-        _query("field", "field id (技术领域)", {"type": "integer"}),
-        _query(
-            "mode", "transfer or cooperation mode", {"type": "string", "enum": list(TRANSFER_MODES)}
-        ),
-        _query("min", "lowest price/budget, 万元", {"type": "number", "minimum": 0}),
-        _query("max", "highest price/budget, 万元", {"type": "number", "minimum": 0}),
-        _query("region", "organization region contains"),
-        _query("org_kind", "organization kind", {"type": "string", "enum": list(ORG_KINDS)}),
-        _query("since", "published on or after", {"type": "string", "format": "date"}),
-        _query(
-            "status",
-            "status (own organization's or staff)",
-            {"type": "string", "enum": list(LISTING_STATUSES)},
-        ),
-        _query(
-            "scope",
-            "`mine`: own organization's listings in every status",
-            {"type": "string", "enum": ["mine"]},
-        ),
-        _query(
-            "sort",
-            "relevance (default) or newest",
-            {"type": "string", "enum": ["relevance", "newest"]},
-        ),
-        _query("page", "page number", {"type": "integer", "minimum": 1, "maximum": 100000}),
-        _query("per_page", "page size (≤100)", {"type": "integer", "minimum": 1, "maximum": 100}),
-    ]
-    if kind == "achievement":
-        params.append(
-            _query("maturity", "maturity stage", {"type": "string", "enum": list(MATURITY_TRL)})
-        )
-    else:
-        params.append(
-            _query("bottleneck", "1: only 卡脖子 needs", {"type": "string", "enum": ["1", "0"]})
-        )
-    return params
+    return query_parameters(ListingFilters, skip=FILTERS_NOT_FOR[kind]) + paging_parameters()
 
 
 ID = {"name": "listing_id", "in": "path", "required": True, "schema": {"type": "integer"}}
