@@ -208,3 +208,63 @@ class Review(Schema):
         default=None,
     )
     reason: declare(Any, _review_decision, {"type": "string", "maxLength": 1000}, default="")
+
+
+# JSON-lines files for `demo load`: their own short messages name the key, as a script reads.
+LINE_LENGTHS = {"id": 80, "title": 200, "field": 60, "org": 120}
+
+
+def line_text(value, name: str, required: bool = False) -> str:
+    """A line's text value, trimmed; too long, missing when required or not text fails."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        fail(f"{name} 应为字符串")
+    value = value.strip()
+    if required and not value:
+        fail(f"缺少 {name}")
+    if name in LINE_LENGTHS and len(value) > LINE_LENGTHS[name]:
+        fail(f"{name} 超过{LINE_LENGTHS[name]}个字符")
+    return value
+
+
+def _line_id(value, info) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    return line_text(value, "id", required=True)
+
+
+def _line_keywords(value, info) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(k, str) for k in value):
+        fail("keywords 应为字符串数组")
+    return [k.strip() for k in value if k.strip()]
+
+
+def _line_fields(value, info) -> list[str]:
+    """`fields` (1–5, in the poster's order) wins over the single `field`."""
+    if value is None:
+        return [line_text(info.data.get("field"), "field", required=True)]
+    if not isinstance(value, list) or not all(isinstance(f, str) for f in value):
+        fail("fields 应为字符串数组")
+    names = list(dict.fromkeys(line_text(f, "field") for f in value if f.strip()))
+    if not names:
+        fail("缺少 fields（至少一个领域）")
+    if len(names) > MAX_FIELDS:
+        fail(f"fields 最多{MAX_FIELDS}个领域")
+    return names
+
+
+def _line_field(name: str, required: bool = False):
+    return lambda value, info: line_text(value, name, required)
+
+
+class ListingFileLine(Schema):
+    """One line of a `demo load` file: {"id", "title", "description", "keywords", "fields"}."""
+
+    id: declare(str, _line_id, {"type": "string", "maxLength": 80}, default=None)
+    title: declare(str, _line_field("title"), {"type": "string", "maxLength": 200}, default="")
+    description: declare(str, _line_field("description"), {"type": "string"}, default="")
+    keywords: declare(list[str], _line_keywords, STRINGS, default=[])
+    field: declare(Any, lambda value, info: value, {"type": "string"}, default=None)
+    fields: declare(list[str], _line_fields, {**STRINGS, "maxItems": MAX_FIELDS}, default=None)
+    org: declare(str, _line_field("org"), {"type": "string", "maxLength": 120}, default=None)
