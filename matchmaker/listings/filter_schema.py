@@ -98,8 +98,10 @@ def _sort(value, info) -> str:
     return value
 
 
-def _as_query(read):
-    return lambda value, info: read(value)
+def _free_text(limit: int, description: str):
+    read = _query(limit)
+    schema = {"type": "string", "description": description}
+    return declare(str, lambda value, info: read(value), schema, default="")
 
 
 def _enum(values, description: str) -> dict:
@@ -109,12 +111,7 @@ def _enum(values, description: str) -> dict:
 class ListingFilters(Schema):
     """Search filters of the catalogue pages, the API list and exports (query arguments)."""
 
-    q: declare(
-        str,
-        _as_query(_query(200)),
-        {"type": "string", "description": "full-text search over title, keywords and description"},
-        default="",
-    )
+    q: _free_text(200, "full-text search over title, keywords and description")
     field_id: declare(
         int | None,
         _or_typed(int, _field_id),
@@ -148,12 +145,7 @@ class ListingFilters(Schema):
         default=None,
         alias="max",
     )
-    region: declare(
-        str,
-        _as_query(_query(60)),
-        {"type": "string", "description": "organization region contains"},
-        default="",
-    )
+    region: _free_text(60, "organization region contains")
     org_kind: declare(
         str | None,
         _one_of(ORG_KINDS, "单位类型无效"),

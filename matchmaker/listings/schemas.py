@@ -170,8 +170,10 @@ def _strict_bool(value, info) -> bool:
     return value
 
 
-def _any_id(value, info) -> Any:
-    return value  # posting.poster_organization checks it against the caller's rights
+def _passed_on(value, info) -> Any:
+    """Documented here, checked by the service that knows the caller: poster_organization
+    (rights over organization_id) and review_listing (decision and reason, in staff's words)."""
+    return value
 
 
 class PostingOptions(Schema):
@@ -180,7 +182,7 @@ class PostingOptions(Schema):
     submit: declare(bool, _strict_bool, {"type": "boolean"}, default=False)
     organization_id: declare(
         Any,
-        _any_id,
+        _passed_on,
         {"type": "integer", "description": "staff only: the posting organization"},
         default=None,
     )
@@ -194,20 +196,16 @@ class NeedBody(NeedInput, PostingOptions):
     """The JSON body of POST/PATCH /api/v1/needs."""
 
 
-def _review_decision(value, info) -> Any:
-    return value  # posting.review_listing explains a wrong decision in the words staff see
-
-
 class Review(Schema):
     """Staff's review of a pending listing."""
 
     decision: declare(
         Any,
-        _review_decision,
+        _passed_on,
         {"type": "string", "enum": ["publish", "return", "reject"]},
         default=None,
     )
-    reason: declare(Any, _review_decision, {"type": "string", "maxLength": 1000}, default="")
+    reason: declare(Any, _passed_on, {"type": "string", "maxLength": 1000}, default="")
 
 
 # JSON-lines files for `demo load`: their own short messages name the key, as a script reads.
