@@ -83,6 +83,42 @@ def _filters(kind: str) -> list[dict]:
 ID = {"name": "listing_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 
 
+ITEMS = {
+    "application/json": {"schema": {"type": "object", "properties": {"items": {"type": "array"}}}}
+}
+ALL_ERRORS = ("400", "401", "403", "404", "409")
+# (method, path after the listing, summary, request body, errors); {kind}/{plural} filled in.
+OPERATIONS = (
+    ("get", "", "Search published {plural} (own drafts with scope=mine)", None, ("400", "401")),
+    ("post", "", "Create a {kind} (draft, or pending review with submit=true)", "{model}Input",
+     ("400", "401", "403")),
+    ("get", "/{{listing_id}}", "One {kind}", None, ("401", "404")),
+    ("patch", "/{{listing_id}}", "Edit a {kind} of one's own organization (only given keys change)",
+     "{model}Input", ALL_ERRORS),
+    ("post", "/{{listing_id}}/submit", "Send a draft or returned listing to review", None,
+     ALL_ERRORS),
+    ("post", "/{{listing_id}}/withdraw", "Take a pending or published listing back to draft", None,
+     ALL_ERRORS),
+    ("post", "/{{listing_id}}/close", "Close a listing", None, ALL_ERRORS),
+    ("post", "/{{listing_id}}/review",
+     "Staff: publish, return (reason required) or reject (reason required)", "Review", ALL_ERRORS),
+    ("get", "/{{listing_id}}/events", "The listing's history", None, ("401", "404")),
+    ("get", "/{{listing_id}}/suggestions", "Top active suggestions (staff, brokers, owner)", None,
+     ("401", "404")),
+)  # fmt: skip
+
+
+def _answer(method: str, tail: str, summary: str, model: str, label: str) -> dict:
+    """The success response: a page for the search, the list for a sub-collection, else one."""
+    if tail == "":
+        if method == "get":
+            return {"200": {"description": "one page", "content": _json(f"{model}Page")}}
+        return {"201": {"description": "created", "content": _json(model)}}
+    if tail.endswith(("events", "suggestions")):
+        return {"200": {"description": summary, "content": ITEMS}}
+    return {"200": {"description": label, "content": _json(model)}}
+
+
 def document_listings() -> None:
     """Describe every listing operation in the OpenAPI document."""
     _schemas()
@@ -90,105 +126,21 @@ def document_listings() -> None:
         ("achievement", "achievements", "Achievement", "科技成果"),
         ("need", "needs", "Need", "技术需求"),
     ):
-        base = f"/api/v1/{plural}"
-        one = {"200": {"description": label, "content": _json(model)}}
-        document(
-            base,
-            "get",
-            {
-                "summary": f"Search published {plural} (own drafts with scope=mine)",
-                "tags": [plural],
-                "parameters": _filters(kind),
-                "responses": {
-                    "200": {"description": "one page", "content": _json(f"{model}Page")},
-                    **_errors("400", "401"),
-                },
-            },
-        )
-        document(
-            base,
-            "post",
-            {
-                "summary": f"Create a {kind} (draft, or pending review with submit=true)",
-                "tags": [plural],
-                "requestBody": {"required": True, "content": _json(f"{model}Input")},
-                "responses": {
-                    "201": {"description": "created", "content": _json(model)},
-                    **_errors("400", "401", "403"),
-                },
-            },
-        )
-        document(
-            f"{base}/{{listing_id}}",
-            "get",
-            {
-                "summary": f"One {kind}",
-                "tags": [plural],
-                "parameters": [ID],
-                "responses": {**one, **_errors("401", "404")},
-            },
-        )
-        document(
-            f"{base}/{{listing_id}}",
-            "patch",
-            {
-                "summary": f"Edit a {kind} of one's own organization (only given keys change)",
-                "tags": [plural],
-                "parameters": [ID],
-                "requestBody": {"required": True, "content": _json(f"{model}Input")},
-                "responses": {**one, **_errors("400", "401", "403", "404", "409")},
-            },
-        )
-        for action, text in (
-            ("submit", "Send a draft or returned listing to review"),
-            ("withdraw", "Take a pending or published listing back to draft"),
-            ("close", "Close a listing"),
-        ):
-            document(
-                f"{base}/{{listing_id}}/{action}",
-                "post",
-                {
-                    "summary": text,
-                    "tags": [plural],
-                    "parameters": [ID],
-                    "responses": {**one, **_errors("400", "401", "403", "404", "409")},
-                },
-            )
-        document(
-            f"{base}/{{listing_id}}/review",
-            "post",
-            {
-                "summary": "Staff: publish, return (reason required) or reject (reason required)",
-                "tags": [plural],
-                "parameters": [ID],
-                "requestBody": {"required": True, "content": _json("Review")},
-                "responses": {**one, **_errors("400", "401", "403", "404", "409")},
-            },
-        )
-        for tail, text in (
-            ("events", "The listing's history"),
-            ("suggestions", "Top active suggestions (staff, brokers, owner)"),
-        ):
-            document(
-                f"{base}/{{listing_id}}/{tail}",
-                "get",
-                {
-                    "summary": text,
-                    "tags": [plural],
-                    "parameters": [ID],
-                    "responses": {
-                        "200": {
-                            "description": text,
-                            "content": {
-                                "application/json": {
-                                    "schema": {
-                                        "type": "object",
-                                        "properties": {"items": {"type": "array"}},
-                                    }
-                                }
-                            },
-                        },
-                        **_errors("401", "404"),
-                    },
-                },
-            )
+        for method, tail, summary, body, codes in OPERATIONS:
+            names = {"kind": kind, "plural": plural, "model": model}
+            tail, summary = tail.format(**names), summary.format(**names)
+            operation = {"summary": summary, "tags": [plural]}
+            if tail:
+                operation["parameters"] = [ID]
+            elif method == "get":
+                operation["parameters"] = _filters(kind)
+            if body:
+                operation["requestBody"] = {
+                    "required": True,
+                    "content": _json(body.format(**names)),
+                }
+            operation["responses"] = {
+                **_answer(method, tail, summary, model, label),
+                **_errors(*codes),
+            }
+            document(f"/api/v1/{plural}{tail}", method, operation)
