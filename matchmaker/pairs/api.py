@@ -49,23 +49,22 @@ def move_pair(pair_id: int):
     if not isinstance(body, dict):
         raise ServiceError("请求体须为 JSON 对象", field="body")
     checked = check(PairTransition, body)
-    if checked.errors:
-        # An unknown target alone reads as the service always put it; shape problems as a set.
-        unknown = list(checked.errors) == ["to"] and checked.errors["to"].startswith(UNKNOWN_STATE)
-        raise ServiceError(
-            checked.errors["to"] if unknown else "请求参数有误", errors=checked.errors
-        )
-    move = checked.row
+    # An unknown target is refused by the state machine after it has checked who may act
+    # (403 before 400), in the same words; every other shape problem is refused here.
+    errors = {k: m for k, m in checked.errors.items() if not m.startswith(UNKNOWN_STATE)}
+    if errors:
+        raise ServiceError("请求参数有误", errors=errors)
+    move = checked.values
     pair = service.transition(
         pair_id,
         current_user.id,
-        move.to,
-        note=move.note or "",
-        reason=move.reason or "",
-        side=move.side or None,
-        contract=move.contract,
-        expected_version=move.version,
-        meeting={k: v for k, v in (move.meeting or {}).items() if k != "past_allowed"},
+        body["to"],
+        note=move["note"] or "",
+        reason=move["reason"] or "",
+        side=move["side"] or None,
+        contract=move["contract"],
+        expected_version=move["version"],
+        meeting={k: v for k, v in (move["meeting"] or {}).items() if k != "past_allowed"},
     )
     return pair_data.pair_dict(pair, current_user)
 

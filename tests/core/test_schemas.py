@@ -133,8 +133,9 @@ def test_fair_timetable_problems_come_one_at_a_time_after_the_field_problems():
 
 def test_pair_transition_body_is_checked_by_its_declaration(client, make_user, make_pair):
     pair = make_pair()
-    headers = {"Authorization": f"Bearer {issue_token(make_user('broker').login)}"}
+    headers = {"Authorization": f"Bearer {issue_token(make_user('staff').login)}"}
     url = f"/api/v1/pairs/{pair.id}/transitions"
+    # the state machine refuses an unknown target itself, once it knows the caller may act
     unknown = client.post(url, json={"to": "flying"}, headers=headers)
     assert unknown.status_code == 400 and unknown.get_json()["message"] == "未知的目标状态：flying"
     shape = client.post(url, json={"to": 5, "version": "2", "meeting": []}, headers=headers)
