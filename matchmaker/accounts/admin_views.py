@@ -7,7 +7,8 @@ from matchmaker.accounts import users as service
 from matchmaker.accounts.auth import roles_required
 from matchmaker.accounts.fields import all_fields
 from matchmaker.accounts.models import ROLES
-from matchmaker.core.paging import positive_int
+from matchmaker.accounts.schemas import UserEdit
+from matchmaker.core.schemas import check
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -42,8 +43,8 @@ def users():
 @bp.post("/users/<int:user_id>/fields")
 @roles_required("staff")
 def set_fields(user_id: int):
-    field_ids = [i for i in map(positive_int, request.form.getlist("field_ids")) if i]
-    user = service.set_broker_fields(user_id, field_ids)
+    edit = check(UserEdit, {"field_ids": request.form.getlist("field_ids")}).row
+    user = service.set_broker_fields(user_id, edit.field_ids)
     flash(f"已更新 {user.display_name} 负责的领域（{len(user.fields)}个）", "success")
     return _back()
 
@@ -51,7 +52,7 @@ def set_fields(user_id: int):
 @bp.post("/users/<int:user_id>/active")
 @roles_required("staff")
 def set_active(user_id: int):
-    active = request.form.get("active") == "1"
+    active = check(UserEdit, {"active": request.form.get("active", "")}).row.active
     user = service.set_user_active(user_id, active, current_user.id)
     flash(f"已{'启用' if active else '停用'}账号：{user.login}", "success")
     return _back()

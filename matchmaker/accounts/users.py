@@ -6,7 +6,6 @@ only says whether a login and password are right.
 
 import hashlib
 import secrets
-import unicodedata
 from functools import lru_cache
 
 from argon2 import PasswordHasher
@@ -16,11 +15,19 @@ from sqlalchemy import func, select
 
 from matchmaker.accounts.models import ORG_KINDS, ROLES, ApiToken, Field, Organization, User
 from matchmaker.accounts.passwords import check_password, normalise
+from matchmaker.accounts.schemas import (
+    SELF_SERVICE_ROLES,
+    OrganizationInput,
+    Registration,
+    UserEdit,
+    clean_login,
+    login_problem,
+)
 from matchmaker.core import signals
 from matchmaker.core.db import utcnow
 from matchmaker.core.exceptions import Conflict, Forbidden, NotFound, ServiceError
 from matchmaker.core.extensions import db
-from matchmaker.core.validators import credit_code_error
+from matchmaker.core.schemas import check
 
 _DEFAULT_HASHER = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory profile
 ROLE_ORG_KINDS = {
@@ -29,8 +36,6 @@ ROLE_ORG_KINDS = {
     "broker": ("agency", "university", "institute", "enterprise"),
     "staff": ORG_KINDS,
 }
-# Roles a person may choose when signing up; brokers and staff are appointed by staff.
-SELF_SERVICE_ROLES = ("institute", "enterprise")
 
 
 def _hasher() -> PasswordHasher:
@@ -74,11 +79,6 @@ def spend_a_password_check(password: str) -> None:
         pass
 
 
-def clean_login(login: str) -> str:
-    """A login as stored: NFKC (full-width letters become ASCII) without surrounding space."""
-    return unicodedata.normalize("NFKC", login or "").strip()
-
-
 def login_key(login: str) -> str:
     """The one form logins are compared and throttled in: "PE_weak " and "pe_weak" are one."""
     return normalise(login or "")
@@ -101,25 +101,10 @@ def create_organization(
     **contact,
 ) -> Organization:
     """Add an organization after checking its kind, name and credit code."""
-    name = name.strip()
-    errors = {}
-    if not name:
-        errors["name"] = "请填写单位名称"
-    elif db.session.scalar(select(Organization.id).where(Organization.name == name)):
-        errors["name"] = "该单位名称已存在"
-    if kind not in ORG_KINDS:
-        errors["kind"] = "单位类型无效"
-    if credit_code:
-        credit_code = credit_code.strip().upper()
-        problem = credit_code_error(credit_code)
-        if problem:
-            errors["credit_code"] = problem
-        elif db.session.scalar(
-            select(Organization.id).where(Organization.credit_code == credit_code)
-        ):
-            errors["credit_code"] = "该统一社会信用代码已被注册"
-    if errors:
-        raise ServiceError(next(iter(errors.values())), errors=errors)
+    checked = check(OrganizationInput, {"name": name, "kind": kind, "credit_code": credit_code})
+    if checked.errors:
+        raise ServiceError(next(iter(checked.errors.values())), errors=checked.errors)
+    name, credit_code = checked.values["name"], checked.values["credit_code"]
     org = Organization(
         name=name,
         kind=kind,
@@ -148,10 +133,8 @@ def create_user(
     administrator (the founder who registered it, or the first account a script creates).
     """
     login = clean_login(login)
-    if not login:
-        raise ServiceError("请填写登录名", field="login")
-    if len(login) > 60:
-        raise ServiceError("登录名不能超过60个字符", field="login")
+    if problem := login_problem(login):
+        raise ServiceError(problem, field="login")
     if role not in ROLES:
         raise ServiceError(f"角色无效：{role}（可选：{', '.join(ROLES)}）", field="role")
     if find_user(login) is not None:
@@ -204,13 +187,12 @@ def create_user_cli(login: str, password: str, role: str, org_name: str | None) 
     return user
 
 
-def _organization_choice(value: str) -> Organization:
-    if not value.strip().isdigit():
-        raise ServiceError("请选择已审核通过的单位", field="organization_id")
-    org = db.session.get(Organization, int(value)) if len(value.strip()) < 10 else None
-    if org is None or org.status != "approved":
-        raise ServiceError("请选择已审核通过的单位", field="organization_id")
-    return org
+def _refuse_first(errors: dict, until: str | None = None) -> None:
+    """Raise the first problem declared before `until` (all of them without it)."""
+    for key, message in errors.items():
+        if key == until:
+            return
+        raise ServiceError(message, field=key)
 
 
 def register(form: dict) -> User:
@@ -219,30 +201,27 @@ def register(form: dict) -> User:
     Joining an existing organization waits for its administrator (or staff) to approve; the
     person who proposes a new organization administers it once staff approve it.
     """
-    role = form.get("role", "")
-    if role not in SELF_SERVICE_ROLES:
-        raise ServiceError("请选择注册身份（技术经纪人由工作人员任命）", field="role")
-    if form.get("password") != form.get("password2"):
-        raise ServiceError("两次输入的密码不一致", field="password2")
-    org, joining = None, False
-    if form.get("organization_id"):
-        org, joining = _organization_choice(form["organization_id"]), True
-    elif form.get("org_name"):
+    checked = check(Registration, form)
+    _refuse_first(checked.errors, until="login")
+    values = checked.values
+    org, joining = values["organization_id"], values["organization_id"] is not None
+    if org is None and values["org_name"]:
         org = create_organization(
-            form["org_name"],
-            form.get("org_kind", ""),
-            form.get("credit_code") or None,
-            region=form.get("region", ""),
+            values["org_name"],
+            values["org_kind"],
+            values["credit_code"] or None,
+            region=values["region"],
         )
-    if org is not None and org.kind not in ROLE_ORG_KINDS[role]:
+    if org is not None and org.kind not in ROLE_ORG_KINDS[values["role"]]:
         raise ServiceError("所选单位类型与注册身份不符", field="organization_id")
+    _refuse_first(checked.errors)
     user = create_user(
-        form.get("login", ""),
-        form.get("password", ""),
-        role,
+        values["login"],
+        values["password"],
+        values["role"],
         org,
-        display_name=form.get("display_name", ""),
-        email=form.get("email", ""),
+        display_name=values["display_name"],
+        email=values["email"],
         membership="pending" if joining else "approved",
     )
     if joining:
@@ -448,8 +427,8 @@ def set_role(user_id: int, role: str, actor_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("用户不存在")
-    if role not in ROLES:
-        raise ServiceError(f"角色无效：{role}", field="role")
+    if problem := check(UserEdit, {"role": role}).errors.get("role"):
+        raise ServiceError(problem, field="role")
     if user.id == actor_id:
         raise ServiceError("不能修改自己的角色", field="role")
     org = user.organization

@@ -3,6 +3,7 @@
 from flask import jsonify
 
 from matchmaker.core.api import bp
+from matchmaker.core.paging import MAX_PAGE
 
 SPEC: dict = {
     "openapi": "3.0.3",
@@ -29,6 +30,26 @@ SPEC: dict = {
     "security": [{"bearer": []}],
     "paths": {},
 }
+
+
+def paging_parameters(max_per_page: int = 100) -> list[dict]:
+    """The `page` and `per_page` query parameters that core.paging reads."""
+    return [
+        {
+            "name": "page",
+            "in": "query",
+            "required": False,
+            "description": "page number",
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+        },
+        {
+            "name": "per_page",
+            "in": "query",
+            "required": False,
+            "description": f"page size (≤{max_per_page})",
+            "schema": {"type": "integer", "minimum": 1, "maximum": max_per_page},
+        },
+    ]
 
 
 def document(path: str, method: str, operation: dict) -> None:

@@ -1,7 +1,7 @@
 """Fairs (对接会): create one, register listings, participants' quotas and unavailable slots."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -11,13 +11,12 @@ from matchmaker.core.exceptions import Conflict, Forbidden, NotFound, ServiceErr
 from matchmaker.core.extensions import db
 from matchmaker.core.local_time import LOCAL_TIME, to_local, to_utc  # noqa: F401  (re-exported)
 from matchmaker.fairs.models import Fair, FairParticipant, FairRegistration, MustMeet
+from matchmaker.fairs.schemas import MAX_SLOTS, check_fair, clock
 from matchmaker.listings.models import Achievement, Need, achievement_fields, need_fields
 from matchmaker.pairs.access import can_view
 from matchmaker.pairs.models import Suggestion
 
 LISTING_MODELS = {"need": Need, "achievement": Achievement}
-MAX_SLOTS = 96
-MAX_TABLES = 2000
 
 
 @dataclass(frozen=True)
@@ -31,36 +30,13 @@ class Slot:
         return f"{self.starts:%H:%M}–{self.ends:%H:%M}"
 
 
-def _clock(value: str, field: str) -> time:
-    try:
-        return datetime.strptime(value.strip(), "%H:%M").time()
-    except (ValueError, AttributeError):
-        raise ServiceError("时间格式应为 HH:MM，例如 09:00", field=field) from None
-
-
-def parse_breaks(text: str) -> list[list[str]]:
-    """Read breaks written as "12:00-13:30, 15:00-15:20" into [["12:00", "13:30"], ...]."""
-    breaks = []
-    for part in text.replace("，", ",").replace("～", "-").replace("–", "-").split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if "-" not in part:
-            raise ServiceError("休息时段写作 12:00-13:30，多个用逗号分隔", field="breaks")
-        start, end = (_clock(x, "breaks") for x in part.split("-", 1))
-        if start >= end:
-            raise ServiceError("休息时段的结束时间应晚于开始时间", field="breaks")
-        breaks.append([f"{start:%H:%M}", f"{end:%H:%M}"])
-    return breaks
-
-
 def slot_times(fair: Fair) -> list[Slot]:
     """The fair's meeting slots: slot-length steps from start to end, skipping breaks."""
     day = fair.held_on
     cursor = datetime.combine(day, fair.starts_at)
     end = datetime.combine(day, fair.ends_at)
     pauses = [
-        (datetime.combine(day, _clock(a, "breaks")), datetime.combine(day, _clock(b, "breaks")))
+        (datetime.combine(day, clock(a, "breaks")), datetime.combine(day, clock(b, "breaks")))
         for a, b in (fair.breaks or [])
     ]
     step = timedelta(minutes=fair.slot_minutes)
@@ -73,16 +49,6 @@ def slot_times(fair: Fair) -> list[Slot]:
         slots.append(Slot(len(slots), cursor, cursor + step))
         cursor += step
     return slots
-
-
-def _whole(value):
-    """An int from a form value; blank is None and anything else not a whole number stays put."""
-    if isinstance(value, str):
-        value = value.strip()
-        if not value:
-            return None
-        return int(value) if value.isdigit() else value
-    return value
 
 
 def create_fair(
@@ -102,67 +68,45 @@ def create_fair(
     actor_id: int | None = None,
 ) -> Fair:
     """Create a fair open for registration; `slots` fixes the slot count instead of an end time."""
-    errors: dict[str, str] = {}
-    name = (name or "").strip()
-    if not name:
-        errors["name"] = "请填写对接会名称"
-    elif len(name) > 120:
-        errors["name"] = "名称不超过120个字符"
-    if isinstance(held_on, str):
-        try:
-            held_on = date.fromisoformat(held_on.strip())
-        except ValueError:
-            errors["held_on"] = "日期格式应为 YYYY-MM-DD"
-    slot_minutes, tables, default_quota, org_quota, slots = (
-        _whole(v) for v in (slot_minutes, tables, default_quota, org_quota, slots)
-    )
-    for key, value, low, high in (
-        ("slot_minutes", slot_minutes, 5, 240),
-        ("tables", tables, 1, MAX_TABLES),
-        ("default_quota", default_quota, 1, MAX_SLOTS),
-    ):
-        if not isinstance(value, int) or not low <= value <= high:
-            errors[key] = f"应为 {low}–{high} 之间的整数"
-    if org_quota is not None and (not isinstance(org_quota, int) or org_quota < 1):
-        errors["org_quota"] = "单位配额应为正整数，或留空表示不限"
-    if slots is not None and (not isinstance(slots, int) or not 1 <= slots <= MAX_SLOTS):
-        errors["slots"] = f"时段数应为 1–{MAX_SLOTS} 之间的整数"
-    try:
-        start = _clock(starts_at, "starts_at")
-        pause_list = parse_breaks(breaks) if isinstance(breaks, str) else list(breaks)
-        if slots is not None and "slot_minutes" not in errors:
-            end = datetime.combine(date.today(), start) + timedelta(minutes=slot_minutes * slots)
-            if end.date() != date.today():
-                raise ServiceError("时段超出当天，请减少时段数或缩短时长", field="slots")
-            end, pause_list = end.time(), []
-        else:
-            end = _clock(ends_at or "", "ends_at")
-            if end <= start:
-                raise ServiceError("结束时间应晚于开始时间", field="ends_at")
-    except ServiceError as e:
-        errors.update(e.errors)
-    closes = registration_closes_at
-    if isinstance(closes, str) and closes.strip():
-        try:
-            closes = to_utc(datetime.fromisoformat(closes.strip()))
-        except ValueError:
-            errors["registration_closes_at"] = "截止时间格式应为 YYYY-MM-DD HH:MM"
-    elif isinstance(closes, str):
-        closes = None
-    if errors:
-        raise ServiceError(next(iter(errors.values())), errors=errors)
+    raw = {
+        "name": name,
+        "held_on": held_on,
+        "venue": venue,
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "slot_minutes": slot_minutes,
+        "breaks": breaks,
+        "slots": slots,
+        "tables": tables,
+        "default_quota": default_quota,
+        "org_quota": org_quota,
+        "registration_closes_at": registration_closes_at,
+    }
+    return open_fair(raw, actor_id)
+
+
+def open_fair(raw, actor_id: int | None = None) -> Fair:
+    """Create a fair from raw input (the staff form, or create_fair's keywords)."""
+    checked = check_fair(raw)
+    if checked.errors:
+        raise ServiceError(next(iter(checked.errors.values())), errors=checked.errors)
+    return _save_fair(checked.values, actor_id)
+
+
+def _save_fair(values: dict, actor_id: int | None) -> Fair:
+    """Store a checked fair, refusing a timetable with no room for a single slot."""
     fair = Fair(
-        name=name,
-        held_on=held_on,
-        venue=(venue or "").strip()[:200],
-        starts_at=start,
-        ends_at=end,
-        slot_minutes=slot_minutes,
-        breaks=pause_list,
-        tables_count=tables,
-        default_quota=default_quota,
-        org_quota=org_quota,
-        registration_closes_at=closes,
+        name=values["name"],
+        held_on=values["held_on"],
+        venue=values["venue"],
+        starts_at=values["starts_at"],
+        ends_at=values["ends_at"],
+        slot_minutes=values["slot_minutes"],
+        breaks=values["breaks"],
+        tables_count=values["tables"],
+        default_quota=values["default_quota"],
+        org_quota=values["org_quota"],
+        registration_closes_at=values["registration_closes_at"],
         status="open",
         created_by_id=actor_id,
     )

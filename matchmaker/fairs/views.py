@@ -62,20 +62,8 @@ def new():
     if request.method == "POST":
         form = request.form
         try:
-            fair = service.create_fair(
-                form.get("name", ""),
-                form.get("held_on", ""),
-                venue=form.get("venue", ""),
-                starts_at=form.get("starts_at", "09:00"),
-                ends_at=form.get("ends_at", "17:00"),
-                slot_minutes=form.get("slot_minutes", "20"),
-                breaks=form.get("breaks", ""),
-                tables=form.get("tables", "10"),
-                default_quota=form.get("default_quota", "5"),
-                org_quota=form.get("org_quota", ""),
-                registration_closes_at=form.get("registration_closes_at", "").replace("T", " "),
-                actor_id=current_user.id,
-            )
+            # The form's names are FairInput's fields; its defaults fill what a form leaves out.
+            fair = service.open_fair(form, actor_id=current_user.id)
         except ServiceError as e:
             db.session.rollback()
             errors = e.errors or {"form": e.message}

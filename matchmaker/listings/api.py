@@ -6,9 +6,11 @@ from flask_login import current_user
 from matchmaker.accounts.auth import roles_required
 from matchmaker.core.api import bp
 from matchmaker.core.exceptions import ServiceError
+from matchmaker.core.schemas import check
 from matchmaker.listings import posting as service
 from matchmaker.listings.api_doc import document_listings
 from matchmaker.listings.confidential import HIDDEN_ORGANIZATION, Viewer
+from matchmaker.listings.schemas import PostingOptions
 from matchmaker.listings.search import page_args, parse_filters, search
 
 KINDS = "<any(achievements, needs):kinds>"
@@ -112,10 +114,10 @@ def list_listings(kinds: str):
 def create_listing(kinds: str):
     kind = service.kind_of(kinds)
     body = _body()
-    submit = body.get("submit", False)
-    if not isinstance(submit, bool):
-        raise ServiceError("submit 应为 true 或 false", field="submit")
-    row = service.create_listing(kind.name, current_user.id, body, submit=submit)
+    options = check(PostingOptions, body)
+    if options.errors:
+        raise ServiceError(next(iter(options.errors.values())), errors=options.errors)
+    row = service.create_listing(kind.name, current_user.id, body, submit=options.row.submit)
     return listing_json(kind, row), 201
 
 

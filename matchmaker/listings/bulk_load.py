@@ -17,11 +17,12 @@ from matchmaker.accounts.models import Field, Organization
 from matchmaker.core.db import utcnow
 from matchmaker.core.exceptions import ServiceError
 from matchmaker.core.extensions import db
+from matchmaker.core.schemas import check
 from matchmaker.listings import index as listing_index
 from matchmaker.listings.kinds import KINDS as SEARCH_KINDS
 from matchmaker.listings.models import Achievement, Need, achievement_fields, need_fields
+from matchmaker.listings.schemas import ListingFileLine
 
-MAX_LENGTHS = {"id": 80, "title": 200, "field": 60, "org": 120}
 # SQLite refuses statements with more bound parameters than this; PostgreSQL does not mind.
 CHUNK = 500
 
@@ -84,54 +85,16 @@ def _parse_line(text: str) -> ListingLine:
         raise ValueError(f"不是有效的JSON（{e.msg}）") from None
     if not isinstance(row, dict):
         raise ValueError("每行应是一个JSON对象")
-    ref = row.get("id")
-    if isinstance(ref, int) and not isinstance(ref, bool):
-        ref = str(ref)
+    checked = check(ListingFileLine, row)
+    if checked.errors:
+        raise ValueError(next(iter(checked.errors.values())))
+    v = checked.values
     line = ListingLine(
-        ref=_text(ref, "id", required=True),
-        title=_text(row.get("title", ""), "title"),
-        description=_text(row.get("description", ""), "description"),
-        keywords=_keywords(row.get("keywords", [])),
-        fields=_fields(row),
-        org=_text(row.get("org"), "org") or None,
+        v["id"], v["title"], v["description"], v["keywords"], v["fields"], v["org"] or None
     )
     if not line.title and not line.description:
         raise ValueError("title 和 description 不能都为空")
     return line
-
-
-def _text(value, name: str, required: bool = False) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ValueError(f"{name} 应为字符串")
-    value = value.strip()
-    if required and not value:
-        raise ValueError(f"缺少 {name}")
-    if name in MAX_LENGTHS and len(value) > MAX_LENGTHS[name]:
-        raise ValueError(f"{name} 超过{MAX_LENGTHS[name]}个字符")
-    return value
-
-
-def _fields(row: dict) -> list[str]:
-    """The line's declared fields: `fields` (1–5, in order) wins over the single `field`."""
-    if row.get("fields") is None:
-        return [_text(row.get("field"), "field", required=True)]
-    value = row["fields"]
-    if not isinstance(value, list) or not all(isinstance(f, str) for f in value):
-        raise ValueError("fields 应为字符串数组")
-    names = list(dict.fromkeys(_text(f, "field") for f in value if f.strip()))
-    if not names:
-        raise ValueError("缺少 fields（至少一个领域）")
-    if len(names) > 5:
-        raise ValueError("fields 最多5个领域")
-    return names
-
-
-def _keywords(value) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(k, str) for k in value):
-        raise ValueError("keywords 应为字符串数组")
-    return [k.strip() for k in value if k.strip()]
 
 
 def load_listing_files(

@@ -2,22 +2,20 @@
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import datetime, timedelta
 
 from sqlalchemy import String, and_, cast, false, func, or_, select
 from sqlalchemy.orm import defer, joinedload, selectinload
 
-from matchmaker.accounts.models import ORG_KINDS, Field, Organization, User
+from matchmaker.accounts.models import Field, Organization, User
 from matchmaker.core import paging
 from matchmaker.core.db import utcnow
 from matchmaker.core.exceptions import ServiceError
 from matchmaker.core.extensions import db
+from matchmaker.core.schemas import check
 from matchmaker.listings import hits as listing_hits
+from matchmaker.listings.filter_schema import ListingFilters as Filters
 from matchmaker.listings.models import (
-    LISTING_STATUSES,
-    MATURITY_TRL,
-    TRANSFER_MODES,
     achievement_fields,
     need_fields,
 )
@@ -25,38 +23,7 @@ from matchmaker.listings.posting import Kind, kind_of
 from matchmaker.listings.terms import query_terms
 
 MAX_PER_PAGE = 100
-FILTER_KEYS = (
-    "q",
-    "field",
-    "maturity",
-    "mode",
-    "min",
-    "max",
-    "region",
-    "org_kind",
-    "bottleneck",
-    "since",
-    "status",
-    "scope",
-    "sort",
-)
-
-
-@dataclass
-class Filters:
-    q: str = ""
-    field_id: int | None = None
-    maturity: str | None = None
-    mode: str | None = None
-    low: Decimal | None = None
-    high: Decimal | None = None
-    region: str = ""
-    org_kind: str | None = None
-    bottleneck: bool | None = None
-    since: date | None = None
-    status: str | None = None
-    mine: bool = False
-    sort: str = "relevance"
+FILTER_KEYS = tuple(f.alias or name for name, f in Filters.model_fields.items())
 
 
 @dataclass
@@ -74,74 +41,12 @@ class Page:
         return max(1, math.ceil(self.total / self.per_page))
 
 
-def _text(args, key: str, limit: int = 100) -> str:
-    value = args.get(key, "")
-    return value.replace("\x00", "").strip()[:limit] if isinstance(value, str) else ""
-
-
 def parse_filters(kind_name: str, args) -> Filters:
     """Read filters from query arguments; bad values raise ServiceError naming the filter."""
-    kind = kind_of(kind_name)
-    f, errors = Filters(), {}
-    f.q = _text(args, "q", 200)
-    f.region = _text(args, "region", 60)
-    if _text(args, "field"):
-        raw = _text(args, "field")
-        if raw.isascii() and raw.isdigit() and 0 < int(raw) < 2**31:
-            f.field_id = int(raw)
-        else:
-            errors["field"] = "技术领域无效"
-    maturity = _text(args, "maturity")
-    if maturity:
-        if kind.name != "achievement" or maturity not in MATURITY_TRL:
-            errors["maturity"] = f"成熟度无效（可选：{'、'.join(MATURITY_TRL)}）"
-        f.maturity = maturity
-    mode = _text(args, "mode")
-    if mode:
-        if mode not in TRANSFER_MODES:
-            errors["mode"] = f"方式无效（可选：{'、'.join(TRANSFER_MODES)}）"
-        f.mode = mode
-    for key, attr in (("min", "low"), ("max", "high")):
-        raw = _text(args, key, 30)
-        if raw:
-            try:
-                value = Decimal(raw)
-                if not value.is_finite() or value < 0 or value > Decimal("1e10"):
-                    raise InvalidOperation
-                setattr(f, attr, value)
-            except InvalidOperation:
-                errors[key] = "金额应为不小于0的数字（万元）"
-    if f.low is not None and f.high is not None and f.low > f.high:
-        errors["max"] = "上限不能小于下限"
-    org_kind = _text(args, "org_kind")
-    if org_kind:
-        if org_kind not in ORG_KINDS:
-            errors["org_kind"] = "单位类型无效"
-        f.org_kind = org_kind
-    bottleneck = _text(args, "bottleneck")
-    if bottleneck:
-        if bottleneck not in ("1", "0", "true", "false"):
-            errors["bottleneck"] = "卡脖子筛选应为 1 或 0"
-        f.bottleneck = bottleneck in ("1", "true")
-    since = _text(args, "since")
-    if since:
-        try:
-            f.since = date.fromisoformat(since)
-        except ValueError:
-            errors["since"] = "日期格式应为 YYYY-MM-DD"
-    status = _text(args, "status")
-    if status:
-        if status not in LISTING_STATUSES:
-            errors["status"] = "状态无效"
-        f.status = status
-    f.mine = _text(args, "scope") == "mine"
-    sort = _text(args, "sort") or "relevance"
-    if sort not in ("relevance", "newest"):
-        errors["sort"] = "排序方式应为 relevance 或 newest"
-    f.sort = sort
-    if errors:
-        raise ServiceError(next(iter(errors.values())), errors=errors)
-    return f
+    checked = check(Filters, args, kind=kind_of(kind_name).name)
+    if checked.errors:
+        raise ServiceError(next(iter(checked.errors.values())), errors=checked.errors)
+    return checked.row
 
 
 def page_args(args, default: int = 20) -> tuple[int, int]:

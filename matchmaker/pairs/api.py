@@ -8,10 +8,12 @@ from matchmaker.core import paging
 from matchmaker.core.api import bp
 from matchmaker.core.exceptions import ServiceError
 from matchmaker.core.openapi import document
+from matchmaker.core.schemas import check, component
 from matchmaker.pairs import data as pair_data
 from matchmaker.pairs import queue as pair_queue
 from matchmaker.pairs import transitions as service
 from matchmaker.pairs.models import PAIR_STATES
+from matchmaker.pairs.schemas import UNKNOWN_STATE, PairTransition
 
 
 @bp.get("/pairs")
@@ -46,33 +48,23 @@ def move_pair(pair_id: int):
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ServiceError("请求体须为 JSON 对象", field="body")
-    errors = {}
-    for name in ("to", "note", "reason", "side"):
-        if body.get(name) is not None and not isinstance(body[name], str):
-            errors[name] = "须为字符串"
-    if not body.get("to"):
-        errors["to"] = "请指定目标状态"
-    contract = body.get("contract")
-    if contract is not None and not isinstance(contract, dict):
-        errors["contract"] = "须为对象：{type, amount, signed_on}"
-    meeting = body.get("meeting")
-    if meeting is not None and not isinstance(meeting, dict):
-        errors["meeting"] = "须为对象：{starts_at, place, online_url}"
-    version = body.get("version")
-    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
-        errors["version"] = "须为整数"
+    checked = check(PairTransition, body)
+    # An unknown target is refused by the state machine after it has checked who may act
+    # (403 before 400), in the same words; every other shape problem is refused here.
+    errors = {k: m for k, m in checked.errors.items() if not m.startswith(UNKNOWN_STATE)}
     if errors:
         raise ServiceError("请求参数有误", errors=errors)
+    move = checked.values
     pair = service.transition(
         pair_id,
         current_user.id,
         body["to"],
-        note=body.get("note") or "",
-        reason=body.get("reason") or "",
-        side=body.get("side") or None,
-        contract=contract,
-        expected_version=version,
-        meeting={k: v for k, v in (meeting or {}).items() if k != "past_allowed"},
+        note=move["note"] or "",
+        reason=move["reason"] or "",
+        side=move["side"] or None,
+        contract=move["contract"],
+        expected_version=move["version"],
+        meeting={k: v for k, v in (move["meeting"] or {}).items() if k != "past_allowed"},
     )
     return pair_data.pair_dict(pair, current_user)
 
@@ -84,6 +76,7 @@ _ERRORS = {
     "404": {"description": "no such pair"},
 }
 _STATE = {"type": "string", "enum": list(PAIR_STATES)}
+TRANSITION_SCHEMA = {**component(PairTransition), "required": ["to"]}
 
 document(
     "/api/v1/pairs",
@@ -136,52 +129,7 @@ document(
         ],
         "requestBody": {
             "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["to"],
-                        "properties": {
-                            "to": _STATE,
-                            "note": {"type": "string"},
-                            "reason": {"type": "string", "maxLength": 40},
-                            "side": {"type": "string", "enum": ["need", "achievement"]},
-                            "version": {"type": "integer"},
-                            "meeting": {
-                                "type": "object",
-                                "description": "Required for to=meeting_scheduled: starts_at "
-                                "(local time, in the future) and place or online_url",
-                                "properties": {
-                                    "starts_at": {"type": "string", "example": "2027-01-05 14:00"},
-                                    "place": {"type": "string", "maxLength": 200},
-                                    "online_url": {"type": "string", "format": "uri"},
-                                },
-                            },
-                            "contract": {
-                                "type": "object",
-                                "properties": {
-                                    "type": {
-                                        "type": "string",
-                                        "enum": [
-                                            "技术开发",
-                                            "技术转让",
-                                            "技术许可",
-                                            "技术咨询",
-                                            "技术服务",
-                                        ],
-                                    },
-                                    "amount": {
-                                        "type": "number",
-                                        "minimum": 0,
-                                        "description": "万元",
-                                    },
-                                    "signed_on": {"type": "string", "format": "date"},
-                                },
-                            },
-                        },
-                    }
-                }
-            },
+            "content": {"application/json": {"schema": TRANSITION_SCHEMA}},
         },
         "responses": {
             "200": {"description": "the pair after the move"},
