@@ -5,6 +5,7 @@ Redis in CI); without them it uses a SQLite file per test and the local Redis de
 """
 
 import os
+import shutil
 from itertools import count
 
 import pytest
@@ -75,17 +76,40 @@ def _postgres_schema():
     yield True
 
 
+@pytest.fixture(scope="session")
+def _sqlite_schema(tmp_path_factory):
+    """On SQLite, one database file with the schema and the taxonomy, copied for each test.
+
+    create_all on a fresh file costs about 0.5 s per test; copying the file costs 0.02 s.
+    """
+    if using_postgres():
+        return None
+    folder = tmp_path_factory.mktemp("schema")
+    config = TestConfig()
+    config.INSTANCE_DIR = folder
+    config.MODEL_DIR = folder / "models"
+    config.SQLALCHEMY_DATABASE_URI = f"sqlite:///{folder / 'schema.db'}"
+    app = create_app(config)
+    with app.app_context():
+        db.create_all()
+        ensure_fields()
+        db.session.remove()
+        db.engine.dispose()  # the last connection checkpoints the WAL into the file
+    path = folder / "schema.db"
+    assert not path.with_name("schema.db-wal").exists(), "template WAL was not checkpointed"
+    return path
+
+
 @pytest.fixture
-def app(tmp_path, _postgres_schema):
+def app(tmp_path, _postgres_schema, _sqlite_schema):
     config = TestConfig()
     config.INSTANCE_DIR = tmp_path
     config.MODEL_DIR = tmp_path / "models"
     if not using_postgres():
         config.SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'test.db'}"
+        shutil.copyfile(_sqlite_schema, tmp_path / "test.db")
     app = create_app(config)
     with app.app_context():
-        if not using_postgres():
-            db.create_all()
         ensure_fields()
         yield app
         db.session.rollback()
