@@ -9,7 +9,8 @@ import shutil
 from itertools import count
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
 from werkzeug.routing.rules import Rule
 
 from config import TestConfig
@@ -59,6 +60,17 @@ def _memoize_url_rule_builders() -> None:
 
 
 _memoize_url_rule_builders()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_without_fsync(dbapi_connection, connection_record) -> None:
+    # The test databases are scratch files: skip the fsync of every commit (WAL, foreign keys
+    # and the busy timeout set by the app stay as they are). Processes the tests start keep
+    # the app's settings.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA synchronous=OFF")
+        cursor.close()
 
 
 @pytest.fixture(scope="session")
