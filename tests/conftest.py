@@ -9,7 +9,7 @@ import shutil
 from itertools import count
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import delete, event, insert, select, text
 from sqlalchemy.engine import Engine
 from werkzeug.routing.rules import Rule
 
@@ -127,10 +127,66 @@ def app(tmp_path, _postgres_schema, _sqlite_schema):
         db.session.rollback()
         db.session.remove()
         if using_postgres():
-            tables = ", ".join(f'"{t.name}"' for t in reversed(Base.metadata.sorted_tables))
-            with db.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            _truncate_all()
         db.engine.dispose()
+
+
+def _truncate_all() -> None:
+    tables = ", ".join(f'"{t.name}"' for t in reversed(Base.metadata.sorted_tables))
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(scope="session")
+def _demo_rows(tmp_path_factory, _postgres_schema, _sqlite_schema):
+    """Every table's rows as `demo seed` leaves a fresh database, seeded once per session.
+
+    Seeding takes 5-10 s (listings, 40 pairs walked through the pair services, two fairs);
+    writing these rows back takes well under a second.
+    """
+    folder = tmp_path_factory.mktemp("demo")
+    config = TestConfig()
+    config.INSTANCE_DIR = folder
+    config.MODEL_DIR = folder / "models"
+    if not using_postgres():
+        config.SQLALCHEMY_DATABASE_URI = f"sqlite:///{folder / 'demo.db'}"
+        shutil.copyfile(_sqlite_schema, folder / "demo.db")
+    app = create_app(config)
+    with app.app_context():
+        ensure_fields()
+        result = app.test_cli_runner().invoke(args=["demo", "seed"])
+        assert result.exit_code == 0, result.output
+        rows = {
+            table: [dict(row) for row in db.session.execute(select(table)).mappings()]
+            for table in Base.metadata.sorted_tables
+        }
+        db.session.remove()
+        if using_postgres():
+            _truncate_all()
+        db.engine.dispose()
+    return rows
+
+
+@pytest.fixture
+def demo_world(app, _demo_rows):
+    """The test's database holds exactly what `demo seed` writes into a fresh one."""
+    for table in reversed(Base.metadata.sorted_tables):
+        db.session.execute(delete(table))
+    for table, rows in _demo_rows.items():
+        if rows:
+            db.session.execute(insert(table), rows)
+    if using_postgres():  # the next id of each table follows the copied rows, as after seeding
+        for table in Base.metadata.sorted_tables:
+            column = table.autoincrement_column
+            if column is not None:
+                db.session.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'), "
+                        f'COALESCE(MAX("{column.name}"), 0) + 1, false) FROM "{table.name}"'
+                    )
+                )
+    db.session.commit()
+    return app
 
 
 @pytest.fixture
