@@ -103,9 +103,8 @@ OVERFLOW_JS = r"""
 
 
 @pytest.fixture
-def demo(app, runner):
-    result = runner.invoke(args=["demo", "seed"])
-    assert result.exit_code == 0, result.output
+def demo(demo_world):
+    return demo_world
 
 
 def _page(browser, base, viewport, login=None):

@@ -17,8 +17,7 @@ from tests.jobs_helpers import RecordingQueue
 
 
 @pytest.fixture
-def demo_fair(app, runner, monkeypatch):
-    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+def demo_fair(demo_world, runner, monkeypatch):
     queue = RecordingQueue()
     monkeypatch.setattr(matching_runs, "send", queue)
     run = matching_runs.start_rematch()
