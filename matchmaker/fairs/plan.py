@@ -12,7 +12,6 @@ from matchmaker.fairs import pairs as fair_pairs
 from matchmaker.fairs.models import Fair, FairParticipant, FairRegistration, MustMeet
 from matchmaker.fairs.organize import get_fair, slot_times
 from matchmaker.listings.models import Achievement, Need
-from matchmaker.matching.assign import Candidate, Quotas, assign, greedy_assign
 from matchmaker.matching.timetable import Booking, clashes, timetable
 from matchmaker.pairs.models import Meeting, Suggestion
 
@@ -52,6 +51,9 @@ def default_org_quota(fair: Fair) -> int:
 
 def _problem(fair: Fair):
     """Candidates, quotas, excluded/fixed ids and party availability from the database."""
+    # Here, not at the top: assign imports scipy.optimize (~1 s), which no web page needs.
+    from matchmaker.matching.assign import Candidate, Quotas
+
     regs = db.session.execute(
         select(
             FairRegistration.need_id, FairRegistration.achievement_id, FairRegistration.quota
@@ -151,6 +153,8 @@ def _problem(fair: Fair):
 
 def compute_plan(fair_id: int) -> dict:
     """Assign and timetable a fair without saving anything (the dry run behind preview and CLI)."""
+    from matchmaker.matching.assign import assign, greedy_assign
+
     fair = get_fair(fair_id)
     start = time.perf_counter()
     candidates, quotas, excluded, fixed, unavailable, must, floor = _problem(fair)
