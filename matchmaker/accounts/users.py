@@ -374,14 +374,15 @@ def revoke_tokens(login: str) -> int:
 
 def user_for_token(token: str) -> User | None:
     """The active user a bearer token belongs to, if it is live."""
-    row = db.session.scalar(
-        select(ApiToken).where(
-            ApiToken.token_hash == _token_digest(token), ApiToken.revoked_at.is_(None)
-        )
+    # The user in the same query as the token: every API request asks this.
+    user = db.session.scalar(
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == _token_digest(token), ApiToken.revoked_at.is_(None))
     )
-    if row is None or not row.user.is_active or not row.user.is_member:
+    if user is None or not user.is_active or not user.is_member:
         return None
-    return row.user
+    return user
 
 
 def set_broker_fields(user_id: int, field_ids: list[int]) -> User:

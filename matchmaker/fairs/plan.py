@@ -14,7 +14,6 @@ from matchmaker.fairs import plan_input
 from matchmaker.fairs.models import Fair, FairRegistration
 from matchmaker.fairs.organize import get_fair, slot_times
 from matchmaker.listings.models import Achievement, Need
-from matchmaker.matching.assign import assign, greedy_assign
 from matchmaker.matching.timetable import Booking, clashes, timetable
 from matchmaker.pairs.models import Meeting, Suggestion
 from matchmaker.pairs.states import PairState
@@ -29,6 +28,8 @@ min_score = plan_input.min_score
 
 def compute_plan(fair_id: int) -> dict:
     """Assign and timetable a fair without saving anything (the dry run behind preview and CLI)."""
+    from matchmaker.matching.assign import assign, greedy_assign  # scipy.optimize: ~1 s
+
     fair = get_fair(fair_id)
     start = time.perf_counter()
     given = plan_input.load(fair)

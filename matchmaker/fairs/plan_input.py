@@ -1,16 +1,21 @@
 """What a fair's plan is computed from: the candidate pairs, quotas, exclusions, fixed meetings
 and who is away when, read from the database in one go (PlanInput)."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 
 from matchmaker.core.extensions import db
 from matchmaker.fairs.models import Fair, FairParticipant, FairRegistration, MustMeet
 from matchmaker.listings.models import Achievement, Need
-from matchmaker.matching.assign import Candidate, Quotas
 from matchmaker.pairs.models import Meeting, Suggestion
 from matchmaker.pairs.states import ENDED_STATES, ENGAGED_STATES, PairState
+
+if TYPE_CHECKING:
+    from matchmaker.matching.assign import Candidate, Quotas
 
 CLOSED_PAIR_STATES = ENDED_STATES
 FIXED_MEETINGS = ("confirmed", "held", "no_show")
@@ -62,6 +67,9 @@ def default_org_quota(fair: Fair) -> int:
 
 def load(fair: Fair) -> PlanInput:
     """Read the fair's plan input from the database."""
+    # Here, not at the top: assign imports scipy.optimize (~1 s), which no web page needs.
+    from matchmaker.matching.assign import Candidate, Quotas
+
     unavailable, org_quota = _participants(fair)
     must = set(
         db.session.scalars(select(MustMeet.suggestion_id).where(MustMeet.fair_id == fair.id))

@@ -50,6 +50,8 @@ class Viewer:
     """One viewer's access to listings of one kind; looks the viewer's pairs up once."""
 
     def __init__(self, user: User | None, kind_name: str):
+        # current_user is a proxy: unwrapped once, not looked up again for every row and part.
+        user = getattr(user, "_get_current_object", lambda: user)()
         self.user = user if _signed_in(user) else None
         self.kind_name = kind_name
         self._pairs: dict[int, bool] | None = None

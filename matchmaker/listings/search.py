@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import String, and_, cast, false, func, or_, select
-from sqlalchemy.orm import defer, joinedload, selectinload
+from sqlalchemy.orm import defer, joinedload
 
 from matchmaker.accounts.models import Field, Organization, User
 from matchmaker.core import paging
@@ -161,7 +161,8 @@ def search(kind_name: str, user: User | None, f: Filters, page: int = 1, per_pag
         ids = db.session.scalars(
             stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page)
         ).all()
-    # Every page shows each row's fields and organization: two queries, not two per row. The
+    # Every page shows each row's fields and organization: one joined query, not one per row
+    # (a selectin query for the fields cost more CPU than the joined rows it saves). The
     # engine's cached tokens (hundreds per listing once matched) are never shown.
     rows = {
         row.id: row
@@ -169,11 +170,11 @@ def search(kind_name: str, user: User | None, f: Filters, page: int = 1, per_pag
             select(model)
             .where(model.id.in_(ids))
             .options(
-                selectinload(model.field_links),
+                joinedload(model.field_links),
                 joinedload(model.organization),
                 defer(model.tokens),
             )
-        )
+        ).unique()
     }
     if from_index:  # a term row whose copy of the status went stale never shows a listing
         rows = {i: row for i, row in rows.items() if row.status == "published"}
