@@ -58,7 +58,7 @@ class MatchConfig:
     # lower: a closest partner that stands out, and any partner clearly closer than its own
     # fields offer, keep their text score.
     cross_field_factor: float = 1.0
-    cross_field_power: float = 5.0
+    cross_field_power: float = 10.0
     winner_power: float = 8.0
     clear_factor: float = 2.0
     # A listing's best score counts as its winner level only when it stands outlier_sd standard
