@@ -511,7 +511,7 @@ def test_listing_files_accept_fields_lists(tmp_path):
         read_listings(path)
 
 
-def test_the_field_prior_never_lowers_a_clear_cross_field_winner():
+def test_a_cross_field_winner_that_does_not_stand_out_falls_but_still_ranks_first():
     achievements, needs = topic_corpus()
     need = Listing("NX", title="弧焊机器人焊缝跟踪激光视觉传感", fields=("现代农业",))
     prior = Matcher().fit(achievements, [*needs, need]).rank_needs(["NX"], top_k=20)
@@ -519,11 +519,13 @@ def test_the_field_prior_never_lowers_a_clear_cross_field_winner():
     text = {m.achievement_id: m.score for m in plain.rank_needs(["NX"], top_k=48)}
     winner = prior[0]
     assert winner.cross_field and winner.achievement_id.startswith("A0")
-    # The closest partner keeps its text score; a plain power prior would have cut it down.
-    assert winner.score == pytest.approx(text[winner.achievement_id], abs=1e-5)
-    assert winner.score > text[winner.achievement_id] ** 5 + 0.05
+    # The topic's welding achievements are alike, so the closest is no outlier among its
+    # runners-up (prior.level): the prior lowers it, yet it stays the need's first match.
+    assert winner.achievement_id == max(text, key=text.get)
+    assert winner.score < text[winner.achievement_id] - 0.05
     # Clearly weaker cross-field candidates (not the closest of their own side either) fall.
-    weaker = [m for m in prior if m.cross_field and text[m.achievement_id] < 0.8 * winner.score]
+    closest = text[winner.achievement_id]
+    weaker = [m for m in prior if m.cross_field and text[m.achievement_id] < 0.8 * closest]
     assert weaker and all(m.score < 0.8 * text[m.achievement_id] for m in weaker)
 
 
@@ -566,6 +568,26 @@ def test_a_cross_field_partner_twice_as_close_as_the_own_fields_keeps_its_score(
     assert fallen < 0.1
     # The listing's own closest partner always keeps its score.
     assert rule.cross(np.float32([0.8]), refs[1:])[0] == pytest.approx(0.8)
+
+
+def test_a_cross_field_winner_keeps_its_score_only_when_it_stands_out_from_the_runners_up():
+    import numpy as np
+
+    from matchmaker.matching.prior import Scoring, level, merge_top, reference
+
+    rule = Scoring(1.0, 5.0, 0.0, 8.0)
+    # Row 0: its best (0.6) towers over ten runners-up near 0.1; row 1: runners-up from 0.55
+    # down to 0.1 are spread so widely that 0.6 is no outlier.
+    top = np.float32([[0.6] + [0.1] * 10, [0.6] + list(np.linspace(0.55, 0.1, 10))])
+    same = np.float32([0.4, 0.4])
+    levels = level(top, outlier_sd=3.0)
+    assert levels[0] == pytest.approx(0.6) and levels[1] > 0.7
+    kept, fallen = rule.cross(np.float32([0.6, 0.6]), reference(levels, same, clear_factor=2.0))
+    assert kept == pytest.approx(0.6)
+    assert fallen < 0.6 * 0.5
+    # A new score enters a row's top in its place, keeping the width.
+    merged = merge_top(top[:1], np.float32([0.3]))
+    assert merged.shape == (1, 11) and merged[0, 1] == pytest.approx(0.3)
 
 
 def test_length_normalised_scores_above_one_are_never_raised_by_the_field_prior():

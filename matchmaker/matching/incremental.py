@@ -209,12 +209,12 @@ def _refreshed_feedback_side(matcher, kind, fitted: _Part, query: Side, listing,
 
 def _with_bests(matcher, kind, listing, query: Side, parts: list, width, columns) -> Side:
     """Give the query and every part each row's reference score (prior.py), as a refit would:
-    fitted rows keep their fitted bests unless the query beats them, new listings take theirs
-    over the query's fitted side and the query, the query its bests over all parts."""
+    fitted rows keep their fitted top scores with the query's score merged in, new listings
+    take theirs over the query's fitted side and the query, the query its top over all parts."""
     other = "achievement" if kind == "need" else "need"
-    fitted_best, fitted_same = matcher.row_bests()[other]
-    factor = matcher.config.clear_factor
-    query_best = query_same = np.float32(0)
+    fitted_top, fitted_same = matcher.row_bests()[other]
+    cfg = matcher.config
+    query_scores, query_same = [], np.float32(0)
     for part in parts:
         scores = _neutral_scores(matcher, part.side, query)
         if part.mask is not None:
@@ -222,27 +222,33 @@ def _with_bests(matcher, kind, listing, query: Side, parts: list, width, columns
         cross = crossing(part.side.fields, np.repeat(query.fields, len(scores), axis=0))
         same = np.where(cross, 0, scores).astype(np.float32)
         if len(scores):
-            query_best, query_same = max(query_best, scores.max()), max(query_same, same.max())
+            query_scores.append(scores)
+            query_same = max(query_same, same.max())
         if part.positions is not None:
-            base_best, base_same = fitted_best[part.positions], fitted_same[part.positions]
+            base_top, base_same = fitted_top[part.positions], fitted_same[part.positions]
         else:
             own = _fitted_part(matcher, kind, width, columns, exclude={listing.id})
-            base_best, base_same = _bests_against(matcher, part.side, own)
-        best, same = np.maximum(base_best, scores), np.maximum(base_same, same)
-        part.side = dataclasses.replace(part.side, best=prior.reference(best, same, factor))
-    reference = prior.reference(np.float32([query_best]), np.float32([query_same]), factor)
+            base_top, base_same = _bests_against(matcher, part.side, own)
+        top, same = prior.merge_top(base_top, scores), np.maximum(base_same, same)
+        best = prior.reference(prior.level(top, cfg.outlier_sd), same, cfg.clear_factor)
+        part.side = dataclasses.replace(part.side, best=best)
+    every = np.concatenate(query_scores) if query_scores else np.zeros(0, np.float32)
+    query_top = prior.columns(-np.sort(-every)[None, : fitted_top.shape[1]], 1, fitted_top.shape[1])
+    level = prior.level(query_top, cfg.outlier_sd)
+    reference = prior.reference(level, np.float32([query_same]), cfg.clear_factor)
     return dataclasses.replace(query, best=reference)
 
 
 def _bests_against(matcher, rows: Side, own: _Part) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's best score before the prior, and best same-field score, over a fitted side."""
+    """Each row's top scores before the prior, and best same-field score, over a fitted side."""
     out = []
-    for factor in (1.0, 0.0):
+    for factor, k in ((1.0, 1 + prior.OUTLIER_RANKS), (0.0, 1)):
         scoring = Scoring(factor, 1.0, matcher.scoring().latent_weight)
         top, _ = top_k_both(
-            rows, own.side, 1, 0, matcher.config.min_score, scoring, col_mask=own.mask
+            rows, own.side, k, 0, matcher.config.min_score, scoring, col_mask=own.mask
         )
-        out.append(prior.first_column(top.score, rows.vectors.shape[0]))
+        pick = prior.first_column if k == 1 else prior.columns
+        out.append(pick(top.score, rows.vectors.shape[0]))
     return out[0], out[1]
 
 

@@ -52,13 +52,18 @@ class MatchConfig:
     length_pivot: float = 0.15
     # The field prior (prior.py): a pair whose listings both declare fields but share none scores
     # cross_field_factor * score ** cross_field_power (0 would hide such pairs: a wall), but at
-    # least score * (score / reference) ** winner_power; a listing's reference is its best score
-    # before the prior, or clear_factor times its best same-field score when lower: its closest
-    # partner, and any partner clearly closer than its own fields offer, keep their text score.
+    # least score * (score / reference) ** winner_power; a listing's reference is its winner
+    # level (its best score before the prior, raised to its runners-up's mean + outlier_sd
+    # standard deviations when higher), or clear_factor times its best same-field score when
+    # lower: a closest partner that stands out, and any partner clearly closer than its own
+    # fields offer, keep their text score.
     cross_field_factor: float = 1.0
-    cross_field_power: float = 5.0
+    cross_field_power: float = 10.0
     winner_power: float = 8.0
     clear_factor: float = 2.0
+    # A listing's best score counts as its winner level only when it stands outlier_sd standard
+    # deviations above the mean of its next OUTLIER_RANKS scores (prior.level); else that level.
+    outlier_sd: float = 3.0
     # Feedback picks its documents with a milder prior (cross-field cosine x this factor):
     # a need filed under the wrong field still draws its feedback from its real partners.
     feedback_cross_field_factor: float = 0.5

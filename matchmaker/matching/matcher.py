@@ -246,8 +246,8 @@ class Matcher:
         return self._matches(kind, rows, top)
 
     def row_bests(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Per kind, each listing's best score before the field prior and its best same-field
-        score, on the scored (feedback-expanded) vectors: two top-1 passes, cached."""
+        """Per kind, each listing's best 1 + prior.OUTLIER_RANKS scores before the field prior and
+        its best same-field score, on the scored (feedback-expanded) vectors; cached."""
         if getattr(self, "_row_bests", None) is None:
             needs, achievements = self._scoring_side("need"), self._scoring_side("achievement")
             cfg = self.config
@@ -264,8 +264,11 @@ class Matcher:
 
     def row_references(self) -> dict[str, np.ndarray]:
         """Per kind, each listing's reference score for the field prior (prior.py)."""
-        factor = self.config.clear_factor
-        return {k: prior.reference(*b, factor) for k, b in self.row_bests().items()}
+        cfg = self.config
+        return {
+            k: prior.reference(prior.level(top, cfg.outlier_sd), same, cfg.clear_factor)
+            for k, (top, same) in self.row_bests().items()
+        }
 
     def _matches(self, kind, rows, top: TopK) -> list[Match]:
         return pairs.matches(self, kind, rows, top)

@@ -8,7 +8,7 @@ import numpy as np
 
 from .tokenizer import dictionary_version
 
-MODEL_VERSION = "5"
+MODEL_VERSION = "6"
 
 
 class ModelVersionError(RuntimeError):
