@@ -42,7 +42,7 @@ def post_worker_init(worker):
     # jieba's dictionary loads on a process's first search (~0.5 s of CPU); load it before the
     # worker takes requests, so neither the first searches nor those after a recycle wait on it.
     try:
-        from matchmaker.services.listing_terms import query_terms
+        from matchmaker.listings.terms import query_terms
 
         query_terms("机器人")
     except Exception:  # noqa: BLE001 - a search would load it then, or report the problem
