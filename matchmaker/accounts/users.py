@@ -4,16 +4,14 @@ Failed logins are throttled by the login view (Flask-Limiter, matchmaker.account
 only says whether a login and password are right.
 """
 
-import hashlib
-import secrets
-from functools import lru_cache
-
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, has_app_context
 from sqlalchemy import func, select
 
-from matchmaker.accounts.models import ORG_KINDS, ROLES, ApiToken, Field, Organization, User
+from matchmaker.accounts.hashing import (  # noqa: F401  (read through this module by callers)
+    hash_password,
+    password_matches,
+    spend_a_password_check,
+)
+from matchmaker.accounts.models import ORG_KINDS, ROLES, Field, Organization, User
 from matchmaker.accounts.passwords import check_password, normalise
 from matchmaker.accounts.schemas import (
     SELF_SERVICE_ROLES,
@@ -23,60 +21,32 @@ from matchmaker.accounts.schemas import (
     clean_login,
     login_problem,
 )
+from matchmaker.accounts.tokens import (  # noqa: F401  (read through this module by callers)
+    issue_token,
+    revoke_tokens,
+    user_for_token,
+)
 from matchmaker.core import signals
 from matchmaker.core.db import utcnow
 from matchmaker.core.exceptions import Conflict, Forbidden, NotFound, ServiceError
 from matchmaker.core.extensions import db
 from matchmaker.core.schemas import check
 
-_DEFAULT_HASHER = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory profile
+__all__ = [
+    "hash_password",
+    "issue_token",
+    "password_matches",
+    "revoke_tokens",
+    "spend_a_password_check",
+    "user_for_token",
+]
+
 ROLE_ORG_KINDS = {
     "institute": ("university", "institute"),
     "enterprise": ("enterprise",),
     "broker": ("agency", "university", "institute", "enterprise"),
     "staff": ORG_KINDS,
 }
-
-
-def _hasher() -> PasswordHasher:
-    # Tests configure a cheap argon2 cost (PASSWORD_HASH_PARAMS); production keeps the default.
-    if has_app_context():
-        params = current_app.config.get("PASSWORD_HASH_PARAMS")
-        if params:
-            return _hasher_for(tuple(sorted(params.items())))
-    return _DEFAULT_HASHER
-
-
-@lru_cache(maxsize=4)
-def _hasher_for(params: tuple) -> PasswordHasher:
-    return PasswordHasher(**dict(params))
-
-
-def hash_password(password: str) -> str:
-    """Hash a password with argon2id."""
-    return _hasher().hash(password)
-
-
-def password_matches(password_hash: str, password: str) -> bool:
-    """Check a password against its stored hash."""
-    try:
-        return _hasher().verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-@lru_cache(maxsize=4)
-def _dummy_hash(hasher: PasswordHasher) -> str:
-    return hasher.hash(secrets.token_hex(16))
-
-
-def spend_a_password_check(password: str) -> None:
-    """Verify against a throwaway hash, so an unknown login costs as long as a wrong password."""
-    hasher = _hasher()
-    try:
-        hasher.verify(_dummy_hash(hasher), password)
-    except (VerificationError, InvalidHashError):
-        pass
 
 
 def login_key(login: str) -> str:
@@ -340,48 +310,6 @@ def change_password(user_id: int, old: str, new: str, new2: str) -> User:
     user.password_hash = hash_password(new)
     user.session_version += 1
     db.session.commit()
-    return user
-
-
-def _token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def issue_token(login: str) -> str:
-    """Create an API token for a user and return it; only its hash is kept."""
-    user = find_user(login)
-    if user is None:
-        raise NotFound(f"用户不存在：{login}", field="login")
-    token = "mm_" + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user=user, token_hash=_token_digest(token), prefix=token[:10]))
-    db.session.commit()
-    return token
-
-
-def revoke_tokens(login: str) -> int:
-    """Revoke every live token of a user; return how many were revoked."""
-    user = find_user(login)
-    if user is None:
-        raise NotFound(f"用户不存在：{login}", field="login")
-    tokens = db.session.scalars(
-        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-    ).all()
-    for token in tokens:
-        token.revoked_at = utcnow()
-    db.session.commit()
-    return len(tokens)
-
-
-def user_for_token(token: str) -> User | None:
-    """The active user a bearer token belongs to, if it is live."""
-    # The user in the same query as the token: every API request asks this.
-    user = db.session.scalar(
-        select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == _token_digest(token), ApiToken.revoked_at.is_(None))
-    )
-    if user is None or not user.is_active or not user.is_member:
-        return None
     return user
 
 

@@ -1,0 +1,59 @@
+"""API tokens: issued once, kept only as a hash, revoked per user, resolved to their user."""
+
+import hashlib
+import secrets
+
+from sqlalchemy import select
+
+from matchmaker.accounts.models import ApiToken, User
+from matchmaker.core.db import utcnow
+from matchmaker.core.exceptions import NotFound
+from matchmaker.core.extensions import db
+
+
+def _find_user(login: str) -> User | None:
+    from matchmaker.accounts.users import find_user
+
+    return find_user(login)
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(login: str) -> str:
+    """Create an API token for a user and return it; only its hash is kept."""
+    user = _find_user(login)
+    if user is None:
+        raise NotFound(f"用户不存在：{login}", field="login")
+    token = "mm_" + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user=user, token_hash=_token_digest(token), prefix=token[:10]))
+    db.session.commit()
+    return token
+
+
+def revoke_tokens(login: str) -> int:
+    """Revoke every live token of a user; return how many were revoked."""
+    user = _find_user(login)
+    if user is None:
+        raise NotFound(f"用户不存在：{login}", field="login")
+    tokens = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).all()
+    for token in tokens:
+        token.revoked_at = utcnow()
+    db.session.commit()
+    return len(tokens)
+
+
+def user_for_token(token: str) -> User | None:
+    """The active user a bearer token belongs to, if it is live."""
+    # The user in the same query as the token: every API request asks this.
+    user = db.session.scalar(
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == _token_digest(token), ApiToken.revoked_at.is_(None))
+    )
+    if user is None or not user.is_active or not user.is_member:
+        return None
+    return user
