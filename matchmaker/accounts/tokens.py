@@ -5,16 +5,11 @@ import secrets
 
 from sqlalchemy import select
 
+from matchmaker.accounts.lookup import find_user
 from matchmaker.accounts.models import ApiToken, User
 from matchmaker.core.db import utcnow
 from matchmaker.core.exceptions import NotFound
 from matchmaker.core.extensions import db
-
-
-def _find_user(login: str) -> User | None:
-    from matchmaker.accounts.users import find_user
-
-    return find_user(login)
 
 
 def _token_digest(token: str) -> str:
@@ -23,7 +18,7 @@ def _token_digest(token: str) -> str:
 
 def issue_token(login: str) -> str:
     """Create an API token for a user and return it; only its hash is kept."""
-    user = _find_user(login)
+    user = find_user(login)
     if user is None:
         raise NotFound(f"用户不存在：{login}", field="login")
     token = "mm_" + secrets.token_urlsafe(32)
@@ -34,7 +29,7 @@ def issue_token(login: str) -> str:
 
 def revoke_tokens(login: str) -> int:
     """Revoke every live token of a user; return how many were revoked."""
-    user = _find_user(login)
+    user = find_user(login)
     if user is None:
         raise NotFound(f"用户不存在：{login}", field="login")
     tokens = db.session.scalars(

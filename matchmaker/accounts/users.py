@@ -4,15 +4,16 @@ Failed logins are throttled by the login view (Flask-Limiter, matchmaker.account
 only says whether a login and password are right.
 """
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from matchmaker.accounts.hashing import (  # noqa: F401  (read through this module by callers)
     hash_password,
     password_matches,
     spend_a_password_check,
 )
+from matchmaker.accounts.lookup import find_user, login_key  # noqa: F401  (read through here)
 from matchmaker.accounts.models import ORG_KINDS, ROLES, Field, Organization, User
-from matchmaker.accounts.passwords import check_password, normalise
+from matchmaker.accounts.passwords import check_password
 from matchmaker.accounts.schemas import (
     SELF_SERVICE_ROLES,
     OrganizationInput,
@@ -47,19 +48,6 @@ ROLE_ORG_KINDS = {
     "broker": ("agency", "university", "institute", "enterprise"),
     "staff": ORG_KINDS,
 }
-
-
-def login_key(login: str) -> str:
-    """The one form logins are compared and throttled in: "PE_weak " and "pe_weak" are one."""
-    return normalise(login or "")
-
-
-def find_user(login: str) -> User | None:
-    """The user a typed login names, however it is spaced, cased or full-width."""
-    key = login_key(login)
-    if not key:
-        return None
-    return db.session.scalar(select(User).where(func.lower(User.login) == key))
 
 
 def create_organization(

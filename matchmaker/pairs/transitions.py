@@ -7,6 +7,7 @@ writes a PairEvent and commits. History is only ever appended to.
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import cache
 
 from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -103,12 +104,14 @@ def lock_pair(pair_id: int) -> Suggestion:
 
 # Who may see a pair, and its page, read both listings with their fields and organizations: one
 # query for the pair and the listings, two for the fields, instead of seven lazy loads.
-# Built on first use: loader options configure the mappers, which needs every domain's models.
-def _with_listings() -> list:
-    return [
+# Built once, on first use: loader options configure the mappers, which needs every domain's
+# models.
+@cache
+def _with_listings() -> tuple:
+    return tuple(
         joinedload(side).options(joinedload(model.organization), selectinload(model.field_links))
         for side, model in ((Suggestion.need, Need), (Suggestion.achievement, Achievement))
-    ]
+    )
 
 
 def get_pair(pair_id: int, viewer_id: int) -> Suggestion:
