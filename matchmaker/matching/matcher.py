@@ -19,7 +19,7 @@ from .listing import Listing, Match, MatchConfig
 from .pairs import make_match
 from .persist import MODEL_VERSION, ModelVersionError
 from .ranking import Scoring, Side, TopK
-from .search import allowed, merged_pairs, other, search
+from .search import allowed, merged_pairs, orient, other, search
 from .sparse_ops import normalize_rows, top_per_row
 from .synonyms import fold, synonym_map
 from .tokenizer import dictionary_version, extra_version
@@ -245,29 +245,34 @@ class Matcher:
         top = search(self, {kind: k, other(kind): 0}, min_score, masks)[kind]
         return self._matches(kind, rows, top)
 
-    def row_bests(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    def row_bests(self, reuse=None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Per kind, each listing's best 1 + prior.OUTLIER_RANKS scores before the field prior and
-        its best same-field score, on the scored (feedback-expanded) vectors; cached."""
+        its best same-field score, on the scored (feedback-expanded) vectors; cached.
+
+        Scored in a full ranking's orientation (search.orient), so that ``reuse`` can hand the
+        block products on to the ranking.
+        """
         if getattr(self, "_row_bests", None) is None:
-            needs, achievements = self._scoring_side("need"), self._scoring_side("achievement")
+            rows = orient({k: self._scoring_side(k) for k in KINDS}, _NO_MASKS)
             cfg = self.config
-            need_bests, ach_bests = prior.row_bests(
-                needs,
-                achievements,
+            row_bests, col_bests = prior.row_bests(
+                self._scoring_side(rows),
+                self._scoring_side(other(rows)),
                 self.scoring().latent_weight,
                 cfg.min_score,
                 cfg.chunk_cells,
                 self.n_jobs,
+                reuse,
             )
-            self._row_bests = {"need": need_bests, "achievement": ach_bests}
+            self._row_bests = {rows: row_bests, other(rows): col_bests}
         return self._row_bests
 
-    def row_references(self) -> dict[str, np.ndarray]:
+    def row_references(self, reuse=None) -> dict[str, np.ndarray]:
         """Per kind, each listing's reference score for the field prior (prior.py)."""
         cfg = self.config
         return {
             k: prior.reference(prior.level(top, cfg.outlier_sd), same, cfg.clear_factor)
-            for k, (top, same) in self.row_bests().items()
+            for k, (top, same) in self.row_bests(reuse).items()
         }
 
     def _matches(self, kind, rows, top: TopK) -> list[Match]:

@@ -101,35 +101,34 @@ def reference(best: np.ndarray, same: np.ndarray, clear_factor: float) -> np.nda
     return np.minimum(best, np.float32(clear_factor) * same).astype(np.float32)
 
 
-def row_bests(rows, cols, latent_weight: float, min_score: float, chunk_cells: int, n_jobs=1):
+def row_bests(
+    rows, cols, latent_weight: float, min_score: float, chunk_cells: int, n_jobs=1, reuse=None
+):
     """Per side, each row's best score before the prior and its best among non-crossing pairs.
 
     Returns ((row top, row same), (col top, col same)), a top being each row's best
-    1 + OUTLIER_RANKS scores (best first, 0 where none) and same its best same-field score; a
-    top-11 pass and a top-1 pass split by field like a wall (cheap).
+    1 + OUTLIER_RANKS scores (best first, 0 where none) and same its best same-field score; one
+    pass over the product (``reuse`` keeps its blocks for the ranking that follows).
     """
     from .ranking import top_k_both
 
-    out = []
-    for factor, k in ((1.0, 1 + OUTLIER_RANKS), (0.0, 1)):
-        row_top, col_top = top_k_both(
-            rows,
-            cols,
-            k,
-            k,
-            min_score,
-            Scoring(factor, 1.0, latent_weight),
-            chunk_cells=chunk_cells,
-            n_jobs=n_jobs,
-        )
-        pick = first_column if k == 1 else columns
-        out.append(
-            (
-                pick(row_top.score, rows.vectors.shape[0]),
-                pick(col_top.score, cols.vectors.shape[0]),
-            )
-        )
-    return (out[0][0], out[1][0]), (out[0][1], out[1][1])
+    k = 1 + OUTLIER_RANKS
+    row_top, col_top = top_k_both(
+        rows,
+        cols,
+        k,
+        k,
+        min_score,
+        Scoring(1.0, 1.0, latent_weight),
+        chunk_cells=chunk_cells,
+        n_jobs=n_jobs,
+        same_field=True,
+        reuse=reuse,
+    )
+    return (
+        (columns(row_top.score, rows.vectors.shape[0]), row_top.same),
+        (columns(col_top.score, cols.vectors.shape[0]), col_top.same),
+    )
 
 
 def first_column(scores: np.ndarray, n: int) -> np.ndarray:

@@ -7,6 +7,9 @@ position in id order reversed), so every top-k is a plain integer partition and 
 A pair whose listings both declare fields but share none is scored by the field prior (Scoring).
 With a factor of 0 listings only compete within their fields (or against listings without one),
 so the product splits into one smaller product per set of fields.
+A full ranking with the prior scores the product twice (the listings' reference scores first,
+prior.py, then the ranking itself): a Reuse keeps the first pass's block products, within a
+memory budget, for the second.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from .fields import crossing
 from .parallel import fork_calls
 from .prior import Scoring
 
-__all__ = ["PARALLEL_MIN_CELLS", "Scoring", "Side", "TopK", "top_k_both"]
+__all__ = ["PARALLEL_MIN_CELLS", "Reuse", "Scoring", "Side", "TopK", "top_k_both"]
 
 # Ids in sorted order are packed reversed, so the smaller id wins a tie.
 _LOW = 2**31 - 1
@@ -65,6 +68,28 @@ class TopK:
 
     index: np.ndarray  # int64, shape (n, k)
     score: np.ndarray  # float32, shape (n, k)
+    # With same_field: each row's best score among pairs that do not cross fields (0: none).
+    same: np.ndarray | None = None
+
+
+class Reuse:
+    """Block products kept from one pass over a product for the next pass over the same blocks.
+
+    Holds at most ``cells`` scored pairs (12 bytes each); blocks beyond are scored again.
+    """
+
+    def __init__(self, cells: int = 8_000_000):
+        self.room = cells
+        self._kept: dict = {}
+
+    def get(self, key):
+        return self._kept.get(key)
+
+    def put(self, key, product) -> None:
+        size = len(product[2])
+        if size <= self.room:
+            self.room -= size
+            self._kept[key] = product
 
 
 @dataclass
@@ -73,6 +98,11 @@ class _Block:
     cols: np.ndarray  # global column positions of the block's field group
     transposed: sp.csr_matrix  # the group's column vectors, transposed
     shared_orgs: bool  # whether any organization appears on both sides of the group
+    group: object = None  # the field group's key, for Reuse
+
+    def key(self, rows: Side, cols: Side, latent_weight: float) -> tuple:
+        span = (int(self.rows[0]), len(self.rows), len(self.cols))
+        return (id(rows.vectors), id(cols.vectors), self.group, span, latent_weight)
 
 
 def top_k_both(
@@ -86,25 +116,40 @@ def top_k_both(
     col_mask: np.ndarray | None = None,
     chunk_cells: int = 4_000_000,
     n_jobs: int = 1,
+    same_field: bool = False,
+    reuse: Reuse | None = None,
 ) -> tuple[TopK | None, TopK | None]:
     """Return the top k_rows columns of every row and the top k_cols rows of every column.
 
-    ``scoring`` is a Scoring or a bare cross-field factor (0: a wall, 1: fields ignored).
+    ``scoring`` is a Scoring or a bare cross-field factor (0: a wall, 1: fields ignored). With
+    ``same_field`` each TopK also holds every row's best score among pairs that do not cross
+    fields. ``reuse`` keeps (or supplies) the block products; forked parts never use it.
     """
     scoring = Scoring.of(scoring)
     if rows.latent is None or cols.latent is None:
         scoring = Scoring(scoring.factor, scoring.power, 0.0, scoring.winner_power)
     n_rows, n_cols = rows.vectors.shape[0], cols.vectors.shape[0]
-    row_best = _Best(n_rows, k_rows) if k_rows > 0 else None
-    col_best = _Best(n_cols, k_cols) if k_cols > 0 else None
+    row_best = _Best(n_rows, k_rows, same_field) if k_rows > 0 else None
+    col_best = _Best(n_cols, k_cols, same_field) if k_cols > 0 else None
     blocks = list(_blocks(rows, cols, scoring.factor, row_mask, col_mask, chunk_cells))
+    cells = sum(len(b.rows) * len(b.cols) for b in blocks)
+    forked = n_jobs > 1 and len(blocks) >= 2 and cells >= PARALLEL_MIN_CELLS
 
     def score(block: _Block):
-        return _score_block(block, rows, cols, k_rows, k_cols, min_score, scoring)
+        product = None
+        if reuse is not None and not forked:
+            key = block.key(rows, cols, scoring.latent_weight)
+            product = reuse.get(key)
+            if product is None:
+                product = _products(block, rows, cols, scoring.latent_weight)
+                reuse.put(key, product)
+        return _score_block(
+            block, rows, cols, k_rows, k_cols, min_score, scoring, same_field, product
+        )
 
     def run(part: list[_Block]) -> tuple[_Best | None, _Best | None]:
-        own_rows = _Best(n_rows, k_rows) if k_rows > 0 else None
-        own_cols = _Best(n_cols, k_cols) if k_cols > 0 else None
+        own_rows = _Best(n_rows, k_rows, same_field) if k_rows > 0 else None
+        own_cols = _Best(n_cols, k_cols, same_field) if k_cols > 0 else None
         for block in part:
             row_top, col_top = score(block)
             if row_top is not None:
@@ -113,7 +158,7 @@ def top_k_both(
                 own_cols.merge(block.cols, *col_top)
         return own_rows, own_cols
 
-    for part_rows, part_cols in _run_parts(run, blocks, n_jobs):
+    for part_rows, part_cols in _run_parts(run, blocks, forked, n_jobs):
         if part_rows is not None:
             row_best.absorb(part_rows)
         if part_cols is not None:
@@ -124,10 +169,9 @@ def top_k_both(
     )
 
 
-def _run_parts(run, blocks: list[_Block], n_jobs: int) -> list:
-    """Run the blocks here and, for large products, in n_jobs forked parts."""
-    cells = sum(len(b.rows) * len(b.cols) for b in blocks)
-    if n_jobs <= 1 or len(blocks) < 2 or cells < PARALLEL_MIN_CELLS:
+def _run_parts(run, blocks: list[_Block], forked: bool, n_jobs: int) -> list:
+    """Run the blocks here or, for large products, in n_jobs forked parts."""
+    if not forked:
         return [run(blocks)]
     # Interleave blocks so every part gets a share of each field group.
     parts = [blocks[i::n_jobs] for i in range(n_jobs)]
@@ -162,7 +206,7 @@ def _blocks(rows, cols, factor, row_mask, col_mask, chunk_cells) -> Iterator[_Bl
         shared = np.intersect1d(row_orgs[row_orgs >= 0], col_orgs[col_orgs >= 0]).size > 0
         step = max(1, chunk_cells // len(group_cols))
         for start in range(0, len(group_rows), step):
-            yield _Block(group_rows[start : start + step], group_cols, transposed, shared)
+            yield _Block(group_rows[start : start + step], group_cols, transposed, shared, key)
 
 
 def _products(block: _Block, rows, cols, latent_weight: float):
@@ -170,7 +214,7 @@ def _products(block: _Block, rows, cols, latent_weight: float):
     product = (rows.vectors[block.rows] @ block.transposed).tocsr()
     if latent_weight <= 0:
         counts = np.diff(product.indptr)
-        local_rows = np.repeat(np.arange(len(block.rows), dtype=np.int64), counts)
+        local_rows = np.repeat(np.arange(len(block.rows), dtype=np.int32), counts)
         return local_rows, product.indices, product.data.astype(np.float32, copy=False)
     # Every pair has a latent score: the block is dense (chunk_cells bounds its size).
     dense = rows.latent[block.rows] @ cols.latent[block.cols].T
@@ -178,14 +222,23 @@ def _products(block: _Block, rows, cols, latent_weight: float):
     dense *= np.float32(latent_weight)
     dense += np.float32(1 - latent_weight) * product.toarray()
     local_rows, local_cols = np.nonzero(dense > 0)
-    return local_rows.astype(np.int64), local_cols, dense[local_rows, local_cols]
+    values = dense[local_rows, local_cols]
+    # 32-bit positions: a block is at most chunk_cells, and Reuse keeps them at 12 bytes a pair.
+    return local_rows.astype(np.int32), local_cols.astype(np.int32), values
 
 
-def _score_block(block: _Block, rows, cols, k_rows, k_cols, min_score, scoring: Scoring):
-    """Score one block and return its rows' and columns' top k as packed keys."""
-    local_rows, local_cols, values = _products(block, rows, cols, scoring.latent_weight)
-    if scoring.factor != 0 and not scoring.neutral:
+def _score_block(
+    block: _Block, rows, cols, k_rows, k_cols, min_score, scoring: Scoring, same_field, product
+):
+    """Score one block; return its rows' and columns' top k as packed keys (and, with
+    same_field, each row's and column's best score among pairs that do not cross fields)."""
+    if product is None:
+        product = _products(block, rows, cols, scoring.latent_weight)
+    local_rows, local_cols, values = product
+    cross = None
+    if same_field or (scoring.factor != 0 and not scoring.neutral):
         cross = crossing(rows.fields[block.rows][local_rows], cols.fields[block.cols][local_cols])
+    if scoring.factor != 0 and not scoring.neutral:
         reference = None
         if scoring.relative and rows.best is not None and cols.best is not None:
             reference = np.maximum(
@@ -196,6 +249,13 @@ def _score_block(block: _Block, rows, cols, k_rows, k_cols, min_score, scoring: 
     if block.shared_orgs:
         row_orgs = rows.orgs[block.rows][local_rows]
         keep &= (row_orgs != cols.orgs[block.cols][local_cols]) | (row_orgs < 0)
+    row_same = col_same = None
+    if same_field:
+        within = keep & ~cross
+        row_same = np.zeros(len(block.rows), dtype=np.float32)
+        col_same = np.zeros(len(block.cols), dtype=np.float32)
+        np.maximum.at(row_same, local_rows[within], values[within])
+        np.maximum.at(col_same, local_cols[within], values[within])
     values, local_rows, local_cols = values[keep], local_rows[keep], local_cols[keep]
     bits = np.ascontiguousarray(values).view(np.int32).astype(np.int64) << 32
     row_top = col_top = None
@@ -205,7 +265,7 @@ def _score_block(block: _Block, rows, cols, k_rows, k_cols, min_score, scoring: 
         keys = bits | (_LOW - cols.order[block.cols][local_cols])
         top_keys, elements = _segment_top_k(indptr, keys, k_rows)
         partners = block.cols[local_cols[np.maximum(elements, 0)]]
-        row_top = (top_keys, np.where(elements >= 0, partners, -1))
+        row_top = (top_keys, np.where(elements >= 0, partners, -1), row_same)
     if k_cols > 0:
         # A CSR matrix over (column, row) whose data are element numbers groups elements by column.
         by_col = sp.csr_matrix(
@@ -216,7 +276,11 @@ def _score_block(block: _Block, rows, cols, k_rows, k_cols, min_score, scoring: 
         row_of = block.rows[local_rows[order]]
         keys = bits[order] | (_LOW - rows.order[row_of])
         top_keys, elements = _segment_top_k(by_col.indptr.astype(np.int64), keys, k_cols)
-        col_top = (top_keys, np.where(elements >= 0, row_of[np.maximum(elements, 0)], -1))
+        col_top = (
+            top_keys,
+            np.where(elements >= 0, row_of[np.maximum(elements, 0)], -1),
+            col_same,
+        )
     return row_top, col_top
 
 
@@ -273,14 +337,19 @@ def _candidates(indptr, keys, segment, k) -> np.ndarray:
 
 
 class _Best:
-    """A running best k per position, as packed keys (0 = empty) and partner positions."""
+    """A running best k per position, as packed keys (0 = empty) and partner positions, and
+    (same_field) the best score among pairs that do not cross fields."""
 
-    def __init__(self, n: int, k: int):
+    def __init__(self, n: int, k: int, same_field: bool = False):
         self.k = k
         self.keys = np.zeros((n, k), dtype=np.int64)
         self.partners = np.full((n, k), -1, dtype=np.int64)
+        self.same = np.zeros(n, dtype=np.float32) if same_field else None
 
-    def merge(self, positions: np.ndarray, keys: np.ndarray, partners: np.ndarray) -> None:
+    def merge(self, positions, keys: np.ndarray, partners: np.ndarray, same=None) -> None:
+        if same is not None:
+            np.maximum(self.same[positions], same, out=same)
+            self.same[positions] = same
         if keys.shape[1] == 0:
             return
         keys = np.concatenate([self.keys[positions], keys], axis=1)
@@ -294,6 +363,8 @@ class _Best:
         """Merge another running best (over the same positions) into this one."""
         filled = np.flatnonzero(other.keys.any(axis=1))
         self.merge(filled, other.keys[filled], other.partners[filled])
+        if self.same is not None:
+            np.maximum(self.same, other.same, out=self.same)
 
     def result(self) -> TopK:
         order = np.argsort(-self.keys, axis=1, kind="stable")
@@ -301,4 +372,4 @@ class _Best:
         partners = np.take_along_axis(self.partners, order, axis=1)
         scores = (keys >> 32).astype(np.int32).view(np.float32)
         partners[keys == 0] = -1
-        return TopK(index=partners, score=np.where(keys > 0, scores, np.float32(0)))
+        return TopK(partners, np.where(keys > 0, scores, np.float32(0)), self.same)

@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from .ranking import TopK, top_k_both
+from .ranking import Reuse, TopK, top_k_both
 
 
 def other(kind: str) -> str:
@@ -19,16 +19,14 @@ def search(matcher, k: dict, min_score, masks: dict) -> dict[str, TopK]:
     cfg = matcher.config
     threshold = cfg.min_score if min_score is None else min_score
     sides = {kind: matcher._scoring_side(kind) for kind in ("need", "achievement")}
+    reuse = None
     if matcher.scoring().relative:
-        references = matcher.row_references()
+        # The references' pass over the whole product hands its blocks on to a whole ranking.
+        whole = masks["need"] is None and masks["achievement"] is None
+        reuse = Reuse() if whole and getattr(matcher, "_row_bests", None) is None else None
+        references = matcher.row_references(reuse)
         sides = {kind: dataclasses.replace(s, best=references[kind]) for kind, s in sides.items()}
-    if (masks["need"] is None) != (masks["achievement"] is None):
-        # A subset against a whole side: chunk the subset, so the whole side's field groups
-        # are transposed once per fitted model (Side.transposed) rather than once per query.
-        rows = "need" if masks["need"] is not None else "achievement"
-    else:
-        larger = sides["achievement"].vectors.shape[0] >= sides["need"].vectors.shape[0]
-        rows = "achievement" if larger else "need"
+    rows = orient(sides, masks)
     cols = other(rows)
     row_top, col_top = top_k_both(
         sides[rows],
@@ -41,8 +39,19 @@ def search(matcher, k: dict, min_score, masks: dict) -> dict[str, TopK]:
         masks[cols],
         cfg.chunk_cells,
         matcher.n_jobs,
+        reuse=reuse,
     )
     return {rows: row_top, cols: col_top}
+
+
+def orient(sides: dict, masks: dict) -> str:
+    """The kind whose listings are the product's rows (chunked); the other side's are columns."""
+    if (masks["need"] is None) != (masks["achievement"] is None):
+        # A subset against a whole side: chunk the subset, so the whole side's field groups
+        # are transposed once per fitted model (Side.transposed) rather than once per query.
+        return "need" if masks["need"] is not None else "achievement"
+    larger = sides["achievement"].vectors.shape[0] >= sides["need"].vectors.shape[0]
+    return "achievement" if larger else "need"
 
 
 def merged_pairs(matcher, tops: dict[str, TopK]):

@@ -287,7 +287,11 @@ def main() -> int:
             }
             # gunicorn.conf.py reads these: WEB_CONCURRENCY=2 WEB_THREADS=8 python -m ...
             env.update(
-                {k: os.environ[k] for k in ("WEB_CONCURRENCY", "WEB_THREADS") if k in os.environ}
+                {
+                    k: os.environ[k]
+                    for k in ("WEB_CONCURRENCY", "WEB_THREADS", "GUNICORN_CMD_ARGS")
+                    if k in os.environ
+                }
             )
             cores = os.cpu_count()
             load_before = os.getloadavg()[0]
