@@ -11,3 +11,14 @@ def all_fields(include_retired: bool = False) -> list[Field]:
     if not include_retired:
         stmt = stmt.where(Field.retired.is_(False))
     return list(db.session.scalars(stmt))
+
+
+def field_choices() -> list:
+    """(id, name) rows of the fields in use, in taxonomy order, for pick lists: plain rows, since
+    building ORM objects for them cost most of a millisecond on every catalogue page."""
+    stmt = (
+        select(Field.id, Field.name)
+        .where(Field.retired.is_(False))
+        .order_by(Field.position, Field.id)
+    )
+    return list(db.session.execute(stmt))

@@ -2,7 +2,7 @@
 
 from sqlalchemy import delete, func, select, update
 
-from matchmaker.accounts.fields import all_fields  # noqa: F401  (re-exported)
+from matchmaker.accounts.fields import all_fields, field_choices  # noqa: F401  (re-exported)
 from matchmaker.accounts.models import Field, broker_fields
 from matchmaker.core.exceptions import Conflict, NotFound, ServiceError
 from matchmaker.core.extensions import db

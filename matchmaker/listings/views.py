@@ -24,7 +24,7 @@ from matchmaker.listings.search import (
     pending_count,
     search,
 )
-from matchmaker.listings.taxonomy import all_fields
+from matchmaker.listings.taxonomy import field_choices
 
 bp = Blueprint("listings", __name__, template_folder="templates")
 KINDS = "<any(achievements, needs):kinds>"
@@ -68,7 +68,7 @@ def _context(kind: service.Kind) -> dict:
     return {
         "kind": kind,
         "kinds": kind.plural,
-        "all_fields": all_fields(),
+        "all_fields": field_choices(),
         "maturities": list(MATURITY_TRL),
         "modes": TRANSFER_MODES,
         "confidential_parts": CONFIDENTIAL_PARTS,

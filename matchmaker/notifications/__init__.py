@@ -4,13 +4,18 @@ digests (what a digest says is the pairs' business: pairs/digests.py).
 May use: accounts, core.
 """
 
-from flask import Flask
+from flask import Flask, g
 
 
 def init_app(app: Flask) -> None:
     """Receive the notices that domains below this one send."""
     from matchmaker.core import signals
     from matchmaker.notifications import notify
+
+    @app.before_request
+    def _count_unread_afresh():
+        # g outlives a request inside an app context that is already pushed (tests, CLI).
+        g.pop("unread_notifications", None)
 
     # weak=False: the receiver is a module function that must live as long as the app.
     signals.notice.connect(notify.on_notice, weak=False)

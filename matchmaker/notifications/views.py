@@ -4,7 +4,7 @@ Plain view functions: the workbench blueprint (pairs/views.py) routes them, so t
 endpoint names (workbench.notification_list, .notifications_read, .outbox) stay what they were.
 """
 
-from flask import render_template, request, url_for
+from flask import g, render_template, request, url_for
 from flask_login import current_user
 
 from matchmaker.accounts.auth import roles_required
@@ -14,10 +14,20 @@ from matchmaker.notifications import notify as notifications
 
 
 def unread_notifications() -> int:
-    """The signed-in user's unread count for the page header (a template global)."""
+    """The signed-in user's unread count for the page header (a template global), counted once
+    per request."""
     if not current_user.is_authenticated:
         return 0
-    return notifications.unread_count(current_user.id)
+    if "unread_notifications" not in g:
+        g.unread_notifications = notifications.unread_count(current_user.id)
+    return g.unread_notifications
+
+
+def read_link(link: str) -> None:
+    """Opening the page notifications point to reads them; with none unread (the usual case) the
+    count the header shows anyway is the only statement."""
+    if unread_notifications() and notifications.mark_read_link(current_user.id, link):
+        g.pop("unread_notifications", None)
 
 
 @roles_required()

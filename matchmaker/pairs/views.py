@@ -15,7 +15,6 @@ from matchmaker.core.extensions import db
 from matchmaker.core.once import once
 from matchmaker.core.safe_redirect import redirect_back
 from matchmaker.listings.taxonomy import all_fields
-from matchmaker.notifications import notify as notifications
 from matchmaker.notifications import views as notification_views
 from matchmaker.pairs import (
     access as pair_access,
@@ -203,7 +202,7 @@ def _render_pair(pair_id: int, errors: dict | None = None, form=None, status: in
 @roles_required()
 def pair(pair_id: int):
     found = service.get_pair(pair_id, current_user.id)  # 404/403 before anything is marked
-    notifications.mark_read_link(current_user.id, notices.pair_link(pair_id))
+    notification_views.read_link(notices.pair_link(pair_id))
     # Passed on: the session holds rows weakly, so a dropped pair would be loaded again.
     return _render_pair(pair_id, pair=found)
 

@@ -285,7 +285,7 @@ def main() -> int:
                 "DATABASE_URL": url,
                 "REDIS_URL": TestConfig.REDIS_URL,
             }
-            # gunicorn.conf.py reads these: WEB_CONCURRENCY=2 WEB_THREADS=8 python -m ...
+            # gunicorn.conf.py reads these: WEB_CONCURRENCY=4 WEB_THREADS=4 python -m ...
             env.update(
                 {
                     k: os.environ[k]
@@ -332,8 +332,9 @@ def main() -> int:
                     server.stop()
                 label = server.name
                 if server.name == "gunicorn":
-                    workers = os.environ.get("WEB_CONCURRENCY") or 2 * cores
-                    label += f" ({workers}w × {os.environ.get('WEB_THREADS') or 4}t)"
+                    workers = os.environ.get("WEB_CONCURRENCY") or 3 * cores
+                    threads = int(os.environ.get("WEB_THREADS") or 1)
+                    label += f" ({workers}w × {threads}t)" if threads > 1 else f" ({workers} sync)"
                 report(label, results[server.name])
             print(f"load average after: {os.getloadavg()[0]:.2f}")
             g = results["gunicorn"]
