@@ -169,8 +169,9 @@ class Platform:
         flask_command("db", "upgrade", env=self.env)
         flask_command("demo", "seed", env=self.env)
         self.start_worker()
-        # gunicorn, as in production (gunicorn.conf.py); two processes are plenty on one machine.
-        self.env.setdefault("WEB_CONCURRENCY", "2")
+        # gunicorn, as in production (gunicorn.conf.py); on one machine for a few people three
+        # single-request processes are plenty (a long export still leaves two for pages).
+        self.env.setdefault("WEB_CONCURRENCY", "3")
         self.web = self._spawn_group(
             "gunicorn",
             "--config",

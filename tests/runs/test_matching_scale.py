@@ -272,3 +272,40 @@ def test_listings_without_chinese_words_fit_on_words_alone():
     matcher = Matcher().fit(achievements, needs)
     assert matcher.char_vectorizer_ is None
     assert [m.achievement_id for m in matcher.rank_needs(top_k=1)] == ["A1"]
+
+
+def test_same_field_bests_and_reused_blocks_match_a_dense_reference():
+    # The prior's references come from one pass: each row's best among pairs that do not cross
+    # fields; a second pass over the same blocks from a Reuse ranks exactly as a fresh one.
+    rng = np.random.default_rng(7)
+    row_codes, col_codes = rng.integers(-1, 3, 120), rng.integers(-1, 3, 90)
+    rows = ranking.Side(
+        sp.random(120, 40, density=0.3, format="csr", dtype=np.float32, random_state=rng),
+        _bits(row_codes),
+        rng.integers(-1, 15, 120),
+        np.arange(120),
+    )
+    cols = ranking.Side(
+        sp.random(90, 40, density=0.3, format="csr", dtype=np.float32, random_state=rng),
+        _bits(col_codes),
+        rng.integers(-1, 15, 90),
+        np.arange(90),
+    )
+    dense = (rows.vectors @ cols.vectors.T).toarray()
+    # The same organization never pairs with itself (-1: unknown, pairs with anyone).
+    dense[(rows.orgs[:, None] == cols.orgs[None, :]) & (rows.orgs >= 0)[:, None]] = 0
+    crossing = (row_codes[:, None] >= 0) & (col_codes[None, :] >= 0)
+    crossing &= row_codes[:, None] != col_codes[None, :]
+    within = np.where(crossing, 0, dense)
+    reuse = ranking.Reuse()
+    row_top, col_top = ranking.top_k_both(
+        rows, cols, 3, 3, 0.0, 1.0, chunk_cells=1000, same_field=True, reuse=reuse
+    )
+    assert np.allclose(row_top.same, within.max(axis=1), atol=1e-6)
+    assert np.allclose(col_top.same, within.max(axis=0), atol=1e-6)
+    prior = ranking.Scoring(1.0, 10.0)
+    fresh = ranking.top_k_both(rows, cols, 4, 4, 0.0, prior, chunk_cells=1000)
+    again = ranking.top_k_both(rows, cols, 4, 4, 0.0, prior, chunk_cells=1000, reuse=reuse)
+    for one, two in zip(fresh, again, strict=True):
+        assert np.array_equal(one.index, two.index)
+        assert np.array_equal(one.score, two.score)
