@@ -213,7 +213,7 @@ def _with_bests(matcher, kind, listing, query: Side, parts: list, width, columns
     take theirs over the query's fitted side and the query, the query its top over all parts."""
     other = "achievement" if kind == "need" else "need"
     fitted_top, fitted_same = matcher.row_bests()[other]
-    cfg = matcher.config
+    cfg, scale = matcher.config, matcher.field_trust().reference_scale
     query_scores, query_same = [], np.float32(0)
     for part in parts:
         scores = _neutral_scores(matcher, part.side, query)
@@ -230,12 +230,11 @@ def _with_bests(matcher, kind, listing, query: Side, parts: list, width, columns
             own = _fitted_part(matcher, kind, width, columns, exclude={listing.id})
             base_top, base_same = _bests_against(matcher, part.side, own)
         top, same = prior.merge_top(base_top, scores), np.maximum(base_same, same)
-        best = prior.reference(prior.level(top, cfg.outlier_sd), same, cfg.clear_factor)
+        best = prior.references(top, same, cfg, scale)
         part.side = dataclasses.replace(part.side, best=best)
     every = np.concatenate(query_scores) if query_scores else np.zeros(0, np.float32)
     query_top = prior.columns(-np.sort(-every)[None, : fitted_top.shape[1]], 1, fitted_top.shape[1])
-    level = prior.level(query_top, cfg.outlier_sd)
-    reference = prior.reference(level, np.float32([query_same]), cfg.clear_factor)
+    reference = prior.references(query_top, np.float32([query_same]), cfg, scale)
     return dataclasses.replace(query, best=reference)
 
 

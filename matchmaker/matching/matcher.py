@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from .search import allowed, merged_pairs, other, search
 from .sparse_ops import normalize_rows, top_per_row
 from .synonyms import fold, synonym_map
 from .tokenizer import dictionary_version, extra_version
+from .trust import FieldTrust, fitted_bests
 
 __all__ = ["KINDS", "MODEL_VERSION", "Matcher", "ModelVersionError", "make_match"]
 KINDS = ("need", "achievement")
@@ -154,13 +156,20 @@ class Matcher:
         """Unit rows of the matrix in the fitted latent space (None without one)."""
         return project(matrix, getattr(self, "latent_", None))
 
+    def latent_weight(self) -> float:
+        """The latent component's share of a pair's score (0 without a latent space)."""
+        return 0.0 if getattr(self, "latent_", None) is None else self.config.latent_weight
+
     def scoring(self, feedback: bool = False) -> Scoring:
         """The pair scoring rule of this configuration (feedback picks without the latent part)."""
         cfg = self.config
         if feedback:
             return Scoring(cfg.feedback_cross_field_factor)
-        weight = 0.0 if getattr(self, "latent_", None) is None else cfg.latent_weight
-        return Scoring(cfg.cross_field_factor, cfg.cross_field_power, weight, cfg.winner_power)
+        weight = self.latent_weight()
+        rule = Scoring(cfg.cross_field_factor, cfg.cross_field_power, weight, cfg.winner_power)
+        if not rule.relative:
+            return rule
+        return replace(rule, winner_power=self.field_trust().winner_power(cfg.winner_power))
 
     def _side(
         self, matrix, listings: Sequence[Listing], fields: dict | None = None, orgs=None
@@ -249,24 +258,19 @@ class Matcher:
         """Per kind, each listing's best 1 + prior.OUTLIER_RANKS scores before the field prior and
         its best same-field score, on the scored (feedback-expanded) vectors; cached."""
         if getattr(self, "_row_bests", None) is None:
-            needs, achievements = self._scoring_side("need"), self._scoring_side("achievement")
-            cfg = self.config
-            need_bests, ach_bests = prior.row_bests(
-                needs,
-                achievements,
-                self.scoring().latent_weight,
-                cfg.min_score,
-                cfg.chunk_cells,
-                self.n_jobs,
-            )
-            self._row_bests = {"need": need_bests, "achievement": ach_bests}
+            self._row_bests, self._trust = fitted_bests(self)
         return self._row_bests
+
+    def field_trust(self) -> FieldTrust:
+        """How far the fitted texts may overrule declared fields (trust.py); cached."""
+        self.row_bests()
+        return self._trust
 
     def row_references(self) -> dict[str, np.ndarray]:
         """Per kind, each listing's reference score for the field prior (prior.py)."""
-        cfg = self.config
+        scale = self.field_trust().reference_scale
         return {
-            k: prior.reference(prior.level(top, cfg.outlier_sd), same, cfg.clear_factor)
+            k: prior.references(top, same, self.config, scale)
             for k, (top, same) in self.row_bests().items()
         }
 
