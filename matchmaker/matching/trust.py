@@ -25,15 +25,24 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import prior
-from .fields import crossing
+from .fields import crossing, widen
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FieldTrust:
-    """The fitted corpus's share of mutual clear winners (clear) and their field crossing ratio."""
+    """A fitted corpus's share of mutual clear winners (clear, τ), the smoothed share of them
+    that cross fields (crossed) and the field sets of both sides (sets: per side, the distinct
+    bit rows and their counts), from which the share of all pairs that cross is taken."""
 
     clear: float = 0.5
-    crossing: float = 1.0
+    crossed: float = 0.5
+    sets: tuple = ()
+
+    @property
+    def crossing(self) -> float:
+        """ρ: how much likelier a mutual clear winner crosses fields than a random pair."""
+        share = _share(*self.sets) if self.sets else 0.0
+        return self.crossed / share if share > 0 else 1.0
 
     def winner_power(self, base: float) -> float:
         """The exponent of the prior's winner rule: base x odds against a clear partner / ρ."""
@@ -43,6 +52,21 @@ class FieldTrust:
     def reference_scale(self) -> float:
         """A cross-field pair must reach its reference divided by τ to keep its text score."""
         return 1 / self.clear
+
+    def with_listings(self, added: tuple, removed: tuple) -> FieldTrust:
+        """The trust with listings' field bits added to and removed from each side (need,
+        achievement), as a refit would count the sides' fields; τ and the winners' share stay."""
+        if not self.sets:
+            return self
+        sets = []
+        for (rows, counts), plus, minus in zip(self.sets, added, removed, strict=True):
+            width = max(rows.shape[1], plus.shape[1], minus.shape[1])
+            every = np.vstack([widen(rows, width), widen(plus, width), widen(minus, width)])
+            weights = np.concatenate([counts, np.ones(len(plus)), -np.ones(len(minus))])
+            unique, inverse = np.unique(every, axis=0, return_inverse=True)
+            total = np.bincount(inverse.ravel(), weights=weights, minlength=len(unique))
+            sets.append((unique[total > 0], total[total > 0]))
+        return FieldTrust(self.clear, self.crossed, tuple(sets))
 
 
 def fitted_bests(matcher) -> tuple[dict, FieldTrust]:
@@ -82,9 +106,8 @@ def fit_trust(need_top, ach_top, partners, need_fields, ach_fields, outlier_sd) 
     )
     found = int(mutual.sum())
     crossed = int(crossing(need_fields[mutual], ach_fields[partner[mutual]]).sum())
-    share = crossing_share(need_fields, ach_fields)
-    ratio = (crossed + 1) / (found + 2) / share if share > 0 else 1.0
-    return FieldTrust((found + 1) / (min(n_needs, n_achs) + 2), ratio)
+    sets = tuple(_sets(bits) for bits in (need_fields, ach_fields))
+    return FieldTrust((found + 1) / (min(n_needs, n_achs) + 2), (crossed + 1) / (found + 2), sets)
 
 
 def _clear(top: np.ndarray, outlier_sd: float) -> np.ndarray:
@@ -93,14 +116,21 @@ def _clear(top: np.ndarray, outlier_sd: float) -> np.ndarray:
     return (top[:, 0] > 0) & (prior.level(top, outlier_sd) <= top[:, 0])
 
 
-def crossing_share(left: np.ndarray, right: np.ndarray) -> float:
-    """The share of all (left, right) pairs that cross fields, counted per distinct field set."""
-    if len(left) == 0 or len(right) == 0:
+def _sets(bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A side's distinct field bit rows and how many listings declare each."""
+    rows, counts = np.unique(bits, axis=0, return_counts=True)
+    return rows, counts.astype(np.float64)
+
+
+def _share(left: tuple, right: tuple) -> float:
+    """The share of all (left, right) pairs that cross fields, from both sides' field sets."""
+    (left_sets, left_counts), (right_sets, right_counts) = left, right
+    total = left_counts.sum() * right_counts.sum()
+    if total == 0:
         return 0.0
-    left_sets, left_counts = np.unique(left, axis=0, return_counts=True)
-    right_sets, right_counts = np.unique(right, axis=0, return_counts=True)
+    width = max(left_sets.shape[1], right_sets.shape[1])
+    left_sets, right_sets = widen(left_sets, width), widen(right_sets, width)
     li = np.repeat(np.arange(len(left_sets)), len(right_sets))
     ri = np.tile(np.arange(len(right_sets)), len(left_sets))
     crossed = crossing(left_sets[li], right_sets[ri]).reshape(len(left_sets), len(right_sets))
-    pairs = left_counts.astype(np.float64) @ crossed @ right_counts.astype(np.float64)
-    return float(pairs) / (len(left) * len(right))
+    return float(left_counts @ crossed @ right_counts) / float(total)
