@@ -15,7 +15,10 @@ A cross-field pair keeps score * min(1, score / (reference / τ)) ** winner_powe
 winner_power = base * (1 - τ) / τ / ρ (prior.Scoring): the odds against a listing having a
 clear partner, divided by how far fields can be trusted to say where partners are. So the prior
 is a near wall where either the texts do not single partners out or the fields are reliable,
-and nearly absent where texts do and fields often disagree with them.
+and nearly absent where texts do and fields often disagree with them. match_listing counts a
+new listing's fields in the share of crossing pairs as a refit would (the first listing of a new
+field can move it far in a small corpus); τ and the winners' crossing share stay as fitted (one
+listing moves them by about 1 / n).
 """
 
 from __future__ import annotations
@@ -37,12 +40,17 @@ class FieldTrust:
     clear: float = 0.5
     crossed: float = 0.5
     sets: tuple = ()
+    share: float = 0.0  # of all pairs of the two sides, those that cross fields (from sets)
+
+    @classmethod
+    def of(cls, clear: float, crossed: float, sets: tuple) -> FieldTrust:
+        """The trust with its share of crossing pairs taken from the sides' field sets."""
+        return cls(clear, crossed, sets, _share(*sets))
 
     @property
     def crossing(self) -> float:
         """ρ: how much likelier a mutual clear winner crosses fields than a random pair."""
-        share = _share(*self.sets) if self.sets else 0.0
-        return self.crossed / share if share > 0 else 1.0
+        return self.crossed / self.share if self.share > 0 else 1.0
 
     def winner_power(self, base: float) -> float:
         """The exponent of the prior's winner rule: base x odds against a clear partner / ρ."""
@@ -66,7 +74,7 @@ class FieldTrust:
             unique, inverse = np.unique(every, axis=0, return_inverse=True)
             total = np.bincount(inverse.ravel(), weights=weights, minlength=len(unique))
             sets.append((unique[total > 0], total[total > 0]))
-        return FieldTrust(self.clear, self.crossed, tuple(sets))
+        return FieldTrust.of(self.clear, self.crossed, tuple(sets))
 
 
 def fitted_bests(matcher) -> tuple[dict, FieldTrust]:
@@ -107,7 +115,8 @@ def fit_trust(need_top, ach_top, partners, need_fields, ach_fields, outlier_sd) 
     found = int(mutual.sum())
     crossed = int(crossing(need_fields[mutual], ach_fields[partner[mutual]]).sum())
     sets = tuple(_sets(bits) for bits in (need_fields, ach_fields))
-    return FieldTrust((found + 1) / (min(n_needs, n_achs) + 2), (crossed + 1) / (found + 2), sets)
+    clear = (found + 1) / (min(n_needs, n_achs) + 2)
+    return FieldTrust.of(clear, (crossed + 1) / (found + 2), sets)
 
 
 def _clear(top: np.ndarray, outlier_sd: float) -> np.ndarray:
