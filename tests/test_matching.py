@@ -597,3 +597,30 @@ def test_length_normalised_scores_above_one_are_never_raised_by_the_field_prior(
 
     values = np.float32([1.1, 0.5])
     assert (Scoring(1.0, 5.0).cross(values) <= values).all()
+
+
+def test_field_prior_weakens_only_where_text_partners_often_cross_declared_fields():
+    import numpy as np
+
+    from matchmaker.matching.fields import field_bits
+    from matchmaker.matching.trust import fit_trust
+
+    # Eight needs and eight achievements; each pair (i, i) towers over its runners-up.
+    n = 8
+    clear_top = np.float32([[0.8] + [0.1] * 10] * n)
+    pairs = (np.arange(n), np.arange(n))
+    index = {"x": 0, "y": 1}
+    agree = field_bits([("x",)] * 4 + [("y",)] * 4, index)
+    flipped = field_bits([("y",)] * 2 + [("x",)] * 2 + [("y",)] * 4, index)
+    reliable = fit_trust(clear_top, clear_top, pairs, agree, agree, 3.0)
+    noisy = fit_trust(clear_top, clear_top, pairs, flipped, agree, 3.0)
+    # Text pairs every listing off; where half the partners of field x are filed under y the
+    # fields are trusted less, so a cross-field partner loses far less of its score.
+    assert reliable.clear == noisy.clear == pytest.approx(0.9)
+    assert noisy.winner_power(1.0) < reliable.winner_power(1.0) / 2
+    # When each need's best is one of a crowd, a "winner" is chance: the prior stays strong.
+    crowd_top = np.float32([[0.6] + list(np.linspace(0.55, 0.1, 10))] * n)
+    crowd = fit_trust(crowd_top, crowd_top, pairs, flipped, agree, 3.0)
+    assert crowd.clear == pytest.approx(0.1)
+    assert crowd.winner_power(1.0) > 10 * noisy.winner_power(1.0)
+    assert crowd.reference_scale == pytest.approx(10)

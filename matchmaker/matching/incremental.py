@@ -77,7 +77,8 @@ def match_listing(matcher, listing, kind: str, top_k: int, min_score, extras: Se
         parts[-1].ids, parts[-1].fields = [x.id for x in extras], [x.fields for x in extras]
     if matcher.scoring().relative:
         scoring = _with_bests(matcher, kind, listing, scoring, parts, width, extended.width)
-    best = _best(matcher, parts, scoring, top_k, threshold)[0]
+    rule = _rule(matcher, kind, [listing, *extras], new.fields)
+    best = _best(matcher, parts, scoring, top_k, threshold, rule=rule)[0]
     return _to_matches(matcher, kind, listing, query, parts, best, extended)
 
 
@@ -112,7 +113,27 @@ def _fitted_part(matcher, kind, width, columns, exclude) -> _Part:
     return _Part(side, raw, ids, matcher.listing_fields_[kind], mask, positions)
 
 
-def _best(matcher, parts, queries: Side, k: int, threshold, feedback=False) -> list[list[tuple]]:
+def _rule(matcher, kind, listings, bits) -> Scoring:
+    """The scoring rule with the new listings' fields counted in the trust (trust.py), as a refit
+    counts them (listings: the query, then the other side's extras; bits: their field bits)."""
+    rule = matcher.scoring()
+    if not rule.relative:
+        return rule
+    other = "achievement" if kind == "need" else "need"
+    added = {kind: bits[:1], other: bits[1:]}
+    removed = {}
+    for k, group in ((kind, listings[:1]), (other, listings[1:])):
+        rows = [matcher.positions_[k][x.id] for x in group if x.id in matcher.positions_[k]]
+        removed[k] = matcher.sides_[k].fields[np.array(rows, dtype=np.int64)]
+    trust = matcher.field_trust().with_listings(
+        (added["need"], added["achievement"]), (removed["need"], removed["achievement"])
+    )
+    return dataclasses.replace(rule, winner_power=trust.winner_power(matcher.config.winner_power))
+
+
+def _best(
+    matcher, parts, queries: Side, k: int, threshold, feedback=False, rule=None
+) -> list[list[tuple]]:
     """Per query row, its k best (score, part, row) over all parts, ties by id like a full run."""
     cfg = matcher.config
     found: list[list[tuple]] = [[] for _ in range(queries.vectors.shape[0])]
@@ -126,7 +147,7 @@ def _best(matcher, parts, queries: Side, k: int, threshold, feedback=False) -> l
             0,
             k,
             threshold,
-            matcher.scoring(feedback=feedback),
+            rule or matcher.scoring(feedback=feedback),
             row_mask=part.mask,
             chunk_cells=cfg.chunk_cells,
         )
@@ -213,7 +234,7 @@ def _with_bests(matcher, kind, listing, query: Side, parts: list, width, columns
     take theirs over the query's fitted side and the query, the query its top over all parts."""
     other = "achievement" if kind == "need" else "need"
     fitted_top, fitted_same = matcher.row_bests()[other]
-    cfg = matcher.config
+    cfg, scale = matcher.config, matcher.field_trust().reference_scale
     query_scores, query_same = [], np.float32(0)
     for part in parts:
         scores = _neutral_scores(matcher, part.side, query)
@@ -230,12 +251,11 @@ def _with_bests(matcher, kind, listing, query: Side, parts: list, width, columns
             own = _fitted_part(matcher, kind, width, columns, exclude={listing.id})
             base_top, base_same = _bests_against(matcher, part.side, own)
         top, same = prior.merge_top(base_top, scores), np.maximum(base_same, same)
-        best = prior.reference(prior.level(top, cfg.outlier_sd), same, cfg.clear_factor)
+        best = prior.references(top, same, cfg, scale)
         part.side = dataclasses.replace(part.side, best=best)
     every = np.concatenate(query_scores) if query_scores else np.zeros(0, np.float32)
     query_top = prior.columns(-np.sort(-every)[None, : fitted_top.shape[1]], 1, fitted_top.shape[1])
-    level = prior.level(query_top, cfg.outlier_sd)
-    reference = prior.reference(level, np.float32([query_same]), cfg.clear_factor)
+    reference = prior.references(query_top, np.float32([query_same]), cfg, scale)
     return dataclasses.replace(query, best=reference)
 
 

@@ -52,14 +52,15 @@ class MatchConfig:
     length_pivot: float = 0.15
     # The field prior (prior.py): a pair whose listings both declare fields but share none scores
     # cross_field_factor * score ** cross_field_power (0 would hide such pairs: a wall), but at
-    # least score * (score / reference) ** winner_power; a listing's reference is its winner
-    # level (its best score before the prior, raised to its runners-up's mean + outlier_sd
-    # standard deviations when higher), or clear_factor times its best same-field score when
-    # lower: a closest partner that stands out, and any partner clearly closer than its own
-    # fields offer, keep their text score.
+    # least score * min(1, score / reference) ** power, with power = winner_power times the
+    # fitted corpus's trust odds (trust.py: the odds against a listing having a mutual clear
+    # winner, over how much likelier such winners cross fields than random pairs) and a
+    # listing's reference its winner level (its best score before the prior, raised to its
+    # runners-up's mean + outlier_sd standard deviations when higher; clear_factor times its
+    # best same-field score when lower), divided by the share of mutual clear winners.
     cross_field_factor: float = 1.0
     cross_field_power: float = 10.0
-    winner_power: float = 8.0
+    winner_power: float = 1.0
     clear_factor: float = 2.0
     # A listing's best score counts as its winner level only when it stands outlier_sd standard
     # deviations above the mean of its next OUTLIER_RANKS scores (prior.level); else that level.

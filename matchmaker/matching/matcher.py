@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +20,11 @@ from .listing import Listing, Match, MatchConfig
 from .pairs import make_match
 from .persist import MODEL_VERSION, ModelVersionError
 from .ranking import Scoring, Side, TopK
-from .search import allowed, merged_pairs, orient, other, search
+from .search import allowed, merged_pairs, other, search
 from .sparse_ops import normalize_rows, top_per_row
 from .synonyms import fold, synonym_map
 from .tokenizer import dictionary_version, extra_version
+from .trust import FieldTrust, fitted_bests
 
 __all__ = ["KINDS", "MODEL_VERSION", "Matcher", "ModelVersionError", "make_match"]
 KINDS = ("need", "achievement")
@@ -154,12 +156,24 @@ class Matcher:
         """Unit rows of the matrix in the fitted latent space (None without one)."""
         return project(matrix, getattr(self, "latent_", None))
 
+    def latent_weight(self) -> float:
+        """The latent component's share of a pair's score (0 without a latent space)."""
+        return 0.0 if getattr(self, "latent_", None) is None else self.config.latent_weight
+
     def scoring(self, feedback: bool = False) -> Scoring:
         """The pair scoring rule of this configuration (feedback picks without the latent part)."""
         cfg = self.config
         if feedback:
             return Scoring(cfg.feedback_cross_field_factor)
-        weight = 0.0 if getattr(self, "latent_", None) is None else cfg.latent_weight
+        rule = self.configured_scoring()
+        if not rule.relative:
+            return rule
+        return replace(rule, winner_power=self.field_trust().winner_power(cfg.winner_power))
+
+    def configured_scoring(self) -> Scoring:
+        """The scoring rule as configured, before the fitted corpus sets the prior's strength."""
+        cfg = self.config
+        weight = self.latent_weight()
         return Scoring(cfg.cross_field_factor, cfg.cross_field_power, weight, cfg.winner_power)
 
     def _side(
@@ -253,27 +267,19 @@ class Matcher:
         block products on to the ranking.
         """
         if getattr(self, "_row_bests", None) is None:
-            rows = orient({k: self._scoring_side(k) for k in KINDS}, _NO_MASKS)
-            cfg = self.config
-            row_bests, col_bests = prior.row_bests(
-                self._scoring_side(rows),
-                self._scoring_side(other(rows)),
-                self.scoring().latent_weight,
-                cfg.min_score,
-                cfg.chunk_cells,
-                self.n_jobs,
-                reuse,
-            )
-            self._row_bests = {rows: row_bests, other(rows): col_bests}
+            self._row_bests, self._trust = fitted_bests(self, reuse)
         return self._row_bests
+
+    def field_trust(self) -> FieldTrust:
+        """How far the fitted texts may overrule declared fields (trust.py); cached."""
+        self.row_bests()
+        return self._trust
 
     def row_references(self, reuse=None) -> dict[str, np.ndarray]:
         """Per kind, each listing's reference score for the field prior (prior.py)."""
-        cfg = self.config
-        return {
-            k: prior.reference(prior.level(top, cfg.outlier_sd), same, cfg.clear_factor)
-            for k, (top, same) in self.row_bests(reuse).items()
-        }
+        bests = self.row_bests(reuse)
+        scale = self.field_trust().reference_scale
+        return {k: prior.references(t, same, self.config, scale) for k, (t, same) in bests.items()}
 
     def _matches(self, kind, rows, top: TopK) -> list[Match]:
         return pairs.matches(self, kind, rows, top)

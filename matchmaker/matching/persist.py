@@ -8,7 +8,7 @@ import numpy as np
 
 from .tokenizer import dictionary_version
 
-MODEL_VERSION = "6"
+MODEL_VERSION = "7"
 
 
 class ModelVersionError(RuntimeError):

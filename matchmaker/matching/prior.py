@@ -5,19 +5,31 @@ max(score ** power, score * min(1, score / reference) ** winner_power), the refe
 larger of the two listings' reference scores. A listing's reference is its winner level
 (level(): its best score before the prior, or the mean + outlier_sd (3) standard deviations of
 its next OUTLIER_RANKS (10) scores when that is higher), or clear_factor times its best score
-among pairs that do not cross fields, when that is lower. So a cross-field partner keeps its
-text score when it is the listing's closest by a statistical margin (an outlier among the
-listing's candidates, as a title's own abstract is), or when it is clearly (clear_factor = 2:
-twice) closer than anything within the listing's own fields; a cross-field "winner" that merely
-leads a crowd of about as close candidates (noise between short titles) falls like the rest.
-Measured (nDCG@10; before: the best score itself as the level): csl-short-titles-dev .316
-(.302), csl-title-fieldnoise-dev .984 / R@10 .992 (the same), csl-title .768 (.768),
-csl-keywords .765 (.764); with power 10 instead of 5 (MatchConfig.cross_field_power) short
-titles .319, the rest unchanged. The form: a z-score against the runners-up is scale-free
-(title pairs and title-abstract pairs score on different scales), k = 10 and 3 sd are round
-values; 2 / 4 sd gave short titles .305 / .320 and fieldnoise .984 / .981, the runners-up's
-level alone (the best may sit below it and keep its score beside others) cost title and
-keywords .005.
+among pairs that do not cross fields, when that is lower, divided by τ. How strong the rule is
+comes from the fitted corpus (trust.py): τ is the share of the smaller side's listings that
+have a mutual clear winner (each the other's closest, each standing out from its runners-up),
+ρ how much likelier such mutual winners cross fields than random pairs, and winner_power =
+MatchConfig.winner_power (1) x (1 - τ) / τ / ρ. Where texts pair listings off (a title and its
+own abstract: τ .96) and those pairs often disagree with the declared fields (ρ .28, a quarter
+of the needs filed elsewhere) the power is .17 and a cross-field partner keeps nearly its text
+score even when it is only the need's second to seventh candidate; where they agree (ρ .001)
+the power is 34 (keywords: 52), a wall for all but clear winners; where a closest partner is
+one of a crowd (short titles: τ .22) a "winner" is chance: the reference is 4.5 times the
+level, the power 9, and the rule is a wall.
+Measured (nDCG@10, model 6 -> 7): csl-short-titles-dev .319 -> .337 (P@10 .275 -> .286; a
+wall: .339), csl-title-fieldnoise-dev .984 / R@10 .992 -> .986 / .997 (no prior: .986 / .997),
+csl-title .768 -> .768, csl-keywords .765 -> .765; incremental drift on the 1,500 x 400 slice
+max .008 (was .012). Why this form: a fixed exponent cannot serve both kinds of corpus (2: short
+titles .273, fieldnoise .9845; 16: .326, .983; a length-dependent strength, from the pair's
+feature count, costs fieldnoise .002-.04 because some abstracts are as short as titles), and
+the two statistics are scale-free shares with the rule of succession, no fitted constants.
+Without the division by τ short titles stay at .321 (mutual "winners" between titles keep their
+score); with (1 - τ) / τ alone (ρ left out, base 16) fieldnoise .9850, title .7645, base 8
+fieldnoise .9858 but title .7558: only ρ tells a corpus whose fields disagree with its text
+pairs from one whose fields agree. clear_factor no longer changes any dev figure (kept: a
+partner twice as close as anything in the listing's own fields still keeps its score).
+Earlier forms (model 6): 2 / 4 sd gave short titles .305 / .320 and fieldnoise .984 / .981; the
+runners-up's level alone cost title and keywords .005.
 """
 
 from __future__ import annotations
@@ -36,7 +48,8 @@ class Scoring:
     prior: a weak text match across fields drops far). With ``winner_power`` > 0 the prior never
     hides a clear winner: a cross-field pair scores at least score * (score / reference) **
     winner_power, the reference being the larger of both listings' reference scores (Side.best,
-    see the module docstring). A factor of 0 is a wall: such pairs are never scored.
+    see the module docstring; Matcher.scoring sets the power from the corpus, trust.py). A
+    factor of 0 is a wall: such pairs are never scored.
     """
 
     factor: float = 1.0
@@ -101,14 +114,22 @@ def reference(best: np.ndarray, same: np.ndarray, clear_factor: float) -> np.nda
     return np.minimum(best, np.float32(clear_factor) * same).astype(np.float32)
 
 
+def references(top: np.ndarray, same: np.ndarray, config, scale: float) -> np.ndarray:
+    """Each row's reference from its top scores and best same-field score, times scale
+    (FieldTrust.reference_scale): the one rule of full runs and incremental scoring."""
+    best = reference(level(top, config.outlier_sd), same, config.clear_factor)
+    return (best * np.float32(scale)).astype(np.float32)
+
+
 def row_bests(
     rows, cols, latent_weight: float, min_score: float, chunk_cells: int, n_jobs=1, reuse=None
 ):
     """Per side, each row's best score before the prior and its best among non-crossing pairs.
 
-    Returns ((row top, row same), (col top, col same)), a top being each row's best
-    1 + OUTLIER_RANKS scores (best first, 0 where none) and same its best same-field score; one
-    pass over the product (``reuse`` keeps its blocks for the ranking that follows).
+    Returns ((row top, row same), (col top, col same), (row partner, col partner)), a top being
+    each row's best 1 + OUTLIER_RANKS scores (best first, 0 where none), same its best
+    same-field score and partner the position of its closest (-1: none, for trust.fit_trust);
+    one pass over the product (``reuse`` keeps its blocks for the ranking that follows).
     """
     from .ranking import top_k_both
 
@@ -125,9 +146,14 @@ def row_bests(
         same_field=True,
         reuse=reuse,
     )
+    partners = tuple(
+        top.index[:, 0] if top.index.shape[1] else np.full(len(top.index), -1)
+        for top in (row_top, col_top)
+    )
     return (
         (columns(row_top.score, rows.vectors.shape[0]), row_top.same),
         (columns(col_top.score, cols.vectors.shape[0]), col_top.same),
+        partners,
     )
 
 

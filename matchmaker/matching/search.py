@@ -20,7 +20,7 @@ def search(matcher, k: dict, min_score, masks: dict) -> dict[str, TopK]:
     threshold = cfg.min_score if min_score is None else min_score
     sides = {kind: matcher._scoring_side(kind) for kind in ("need", "achievement")}
     reuse = None
-    if matcher.scoring().relative:
+    if matcher.configured_scoring().relative:
         # The references' pass over the whole product hands its blocks on to a whole ranking.
         whole = masks["need"] is None and masks["achievement"] is None
         reuse = Reuse() if whole and getattr(matcher, "_row_bests", None) is None else None

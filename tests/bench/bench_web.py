@@ -17,6 +17,7 @@ The client threads share the machine's cores with the server: figures are for th
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
 import re
 import socket
@@ -27,6 +28,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -167,43 +169,65 @@ def log_in(base: str) -> str:
 
 
 def load(base: str, targets: list[tuple[str, str, dict]], clients: int, seconds: float) -> dict:
-    """CLIENTS threads loop over TARGETS for SECONDS; latencies (ms) per target, and errors."""
+    """CLIENTS threads loop over TARGETS for SECONDS; latencies (ms) per target, and errors.
+
+    Each client is a bare http.client connection, kept alive while the server keeps it (threaded
+    workers) and opened again when the server closes it (sync workers): the load generator
+    shares the cores with the server, so it should cost as little CPU as it can.
+    """
     latencies = {name: [] for name, _, _ in targets}
     errors: list[str] = []
+    host, port = base.removeprefix("http://").split(":")
+    targets = [(name, quote(path, safe="/?=&%"), headers) for name, path, headers in targets]
     stop_at = time.monotonic() + seconds
     lock = threading.Lock()
 
     def client(offset: int) -> None:
         mine = {name: [] for name, _, _ in targets}
         failed = []
-        with requests.Session() as session:
-            i = offset
-            while time.monotonic() < stop_at:
-                name, path, headers = targets[i % len(targets)]
-                i += 1
-                started = time.perf_counter()
-                try:
-                    response = session.get(
-                        base + path, headers=headers, timeout=30, allow_redirects=False
-                    )
-                    response.content  # noqa: B018 - read the whole body
-                    if response.status_code != 200:
-                        failed.append(f"{name}: {response.status_code}")
-                except requests.RequestException as e:
-                    failed.append(f"{name}: {type(e).__name__}")
-                mine[name].append((time.perf_counter() - started) * 1000)
+        connection = None
+        i = offset
+        while time.monotonic() < stop_at:
+            name, path, headers = targets[i % len(targets)]
+            i += 1
+            started = time.perf_counter()
+            try:
+                if connection is None:
+                    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+                connection.request("GET", path, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                if response.status != 200:
+                    failed.append(f"{name}: {response.status}")
+                if response.will_close:
+                    connection.close()
+                    connection = None
+            except (OSError, http.client.HTTPException) as e:
+                failed.append(f"{name}: {type(e).__name__}")
+                if connection is not None:
+                    connection.close()
+                connection = None
+            mine[name].append((time.perf_counter() - started) * 1000)
+        if connection is not None:
+            connection.close()
         with lock:
             for name, values in mine.items():
                 latencies[name] += values
             errors.extend(failed)
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    cpu_before = time.process_time()
     started = time.monotonic()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return {"latencies": latencies, "errors": errors, "seconds": time.monotonic() - started}
+    return {
+        "latencies": latencies,
+        "errors": errors,
+        "seconds": time.monotonic() - started,
+        "client_cpu": time.process_time() - cpu_before,
+    }
 
 
 def percentile(values: list[float], q: int) -> float:
@@ -221,7 +245,11 @@ def report(name: str, result: dict) -> None:
         f"{len(result['errors']):>8}"
     )
     # The server's own CPU per request, whatever else the machine runs (PostgreSQL not included).
-    print(f"  server CPU {result['cpu'] * 1000 / max(1, len(everything)):.1f} ms per request")
+    per_request = 1000 / max(1, len(everything))
+    print(
+        f"  server CPU {result['cpu'] * per_request:.1f} ms per request, "
+        f"load generator {result['client_cpu'] * per_request:.1f} ms"
+    )
     for target, values in result["latencies"].items():
         print(
             f"  {target:<26}{len(values):>8}{len(values) / result['seconds']:>9.1f}"
