@@ -76,14 +76,26 @@ class Scoring:
         prior = values
         if self.power != 1:
             # Length-normalised scores can pass 1; the prior must still only lower them.
-            capped = np.minimum(values, np.float32(1))
+            capped = np.clip(values, _floor(self.power - 1), np.float32(1))
             prior = values * np.power(capped, np.float32(self.power - 1))
         prior = (prior * np.float32(self.factor)).astype(np.float32, copy=False)
         if reference is not None and self.winner_power > 0:
-            ratio = np.minimum(values / np.maximum(reference, np.float32(1e-9)), 1)
+            ratio = values / np.maximum(reference, np.float32(1e-9))
+            ratio = np.clip(ratio, _floor(self.winner_power), np.float32(1))
             kept = values * np.power(ratio, np.float32(self.winner_power))
             prior = np.maximum(prior, kept).astype(np.float32, copy=False)
         return prior
+
+
+def _floor(power: float) -> np.float32:
+    """The least base raised to power: powers that would fall below 1e-30 pass through float32's
+    subnormal range, where arithmetic is ten times slower (a corpus's winner power of 34: the
+    prior took 0.2 s of a 0.5 s fair-scale ranking); a pair so far below its reference or
+    below 1 scores under any min_score either way."""
+    return np.float32(_SMALLEST ** (1 / power)) if power > 0 else np.float32(0)
+
+
+_SMALLEST = 1e-30
 
 
 # A listing's outlier level is measured against its scores at ranks 2 to 1 + OUTLIER_RANKS.
