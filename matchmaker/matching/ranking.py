@@ -21,14 +21,14 @@ from functools import partial
 import numpy as np
 import scipy.sparse as sp
 
+from .dense import LOW as _LOW
+from .dense import score_dense
 from .fields import crossing
 from .parallel import fork_calls
 from .prior import Scoring
 
 __all__ = ["PARALLEL_MIN_CELLS", "Reuse", "Scoring", "Side", "TopK", "top_k_both"]
 
-# Ids in sorted order are packed reversed, so the smaller id wins a tie.
-_LOW = 2**31 - 1
 # Smaller products finish before a forked worker would have started.
 PARALLEL_MIN_CELLS = 20_000_000
 
@@ -75,7 +75,8 @@ class TopK:
 class Reuse:
     """Block products kept from one pass over a product for the next pass over the same blocks.
 
-    Holds at most ``cells`` scored pairs (12 bytes each); blocks beyond are scored again.
+    Holds at most ``cells`` scored pairs (4 bytes each in a dense block, 12 in a sparse one);
+    blocks beyond are scored again.
     """
 
     def __init__(self, cells: int = 8_000_000):
@@ -86,7 +87,7 @@ class Reuse:
         return self._kept.get(key)
 
     def put(self, key, product) -> None:
-        size = len(product[2])
+        size = product.size if isinstance(product, np.ndarray) else len(product[2])
         if size <= self.room:
             self.room -= size
             self._kept[key] = product
@@ -210,7 +211,8 @@ def _blocks(rows, cols, factor, row_mask, col_mask, chunk_cells) -> Iterator[_Bl
 
 
 def _products(block: _Block, rows, cols, latent_weight: float):
-    """The block's nonzero scores as (local rows, local columns, values)."""
+    """The block's nonzero scores as (local rows, local columns, values), or with a latent
+    component (every pair scores) as a dense rows x columns grid."""
     product = (rows.vectors[block.rows] @ block.transposed).tocsr()
     if latent_weight <= 0:
         counts = np.diff(product.indptr)
@@ -221,10 +223,7 @@ def _products(block: _Block, rows, cols, latent_weight: float):
     np.maximum(dense, 0, out=dense)
     dense *= np.float32(latent_weight)
     dense += np.float32(1 - latent_weight) * product.toarray()
-    local_rows, local_cols = np.nonzero(dense > 0)
-    values = dense[local_rows, local_cols]
-    # 32-bit positions: a block is at most chunk_cells, and Reuse keeps them at 12 bytes a pair.
-    return local_rows.astype(np.int32), local_cols.astype(np.int32), values
+    return dense.astype(np.float32, copy=False)
 
 
 def _score_block(
@@ -234,6 +233,9 @@ def _score_block(
     same_field, each row's and column's best score among pairs that do not cross fields)."""
     if product is None:
         product = _products(block, rows, cols, scoring.latent_weight)
+    if isinstance(product, np.ndarray):
+        args = (k_rows, k_cols, min_score, scoring, same_field, product)
+        return score_dense(block, rows, cols, *args)
     local_rows, local_cols, values = product
     cross = None
     if same_field or (scoring.factor != 0 and not scoring.neutral):

@@ -309,3 +309,38 @@ def test_same_field_bests_and_reused_blocks_match_a_dense_reference():
     for one, two in zip(fresh, again, strict=True):
         assert np.array_equal(one.index, two.index)
         assert np.array_equal(one.score, two.score)
+
+
+def test_dense_blocks_of_a_latent_component_rank_as_a_dense_reference():
+    # With a latent component every pair scores: blocks are dense grids, ranked by partitions
+    # (sampled candidates first); ties, organizations, fields and the prior as on sparse blocks.
+    rng = np.random.default_rng(13)
+    n_rows, n_cols, dims = 150, 400, 8
+
+    def side(n, codes, orgs):
+        latent = rng.normal(size=(n, dims)).astype(np.float32)
+        latent /= np.linalg.norm(latent, axis=1, keepdims=True)
+        vectors = sp.random(n, 30, density=0.2, format="csr", dtype=np.float32, random_state=rng)
+        best = rng.uniform(0.3, 0.9, n).astype(np.float32)
+        return ranking.Side(vectors, _bits(codes), orgs, rng.permutation(n), latent, best)
+
+    rows = side(n_rows, rng.integers(-1, 3, n_rows), rng.integers(-1, 10, n_rows))
+    cols = side(n_cols, rng.integers(-1, 3, n_cols), rng.integers(-1, 10, n_cols))
+    rule = ranking.Scoring(1.0, 10.0, 0.4, 3.0)
+    text = (rows.vectors @ cols.vectors.T).toarray()
+    scores = 0.6 * text + 0.4 * np.maximum(rows.latent @ cols.latent.T, 0)
+    row_bits, col_bits = rows.fields[:, 0], cols.fields[:, 0]
+    cross = (row_bits[:, None] != 0) & (col_bits[None, :] != 0)
+    cross &= (row_bits[:, None] & col_bits[None, :]) == 0
+    reference = np.maximum(rows.best[:, None], cols.best[None, :])
+    scores = np.where(cross, rule.cross(scores.astype(np.float32), reference), scores)
+    scores[(rows.orgs[:, None] == cols.orgs[None, :]) & (rows.orgs >= 0)[:, None]] = 0
+    row_top, col_top = ranking.top_k_both(rows, cols, 5, 4, 0.05, rule, chunk_cells=20_000)
+    for i in range(n_rows):
+        found = [j for j in range(n_cols) if scores[i, j] >= 0.05]
+        expected = sorted(found, key=lambda j: (-scores[i, j], cols.order[j]))[:5]
+        assert row_top.index[i].tolist()[: len(expected)] == expected
+    for j in range(n_cols):
+        found = [i for i in range(n_rows) if scores[i, j] >= 0.05]
+        expected = sorted(found, key=lambda i: (-scores[i, j], rows.order[i]))[:4]
+        assert col_top.index[j].tolist()[: len(expected)] == expected
