@@ -14,16 +14,17 @@ from config import web_server_refusal
 _cores = os.cpu_count() or 1
 
 bind = os.environ.get("WEB_BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
-# One request at a time per process (sync workers), three processes per core so that one
-# process's database waits are another's CPU time. Every request then waits in the one accept
-# queue the processes share and is served first come, first served; threaded workers keep a
-# kept-alive connection on the process that took it, so one process's queue could be twice
-# another's (bench_web, 50 clients: p99 1,350 ms with 4 processes x 4 threads, 590 ms like this).
-# Sync workers need a buffering proxy in front of them for slow clients: nginx (deploy/).
-# WEB_THREADS above 1 selects threaded workers again.
+# One request at a time per process (sync workers), two processes per core so that one
+# process's database waits are another's CPU time (more only add switching: bench_web, 50
+# clients, 11.8 ms of CPU a request with 4 processes on 2 cores, 13.6 ms with 6). Every request
+# then waits in the one accept queue the processes share and is served first come, first
+# served; threaded workers keep a kept-alive connection on the process that took it, so one
+# process's queue can be twice another's (p99 1,200-1,350 ms with 4 processes x 4 threads
+# against 500-600 ms like this, same load). Sync workers need a buffering proxy in front of
+# them for slow clients: nginx (deploy/). WEB_THREADS above 1 selects threaded workers again.
 threads = int(os.environ.get("WEB_THREADS") or 1)
 worker_class = "gthread" if threads > 1 else "sync"
-workers = int(os.environ.get("WEB_CONCURRENCY") or 3 * _cores)
+workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * _cores)
 # A request running longer than this is stuck: the master replaces its worker.
 timeout = int(os.environ.get("WEB_TIMEOUT") or 60)
 # On reload or stop, a worker gets this long to finish the requests it holds.

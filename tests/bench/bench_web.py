@@ -360,7 +360,7 @@ def main() -> int:
                     server.stop()
                 label = server.name
                 if server.name == "gunicorn":
-                    workers = os.environ.get("WEB_CONCURRENCY") or 3 * cores
+                    workers = os.environ.get("WEB_CONCURRENCY") or 2 * cores
                     threads = int(os.environ.get("WEB_THREADS") or 1)
                     label += f" ({workers}w × {threads}t)" if threads > 1 else f" ({workers} sync)"
                 report(label, results[server.name])
