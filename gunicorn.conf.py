@@ -6,6 +6,7 @@ Graceful reload: `kill -HUP <master pid>` (systemd: `systemctl reload matchmaker
 workers on the new code and lets the old ones finish their requests.
 """
 
+import gc
 import os
 import sys
 
@@ -54,6 +55,27 @@ def post_worker_init(worker):
         query_terms("机器人")
     except Exception:  # noqa: BLE001 - a search would load it then, or report the problem
         worker.log.exception("could not load the search tokenizer ahead of requests")
+    # What the worker has loaded (the app, jieba's dictionary: ~210,000 objects) lives as long as
+    # the worker: leave it out of the garbage collector's passes. Otherwise every full pass walks
+    # it, ~160 ms in the middle of some request, and GC took ~1.2 ms a request instead of ~0.6.
+    gc.collect()
+    gc.freeze()
+    if worker_class == "sync":
+        # One request at a time: collect between requests (post_request), when a request's
+        # objects are gone and a pass is short, rather than in the middle of one.
+        gc.disable()
+
+
+_served = 0
+
+
+def post_request(worker, req, environ, resp):
+    global _served
+    if worker_class != "sync":
+        return
+    _served += 1
+    # The young generations after every request (~0.2 ms); everything every 1,000 requests.
+    gc.collect(2 if _served % 1000 == 0 else 1)
 
 
 # Checked as the file loads, before gunicorn logs anything: the refusal is the only line printed.
