@@ -49,13 +49,16 @@ def page(terms_table: Table, terms: list[str], f, page: int, per_page: int):
             .group_by(t.c.listing_id)
             .having(func.count() == len(terms))
         )
-    hits = hits.subquery()
-    order = [hits.c.at.desc(), hits.c.listing_id.desc()]
+    found = hits.subquery()
+    order = [found.c.at.desc(), found.c.listing_id.desc()]
     if f.sort == "relevance":
-        order.insert(0, hits.c.score.desc())
-    # The count rides on the page's rows (a window over all hits): one round trip, not two.
+        order.insert(0, found.c.score.desc())
+    # The count rides on the page's rows as an uncorrelated subquery, which PostgreSQL runs once:
+    # one round trip, and no more work than two (a count(*) OVER () window sorted every hit
+    # along: 2.2 ms instead of 1.6 for a word with 6,000 hits).
+    total = select(func.count()).select_from(hits.subquery()).scalar_subquery()
     rows = db.session.execute(
-        select(hits.c.listing_id, func.count().over().label("total"))
+        select(found.c.listing_id, total.label("total"))
         .order_by(*order)
         .limit(per_page)
         .offset((page - 1) * per_page)
@@ -65,4 +68,4 @@ def page(terms_table: Table, terms: list[str], f, page: int, per_page: int):
     if page == 1:
         return 0, []
     # Past the last page: no row carries the count.
-    return db.session.scalar(select(func.count()).select_from(hits)) or 0, []
+    return db.session.scalar(select(func.count()).select_from(found)) or 0, []
