@@ -60,10 +60,15 @@ def post_worker_init(worker):
     # it, ~160 ms in the middle of some request, and GC took ~1.2 ms a request instead of ~0.6.
     gc.collect()
     gc.freeze()
-    if worker_class == "sync":
+    if _one_at_a_time(worker):
         # One request at a time: collect between requests (post_request), when a request's
         # objects are gone and a pass is short, rather than in the middle of one.
         gc.disable()
+
+
+def _one_at_a_time(worker) -> bool:
+    # The class the worker really runs (the command line may override this file's default).
+    return worker.cfg.worker_class_str == "sync"
 
 
 _served = 0
@@ -71,7 +76,7 @@ _served = 0
 
 def post_request(worker, req, environ, resp):
     global _served
-    if worker_class != "sync":
+    if not _one_at_a_time(worker):
         return
     _served += 1
     # The young generations after every request (~0.2 ms); everything every 1,000 requests.

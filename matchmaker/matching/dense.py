@@ -9,17 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .fields import crossing_grid
+
 # Ids in sorted order are packed reversed, so the smaller id wins a tie.
 LOW = 2**31 - 1
-
-
-def crossing_grid(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """(len(left), len(right)): both declare fields (bit rows) and share none."""
-    declared = left.any(axis=1)[:, None] & right.any(axis=1)[None, :]
-    shared = np.zeros(declared.shape, dtype=bool)
-    for word in range(left.shape[1]):
-        shared |= (left[:, word][:, None] & right[:, word][None, :]) != 0
-    return declared & ~shared
 
 
 def score_dense(block, rows, cols, k_rows, k_cols, min_score, scoring, same_field, grid):

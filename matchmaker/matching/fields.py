@@ -51,3 +51,12 @@ def shared_fields(need_fields: Sequence[str], achievement_fields: Sequence[str])
     """The fields both declare, in the need's order."""
     theirs = set(achievement_fields)
     return tuple(f for f in need_fields if f in theirs)
+
+
+def crossing_grid(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """(len(left), len(right)): each pair of bit rows both declares fields and shares none."""
+    declared = left.any(axis=1)[:, None] & right.any(axis=1)[None, :]
+    shared = np.zeros(declared.shape, dtype=bool)
+    for word in range(min(left.shape[1], right.shape[1])):
+        shared |= (left[:, word][:, None] & right[:, word][None, :]) != 0
+    return declared & ~shared

@@ -75,7 +75,7 @@ def match_listing(matcher, listing, kind: str, top_k: int, min_score, extras: Se
             parts.append(_Part(extra_side, extra_side.vectors, [], []))
     if extras:
         parts[-1].ids, parts[-1].fields = [x.id for x in extras], [x.fields for x in extras]
-    if matcher.scoring().relative:
+    if matcher.configured_scoring().relative:
         scoring = _with_bests(matcher, kind, listing, scoring, parts, width, extended.width)
     rule = _rule(matcher, kind, [listing, *extras], new.fields)
     best = _best(matcher, parts, scoring, top_k, threshold, rule=rule)[0]

@@ -344,7 +344,7 @@ class Matcher:
         """Save the fitted matcher with its model, dictionary and library versions."""
         # Expand the feedback side now, so processes loading the model never pay for it per query.
         self._scoring_side(self.feedback_kind_)
-        if self.scoring().relative:
+        if self.configured_scoring().relative:
             self.row_bests()
         persist.save(self, path)
 

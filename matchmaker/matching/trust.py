@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import prior
-from .fields import crossing, widen
+from .fields import crossing, crossing_grid, widen
 from .search import orient, other
 
 
@@ -152,9 +152,5 @@ def _share(left: tuple, right: tuple) -> float:
     total = left_counts.sum() * right_counts.sum()
     if total == 0:
         return 0.0
-    width = max(left_sets.shape[1], right_sets.shape[1])
-    left_sets, right_sets = widen(left_sets, width), widen(right_sets, width)
-    li = np.repeat(np.arange(len(left_sets)), len(right_sets))
-    ri = np.tile(np.arange(len(right_sets)), len(left_sets))
-    crossed = crossing(left_sets[li], right_sets[ri]).reshape(len(left_sets), len(right_sets))
+    crossed = crossing_grid(left_sets, right_sets).astype(np.float64)
     return float(left_counts @ crossed @ right_counts) / float(total)
