@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter
 
 from config import Config
+from matchmaker.core.connections import ping_after_idle
 from matchmaker.core.extensions import celery_init_app, csrf, db, login, migrate
 
 
@@ -51,6 +52,9 @@ def _instance_secret(instance: Path) -> str:
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
+    with app.app_context():  # creates no connection
+        for engine in db.engines.values():
+            ping_after_idle(engine, app.config["DATABASE_PING_IDLE_SECONDS"])
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     login.init_app(app)

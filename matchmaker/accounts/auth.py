@@ -2,8 +2,9 @@
 
 from functools import wraps
 
-from flask import Flask, abort, flash, g, jsonify, redirect, request, url_for
+from flask import Flask, abort, current_app, flash, g, jsonify, redirect, request, url_for
 from flask_login import current_user
+from sqlalchemy import bindparam, select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from matchmaker.accounts.models import User
@@ -20,6 +21,10 @@ def init_login(app: Flask) -> None:
     if any(hops.values()):
         app.wsgi_app = ProxyFix(app.wsgi_app, **{f"x_{k}": v for k, v in hops.items()})
     limiter.init_app(app)
+    # Figures that domains above this one show beside the user on every page (the header's
+    # unread count), loaded with the user's row in one statement: name -> a function of the user
+    # id column giving a scalar subquery. A loaded value lands in g under its name.
+    app.extensions["user_load_columns"] = {}
     login.login_view = "auth.login"
     login.login_message = "请先登录"
     login.login_message_category = "warning"
@@ -37,10 +42,28 @@ def load_user(user_id: str) -> User | None:
     uid, _, version = user_id.partition(":")
     if not (uid.isdigit() and version.isdigit() and len(uid) < 10):
         return None  # a cookie from before session versions, or a forged one
-    user = db.session.get(User, int(uid))
-    if user is None or not user.is_active or user.session_version != int(version):
+    row = db.session.execute(_user_statement(), {"user_id": int(uid)}).first()
+    if row is None:
         return None
+    user = row[0]
+    if not user.is_active or user.session_version != int(version):
+        return None
+    for name in current_app.extensions["user_load_columns"]:
+        setattr(g, name, row._mapping[name])
     return user
+
+
+def _user_statement():
+    # Built once per app (the columns are registered at start-up): building it costs more CPU
+    # than running it.
+    stmt = current_app.extensions.get("user_load_statement")
+    if stmt is None:
+        columns = current_app.extensions["user_load_columns"]
+        stmt = select(
+            User, *(column(User.id).label(name) for name, column in columns.items())
+        ).where(User.id == bindparam("user_id"))
+        current_app.extensions["user_load_statement"] = stmt
+    return stmt
 
 
 @login.request_loader

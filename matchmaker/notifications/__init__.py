@@ -17,5 +17,8 @@ def init_app(app: Flask) -> None:
         # g outlives a request inside an app context that is already pushed (tests, CLI).
         g.pop("unread_notifications", None)
 
+    # The header's unread count comes with the signed-in user's row (accounts/auth.load_user).
+    app.extensions["user_load_columns"]["unread_notifications"] = notify.unread_count_of
+
     # weak=False: the receiver is a module function that must live as long as the app.
     signals.notice.connect(notify.on_notice, weak=False)

@@ -4,7 +4,7 @@ import logging
 import smtplib
 from email.message import EmailMessage
 
-from flask import current_app
+from flask import current_app, g, has_app_context
 from sqlalchemy import func, select, update
 
 from matchmaker.accounts.models import User
@@ -33,6 +33,7 @@ def org_members(org_id: int | None) -> list[User]:
 
 def notify(users, kind: str, message: str, link: str = "", exclude: int | None = None) -> int:
     """Add an in-app notification, and an outbox e-mail where the user has an address."""
+    _forget_unread_count()
     seen = set()
     for user in users:
         if user is None or user.id in seen or user.id == exclude or not user.is_active:
@@ -52,10 +53,15 @@ def notify(users, kind: str, message: str, link: str = "", exclude: int | None =
 
 
 def unread_count(user_id: int) -> int:
-    return db.session.scalar(
-        select(func.count(Notification.id)).where(
-            Notification.user_id == user_id, Notification.read_at.is_(None)
-        )
+    return db.session.scalar(select(unread_count_of(user_id)))
+
+
+def unread_count_of(user_id):
+    """The unread count of a user id (a value or a column) as a scalar subquery."""
+    return (
+        select(func.count(Notification.id))
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .scalar_subquery()
     )
 
 
@@ -77,7 +83,15 @@ def mark_read(user_id: int, notification_id: int | None = None) -> int:
         stmt = stmt.where(Notification.id == notification_id)
     count = db.session.execute(stmt.values(read_at=utcnow())).rowcount
     db.session.commit()
+    _forget_unread_count()
     return count
+
+
+def _forget_unread_count() -> None:
+    # The header's count was loaded with the user (accounts/auth.load_user); a page rendered
+    # after this change counts afresh.
+    if has_app_context():
+        g.pop("unread_notifications", None)
 
 
 def mark_read_link(user_id: int, link: str) -> int:
