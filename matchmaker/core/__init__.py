@@ -11,8 +11,9 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register security headers, error pages and, last, the JSON API blueprint."""
-    from matchmaker.core import api, errors, security_headers
+    from matchmaker.core import api, errors, nav, security_headers
 
     security_headers.init_app(app)
+    nav.init_app(app)
     errors.register_error_handlers(app)
     api.init_app(app)

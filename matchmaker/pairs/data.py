@@ -1,6 +1,8 @@
 """Pairs as plain data for the API and the pages: listings, history, contract, fit."""
 
-from sqlalchemy import select
+from functools import cache
+
+from sqlalchemy import bindparam, select
 
 from matchmaker.accounts.models import User
 from matchmaker.core.extensions import db
@@ -71,10 +73,16 @@ def history(pair: Suggestion) -> list[dict]:
     ]
 
 
+@cache
+def _contract_of_pair():
+    # Built once: on every pair page, building the statement cost more CPU than running it.
+    return select(Contract).where(Contract.suggestion_id == bindparam("pair_id"))
+
+
 def pair_dict(pair: Suggestion, viewer: User, with_history: bool = True) -> dict:
     """The pair as the viewer may see it."""
     revealed = contacts_revealed(viewer, pair)
-    contract = db.session.scalar(select(Contract).where(Contract.suggestion_id == pair.id))
+    contract = db.session.scalar(_contract_of_pair(), {"pair_id": pair.id})
     data = {
         "id": pair.id,
         "state": pair.state,

@@ -5,10 +5,11 @@ Meeting times are the bureau's local time (Asia/Shanghai), naive, like a fair's 
 """
 
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from urllib.parse import urlparse
 
 from icalendar import Calendar, Event
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from matchmaker.core.db import utcnow
 from matchmaker.core.exceptions import Conflict, NotFound, ServiceError
@@ -70,10 +71,18 @@ def meeting_values(data: dict | None, past_allowed: bool = False) -> dict:
 
 def current(pair_id: int) -> Meeting | None:
     """The pair's meeting that is still to take place (or the last one)."""
-    rows = db.session.scalars(
-        select(Meeting).where(Meeting.suggestion_id == pair_id).order_by(Meeting.id.desc())
-    ).all()
+    rows = db.session.scalars(_meetings_of_pair(), {"pair_id": pair_id}).all()
     return next((m for m in rows if m.status in OPEN), rows[0] if rows else None)
+
+
+@cache
+def _meetings_of_pair():
+    # Built once: on every pair page, building the statement cost more CPU than running it.
+    return (
+        select(Meeting)
+        .where(Meeting.suggestion_id == bindparam("pair_id"))
+        .order_by(Meeting.id.desc())
+    )
 
 
 def _reason(reason: str) -> str:

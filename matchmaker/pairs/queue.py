@@ -2,8 +2,9 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import or_, select
+from sqlalchemy import Integer, bindparam, or_, select
 from sqlalchemy.orm import selectinload
 
 from matchmaker.accounts.models import User
@@ -134,15 +135,21 @@ def visible(user: User, state: str | None = None, page: int = 1, per_page: int =
 
 def candidates_for_need(need_id: int, exclude_id: int, limit: int = 5) -> list[Suggestion]:
     """Other strong achievements suggested for the same need."""
-    return list(
-        db.session.scalars(
-            select(Suggestion)
-            .where(Suggestion.need_id == need_id, Suggestion.id != exclude_id)
-            .where(Suggestion.state.notin_((PairState.DISMISSED,)))
-            .order_by(Suggestion.score.desc())
-            .limit(limit)
-            .options(selectinload(Suggestion.achievement))  # the page names each one
-        )
+    values = {"need_id": need_id, "exclude_id": exclude_id, "limit": limit}
+    return list(db.session.scalars(_candidates(), values))
+
+
+@cache
+def _candidates():
+    # Built once: on every pair page, building the statement cost more CPU than running it.
+    return (
+        select(Suggestion)
+        .where(Suggestion.need_id == bindparam("need_id"))
+        .where(Suggestion.id != bindparam("exclude_id"))
+        .where(Suggestion.state.notin_((PairState.DISMISSED,)))
+        .order_by(Suggestion.score.desc())
+        .limit(bindparam("limit", type_=Integer))
+        .options(selectinload(Suggestion.achievement))  # the page names each one
     )
 
 
