@@ -230,6 +230,14 @@ def load(base: str, targets: list[tuple[str, str, dict]], clients: int, seconds:
     }
 
 
+def host_speed() -> float:
+    """Seconds of CPU a fixed pure-Python loop takes now. The host's speed drifts (seen: 0.70 to
+    1.12 s for this loop within an hour), so the figures are printed beside it."""
+    started = time.process_time()
+    sum(i * i for i in range(10**7))
+    return time.process_time() - started
+
+
 def percentile(values: list[float], q: int) -> float:
     if len(values) < 2:
         return values[0] if values else float("nan")
@@ -325,7 +333,8 @@ def main() -> int:
             load_before = os.getloadavg()[0]
             print(
                 f"{cores} cores, load average {load_before:.2f} before; {args.clients} clients, "
-                f"{args.seconds:.0f} s per server"
+                f"{args.seconds:.0f} s per server; host speed {host_speed():.2f} s "
+                "(a fixed Python loop: lower is faster)"
             )
             print(
                 f"\n{'server / page':<28}{'requests':>8}{'req/s':>9}{'p50 ms':>9}"
@@ -364,7 +373,7 @@ def main() -> int:
                     threads = int(os.environ.get("WEB_THREADS") or 1)
                     label += f" ({workers}w × {threads}t)" if threads > 1 else f" ({workers} sync)"
                 report(label, results[server.name])
-            print(f"load average after: {os.getloadavg()[0]:.2f}")
+            print(f"load average after: {os.getloadavg()[0]:.2f}; host speed {host_speed():.2f} s")
             g = results["gunicorn"]
             everything = [v for values in g["latencies"].values() for v in values]
             p99 = percentile(everything, 99)
