@@ -130,8 +130,29 @@ def search(kind_name: str, user: User | None, f: Filters, page: int = 1, per_pag
     """One page of the listings the user may see that pass the filters, best matches first."""
     kind = kind_of(kind_name)
     model = kind.model
-    stmt = _filtered(kind, user, f)
     terms = query_terms(f.q) if f.q else []
+    from_index = bool(terms) and listing_hits.answers(f)
+    if from_index:  # the term index alone, no join to every hit
+        total, ids = listing_hits.page(kind.terms, terms, f, page, per_page)
+    else:
+        total, ids = _general_page(kind, user, f, terms, page, per_page)
+    rows = {}
+    if ids:
+        rows = {row.id: row for row in db.session.scalars(_rows_of(model), {"ids": ids}).unique()}
+    if from_index:  # a term row whose copy of the status went stale never shows a listing
+        rows = {i: row for i, row in rows.items() if row.status == "published"}
+    result = Page([rows[i] for i in ids if i in rows], total or 0, page, per_page, terms)
+    if not total and f.q:
+        from matchmaker.listings.suggest import did_you_mean
+
+        result.suggestions = did_you_mean(kind_name, f.q)
+    return result
+
+
+def _general_page(kind: Kind, user: User | None, f: Filters, terms, page: int, per_page: int):
+    """(total, ids of this page) for any filters, joining the term index's hits to the rows."""
+    model = kind.model
+    stmt = _filtered(kind, user, f)
     # Plain DESC so PostgreSQL can walk the (status, published_at) index backwards.
     order = [model.published_at.desc(), model.id.desc()]
     if terms:
@@ -154,23 +175,11 @@ def search(kind_name: str, user: User | None, f: Filters, page: int = 1, per_pag
         stmt = stmt.where(model.title.contains(f.q, autoescape=True))
     if f.mine and not terms:
         order = [model.updated_at.desc(), model.id.desc()]
-    from_index = bool(terms) and listing_hits.answers(f)
-    if from_index:  # the term index alone, no join to every hit
-        total, ids = listing_hits.page(kind.terms, terms, f, page, per_page)
-    else:
-        total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        ids = db.session.scalars(
-            stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page)
-        ).all()
-    rows = {row.id: row for row in db.session.scalars(_rows_of(model), {"ids": ids}).unique()}
-    if from_index:  # a term row whose copy of the status went stale never shows a listing
-        rows = {i: row for i, row in rows.items() if row.status == "published"}
-    result = Page([rows[i] for i in ids if i in rows], total or 0, page, per_page, terms)
-    if not total and f.q:
-        from matchmaker.listings.suggest import did_you_mean
-
-        result.suggestions = did_you_mean(kind_name, f.q)
-    return result
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    ids = db.session.scalars(
+        stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return total, ids
 
 
 @cache
