@@ -1,7 +1,8 @@
 """The platform's shared parts: extensions (db, migrate, login, csrf, limiter, Celery), the
 declarative base and form tokens, service errors, signals, validators, paging, export writer,
 charts, display filters and local time, safe redirects, security headers, error pages, the
-JSON API blueprint and its OpenAPI document, CLI helpers and the base templates.
+JSON API blueprint and its OpenAPI document, CLI helpers, the base templates and the header's
+menus, and the pool's idle-connection pings.
 
 May use: nothing else in matchmaker (matching excepted, which is pure).
 """
