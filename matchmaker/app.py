@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter
 
 from config import Config
-from matchmaker.core.connections import ping_after_idle
+from matchmaker.core.connections import lazy_description_cursor, ping_after_idle
 from matchmaker.core.extensions import celery_init_app, csrf, db, login, migrate
 
 
@@ -24,7 +24,11 @@ def create_app(config: object | None = None) -> Flask:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         # A database that stopped answering fails /healthz and requests in seconds, not minutes.
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
-        options["connect_args"] = {"connect_timeout": 5, **options.get("connect_args", {})}
+        options["connect_args"] = {
+            "connect_timeout": 5,
+            "cursor_factory": lazy_description_cursor(),
+            **options.get("connect_args", {}),
+        }
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))

@@ -30,3 +30,46 @@ def ping_after_idle(engine: Engine, idle_seconds: float) -> None:
         except Exception as e:
             # The pool discards this connection and checks out (or opens) another one.
             raise exc.DisconnectionError("pooled connection is gone") from e
+
+
+def lazy_description_cursor():
+    """psycopg's cursor class with a `description` built only when something reads it.
+
+    SQLAlchemy asks every result for `cursor.description` but, for a statement it compiled
+    before, reads nothing in it (the result's columns are cached with the compiled statement).
+    psycopg builds a Column object per column on every ask: about 8 % of a web worker's CPU under
+    bench_web (py-spy), most of it for the wide joined rows of listing and pair pages.
+    """
+    from collections.abc import Sequence
+
+    import psycopg
+    from psycopg.pq import ExecStatus
+
+    returns_rows = (ExecStatus.TUPLES_OK, ExecStatus.SINGLE_TUPLE, ExecStatus.TUPLES_CHUNK)
+    columns_of = psycopg.Cursor.description.fget
+
+    class Description(Sequence):
+        # Built from the result it was asked for: SQLAlchemy reads it, if at all, before the
+        # cursor runs anything else.
+        __slots__ = ("_cursor", "_size", "_columns")
+
+        def __init__(self, cursor, size: int):
+            self._cursor, self._size, self._columns = cursor, size, None
+
+        def __len__(self) -> int:
+            return self._size
+
+        def __getitem__(self, index):
+            if self._columns is None:
+                self._columns = columns_of(self._cursor)
+            return self._columns[index]
+
+    class Cursor(psycopg.Cursor):
+        @property
+        def description(self):
+            result = self.pgresult
+            if result and (result.nfields or result.status in returns_rows):
+                return Description(self, result.nfields)
+            return None
+
+    return Cursor
