@@ -53,6 +53,19 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(localtime, "localtime")
     app.add_template_filter(localdate, "localdate")
     app.add_template_global(zone_label, "zone_label")
+    app.add_template_global(amount_range, "amount_range")
+
+
+def amount_range(low, high) -> str:
+    """A price or budget range in 万元 as listings show it (a function rather than a macro: a
+    catalogue page shows one per row, and a macro call cost several times as much)."""
+    if low is None and high is None:
+        return "面议"
+    if high is None:
+        return f"{money(low)}起"
+    if low is None:
+        return f"不超过 {money(high)}"
+    return f"{money(low)}–{money(high)}"
 
 
 def money(amount_wan: Decimal | float | int) -> str:

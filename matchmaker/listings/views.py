@@ -1,5 +1,7 @@
 """Pages for achievements and needs: lists with filters, detail, posting forms, new arrivals."""
 
+from functools import lru_cache
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -47,11 +49,20 @@ ACTIONS = {
 def highlight(text, terms) -> Markup:
     """Escape text and mark the search terms in it."""
     out = str(escape(text or ""))
-    for term in sorted(terms or (), key=len, reverse=True):
-        safe = str(escape(term))
-        if safe:
+    marked = False
+    for safe in _escaped_longest_first(tuple(terms or ())):
+        if safe in out:
             out = out.replace(safe, f"\x00{safe}\x01")
-    return Markup(out.replace("\x00", "<mark>").replace("\x01", "</mark>"))
+            marked = True
+    if marked:
+        out = out.replace("\x00", "<mark>").replace("\x01", "</mark>")
+    return Markup(out)
+
+
+@lru_cache(maxsize=256)
+def _escaped_longest_first(terms: tuple) -> tuple:
+    # A catalogue page highlights the same terms in every title, summary and keyword of its rows.
+    return tuple(s for s in (str(escape(t)) for t in sorted(terms, key=len, reverse=True)) if s)
 
 
 @bp.app_context_processor
