@@ -238,6 +238,16 @@ def host_speed() -> float:
     return time.process_time() - started
 
 
+def database_cpu_seconds() -> float:
+    """CPU time of the local PostgreSQL server's processes (0 where they cannot be read)."""
+    total = 0.0
+    for process in psutil.process_iter(["name", "cpu_times"]):
+        times = process.info["cpu_times"]
+        if times and (process.info["name"] or "").startswith("postgres"):
+            total += times.user + times.system
+    return total
+
+
 def percentile(values: list[float], q: int) -> float:
     if len(values) < 2:
         return values[0] if values else float("nan")
@@ -252,11 +262,12 @@ def report(name: str, result: dict) -> None:
         f"{percentile(everything, 95):>9.0f}{percentile(everything, 99):>9.0f}"
         f"{len(result['errors']):>8}"
     )
-    # The server's own CPU per request, whatever else the machine runs (PostgreSQL not included).
+    # The server's own CPU per request, whatever else the machine runs, and the database's.
     per_request = 1000 / max(1, len(everything))
     print(
         f"  server CPU {result['cpu'] * per_request:.1f} ms per request, "
-        f"load generator {result['client_cpu'] * per_request:.1f} ms"
+        f"load generator {result['client_cpu'] * per_request:.1f} ms, "
+        f"PostgreSQL {result['database_cpu'] * per_request:.1f} ms (if local)"
     )
     for target, values in result["latencies"].items():
         print(
@@ -362,9 +373,10 @@ def main() -> int:
                             sys.exit(f"{server.name} {name}: {response.status_code}")
                     # Every worker has started, loaded jieba and compiled its templates.
                     load(server.base, targets, args.clients, args.warmup)
-                    cpu = server.cpu_seconds()
+                    cpu, database_cpu = server.cpu_seconds(), database_cpu_seconds()
                     results[server.name] = load(server.base, targets, args.clients, args.seconds)
                     results[server.name]["cpu"] = server.cpu_seconds() - cpu
+                    results[server.name]["database_cpu"] = database_cpu_seconds() - database_cpu
                 finally:
                     server.stop()
                 label = server.name
