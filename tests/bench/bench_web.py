@@ -239,12 +239,14 @@ def host_speed() -> float:
 
 
 def database_cpu_seconds() -> float:
-    """CPU time of the local PostgreSQL server's processes (0 where they cannot be read)."""
+    """CPU time of the local PostgreSQL server's processes (0 where they cannot be read), with
+    that of the backends that have exited (the postmaster's reaped children): a server whose
+    pool opens and closes connections under load leaves no backend to read afterwards."""
     total = 0.0
     for process in psutil.process_iter(["name", "cpu_times"]):
         times = process.info["cpu_times"]
         if times and (process.info["name"] or "").startswith("postgres"):
-            total += times.user + times.system
+            total += sum(times[:4])  # user, system, and of children it reaped
     return total
 
 
