@@ -7,6 +7,7 @@ connection idle for less than `idle_seconds` is handed out as it is and one idle
 pinged first; a dead one is replaced before the request sees it.
 """
 
+from functools import cache
 from time import monotonic
 
 from sqlalchemy import event, exc
@@ -32,13 +33,15 @@ def ping_after_idle(engine: Engine, idle_seconds: float) -> None:
             raise exc.DisconnectionError("pooled connection is gone") from e
 
 
+@cache
 def lazy_description_cursor():
     """psycopg's cursor class with a `description` built only when something reads it.
 
     SQLAlchemy asks every result for `cursor.description` but, for a statement it compiled
     before, reads nothing in it (the result's columns are cached with the compiled statement).
     psycopg builds a Column object per column on every ask: about 8 % of a web worker's CPU under
-    bench_web (py-spy), most of it for the wide joined rows of listing and pair pages.
+    bench_web (py-spy), most of it for the wide joined rows of listing and pair pages. One class
+    for every app a process makes.
     """
     from collections.abc import Sequence
 
